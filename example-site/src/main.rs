@@ -1,0 +1,2 @@
+//! The example site.
+fn main() {}

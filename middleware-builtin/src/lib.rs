@@ -1,0 +1,3 @@
+//! Django's built-in middleware, ported.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]

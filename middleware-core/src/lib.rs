@@ -1,0 +1,3 @@
+//! Django's middleware model for Rust.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
