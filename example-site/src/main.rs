@@ -1,2 +1,125 @@
-//! The example site.
-fn main() {}
+//! `example-site serve | check [--deploy] | middleware`, each with `--settings PATH`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use middleware_core::checks::run_checks;
+use middleware_core::server::{self, ServerConfig};
+use middleware_core::EntryStatus;
+
+#[derive(Parser)]
+#[command(name = "example-site", about = "Django's middleware model in Rust: the example site")]
+struct Cli {
+    /// The settings file (default: the site's own settings.toml).
+    #[arg(long, global = true)]
+    settings: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve HTTP/1.1 and HTTP/2 (cleartext) until SIGINT/SIGTERM.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8000")]
+        bind: SocketAddr,
+    },
+    /// Run the system checks; exits non-zero on errors.
+    Check {
+        /// Also run the deployment checks.
+        #[arg(long)]
+        deploy: bool,
+    },
+    /// Print the built chain, outermost first, with skipped entries and why.
+    Middleware,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let settings = match example_site::load_settings(cli.settings.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let registry = example_site::registry();
+    match cli.command.unwrap_or(Command::Serve {
+        bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
+    }) {
+        Command::Check { deploy } => {
+            if let Err(e) = example_site::build_chain_with(&registry, &settings) {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+            let messages = run_checks(&registry, &settings, deploy);
+            for m in &messages {
+                println!("{m}");
+            }
+            let serious = messages.iter().filter(|m| m.is_serious()).count();
+            println!(
+                "System check identified {} issue{}.",
+                if messages.is_empty() { "no".to_owned() } else { messages.len().to_string() },
+                if messages.len() == 1 { "" } else { "s" }
+            );
+            if serious > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Command::Middleware => match example_site::build_chain_with(&registry, &settings) {
+            Ok(chain) => {
+                println!("MIDDLEWARE (outermost first) from {}:", settings.source());
+                for (i, e) in chain.entries().iter().enumerate() {
+                    match &e.status {
+                        EntryStatus::Active => println!("  {i:2}. {}", e.name),
+                        EntryStatus::NotUsed(reason) => println!(
+                            "  {i:2}. {} (skipped: not used{})",
+                            e.name,
+                            reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default()
+                        ),
+                    }
+                }
+                println!("      -> views");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Serve { bind } => {
+            let chain = match example_site::build_chain_with(&registry, &settings) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: cannot start the runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match runtime.block_on(server::run(chain, bind, ServerConfig::default())) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! The example site: Django's default middleware stack plus the seed's examples, serving the
+//! routes of the conformance contract.
+//!
+//! ```no_run
+//! let settings = example_site::load_settings(None).unwrap();
+//! let chain = example_site::build_chain(&settings).unwrap();
+//! # let _ = chain;
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod middleware;
+pub mod views;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use middleware_core::{BuildError, Chain, Registry, Settings, SettingsError};
+
+/// The settings file shipped with the site.
+pub const DEFAULT_SETTINGS: &str = include_str!("../settings.toml");
+
+/// Every middleware the site can list: the built-ins and the seed's.
+pub fn registry() -> Registry {
+    registry_with_printer(Arc::new(|line: &str| println!("{line}")))
+}
+
+/// As [`registry`], with `SimpleAsyncMiddleware` printing through `print`.
+pub fn registry_with_printer(print: middleware::Printer) -> Registry {
+    let mut registry = Registry::new();
+    middleware_builtin::register_all(&mut registry);
+    middleware::register(&mut registry, print);
+    registry
+}
+
+/// Reads `path`, or the site's own `settings.toml` (found next to the crate, so it works from
+/// the repository root too; the copy built into the binary otherwise).
+pub fn load_settings(path: Option<&Path>) -> Result<Settings, SettingsError> {
+    match path {
+        Some(p) => Settings::from_file(p),
+        None => {
+            let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("settings.toml");
+            if beside.is_file() {
+                Settings::from_file(beside)
+            } else {
+                Settings::from_toml_str(DEFAULT_SETTINGS, "example-site/settings.toml (built in)")
+            }
+        }
+    }
+}
+
+/// Builds the site's chain from `settings` with the given registry.
+pub fn build_chain_with(registry: &Registry, settings: &Settings) -> Result<Chain, BuildError> {
+    let router = views::router().map_err(|e| BuildError::ImproperlyConfigured {
+        index: 0,
+        name: "ROOT_URLCONF".into(),
+        message: e.to_string(),
+    })?;
+    Chain::builder(registry, settings)
+        .urls(router)
+        .error_handlers(views::error_handlers(settings.core().debug))
+        .build()
+}
+
+/// Builds the site's chain from `settings`.
+pub fn build_chain(settings: &Settings) -> Result<Chain, BuildError> {
+    build_chain_with(&registry(), settings)
+}

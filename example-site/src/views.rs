@@ -1,0 +1,133 @@
+//! The site's views: the routes of the conformance contract (`shared/conformance/ROUTES.md`).
+
+use std::convert::Infallible;
+
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode};
+use middleware_core::response::{text, ResponseExt};
+use middleware_core::{Error, ErrorHandlers, Request, Response, Route, Router};
+
+/// `/`: `Hello, world!`.
+pub async fn index(_: &mut Request) -> Result<Response, Error> {
+    Ok(text(StatusCode::OK, "Hello, world!"))
+}
+
+/// `/hello/`: a small HTML page.
+pub async fn hello(_: &mut Request) -> Result<Response, Error> {
+    Ok(middleware_core::response::html(
+        StatusCode::OK,
+        "<!DOCTYPE html><html><body>Hello!</body></html>\n",
+    ))
+}
+
+/// The 20 193-byte page of `/big/`.
+pub fn big_body() -> String {
+    let mut s = String::from("<!DOCTYPE html><html><body>\n");
+    for i in 0..325 {
+        s.push_str(&format!(
+            "<p>Line {i:03}: the quick brown fox jumps over the lazy dog.</p>\n"
+        ));
+    }
+    s.push_str("</body></html>\n");
+    s
+}
+
+/// `/big/`: a page large enough for gzip.
+pub async fn big(_: &mut Request) -> Result<Response, Error> {
+    Ok(middleware_core::response::html(StatusCode::OK, big_body()))
+}
+
+/// `/stream/`: ten 100-byte chunks, streamed.
+pub async fn stream(_: &mut Request) -> Result<Response, Error> {
+    let chunks = (0..10).map(|i| {
+        Ok::<_, Infallible>(Bytes::from(format!("chunk {i}: {}\n", "x".repeat(90))))
+    });
+    Ok(middleware_core::response::streaming(
+        StatusCode::OK,
+        "text/plain; charset=utf-8",
+        futures_util::stream::iter(chunks),
+    ))
+}
+
+/// `/etag/`: a fixed ETag and Last-Modified.
+pub async fn etag(_: &mut Request) -> Result<Response, Error> {
+    let mut r = text(StatusCode::OK, format!("{}\n", "etag-fixed-content ".repeat(16)));
+    r.headers_mut()
+        .insert("etag", HeaderValue::from_static("\"v1-fixed\""));
+    r.headers_mut().insert(
+        "last-modified",
+        HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+    );
+    Ok(r)
+}
+
+/// `/error/`: an unhandled error (500).
+pub async fn error(_: &mut Request) -> Result<Response, Error> {
+    Err(Error::internal("the /error/ view always fails"))
+}
+
+/// `/forbidden/`: PermissionDenied (403).
+pub async fn forbidden(_: &mut Request) -> Result<Response, Error> {
+    Err(Error::permission_denied("the /forbidden/ view"))
+}
+
+/// `/missing/`: Http404.
+pub async fn missing(_: &mut Request) -> Result<Response, Error> {
+    Err(Error::not_found("the /missing/ view"))
+}
+
+/// `/bad/`: SuspiciousOperation (400).
+pub async fn bad(_: &mut Request) -> Result<Response, Error> {
+    Err(Error::suspicious("SuspiciousOperation", "the /bad/ view"))
+}
+
+/// `/frame-ok/`: a page that may be framed.
+pub async fn frame_ok(_: &mut Request) -> Result<Response, Error> {
+    Ok(text(StatusCode::OK, "framing allowed"))
+}
+
+/// `/no-slash`: a route without a trailing slash.
+pub async fn no_slash(_: &mut Request) -> Result<Response, Error> {
+    Ok(text(StatusCode::OK, "no slash here"))
+}
+
+/// `/panic/`: panics; the chain answers 500 and the server keeps serving.
+pub async fn panic(_: &mut Request) -> Result<Response, Error> {
+    panic!("the /panic/ view panics on purpose")
+}
+
+/// The site's URLconf.
+pub fn router() -> Result<Router, middleware_core::urls::UrlError> {
+    let mut r = Router::new();
+    r.add(Route::new("", index).name("index"))?
+        .add(Route::new("hello/", hello).name("hello"))?
+        .add(Route::new("big/", big).name("big"))?
+        .add(Route::new("stream/", stream).name("stream"))?
+        .add(Route::new("etag/", etag).name("etag"))?
+        .add(Route::new("error/", error).name("error"))?
+        .add(Route::new("forbidden/", forbidden).name("forbidden"))?
+        .add(Route::new("missing/", missing).name("missing"))?
+        .add(Route::new("bad/", bad).name("bad"))?
+        .add(Route::new("frame-ok/", frame_ok).name("frame-ok"))?
+        .add(Route::new("no-slash", no_slash).name("no-slash"))?
+        .add(Route::new("panic/", panic).name("panic"))?;
+    Ok(r)
+}
+
+fn plain(status: StatusCode, body: &'static str) -> Response {
+    let mut r = text(status, body);
+    r.set_default_header("content-type", "text/plain; charset=utf-8");
+    r
+}
+
+/// The site's error handlers: plain text, so the conformance run can compare bytes.
+pub fn error_handlers(debug: bool) -> ErrorHandlers {
+    let mut h = ErrorHandlers::new(debug);
+    h.set(400, |_, _| plain(StatusCode::BAD_REQUEST, "400 Bad Request\n"))
+        .set(403, |_, _| plain(StatusCode::FORBIDDEN, "403 Forbidden\n"))
+        .set(404, |_, _| plain(StatusCode::NOT_FOUND, "404 Not Found\n"))
+        .set(500, |_, _| {
+            plain(StatusCode::INTERNAL_SERVER_ERROR, "500 Internal Server Error\n")
+        });
+    h
+}

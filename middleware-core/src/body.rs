@@ -1,0 +1,240 @@
+//! The one body type of the chain: fixed bytes without boxing, or a stream.
+//!
+//! ```
+//! use middleware_core::Body;
+//!
+//! let body = Body::from("Hello, world!");
+//! assert_eq!(body.as_bytes().map(|b| b.len()), Some(13));
+//! assert!(!body.is_streaming());
+//! ```
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::Stream;
+use http_body::{Frame, SizeHint};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, StreamBody};
+
+/// The error type of streaming bodies.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A request or response body.
+///
+/// Fixed bodies (the common case: a view returns a string) and empty bodies are stored inline,
+/// so nothing is boxed per request; streaming bodies (`StreamingHttpResponse`, or a request body
+/// still arriving from the socket) are a boxed [`http_body::Body`]. Middleware that need the
+/// content check [`Body::as_bytes`] and leave streaming bodies streaming, as Django's built-ins do
+/// with `response.streaming`.
+#[derive(Default)]
+pub struct Body {
+    kind: Kind,
+}
+
+#[derive(Default)]
+enum Kind {
+    #[default]
+    Empty,
+    Full(Bytes),
+    Stream(UnsyncBoxBody<Bytes, BoxError>),
+}
+
+impl Body {
+    /// An empty body.
+    pub const fn empty() -> Self {
+        Body { kind: Kind::Empty }
+    }
+
+    /// A streaming body from any [`http_body::Body`].
+    pub fn from_http_body<B>(body: B) -> Self
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        Body {
+            kind: Kind::Stream(body.map_err(Into::into).boxed_unsync()),
+        }
+    }
+
+    /// A streaming body from a stream of chunks, Django's `StreamingHttpResponse`.
+    pub fn from_stream<S, E>(stream: S) -> Self
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send + 'static,
+        E: Into<BoxError> + 'static,
+    {
+        use futures_util::TryStreamExt;
+        Body::from_http_body(StreamBody::new(stream.map_ok(Frame::data).map_err(Into::into)))
+    }
+
+    /// Whether the body is a stream (Django's `response.streaming`).
+    pub fn is_streaming(&self) -> bool {
+        matches!(self.kind, Kind::Stream(_))
+    }
+
+    /// The content of a non-streaming body; `None` for streams.
+    pub fn as_bytes(&self) -> Option<&Bytes> {
+        static EMPTY: Bytes = Bytes::from_static(b"");
+        match &self.kind {
+            Kind::Empty => Some(&EMPTY),
+            Kind::Full(b) => Some(b),
+            Kind::Stream(_) => None,
+        }
+    }
+
+    /// Collects the whole body into memory, refusing more than `limit` bytes.
+    ///
+    /// Returns the bytes and leaves nothing behind; use it on request bodies
+    /// through [`crate::RequestExt::body_bytes`], which puts the bytes back so the body can be
+    /// read twice.
+    pub async fn collect_limited(self, limit: usize) -> Result<Bytes, BodyError> {
+        match self.kind {
+            Kind::Empty => Ok(Bytes::new()),
+            Kind::Full(b) if b.len() > limit => Err(BodyError::TooLarge { limit }),
+            Kind::Full(b) => Ok(b),
+            Kind::Stream(mut s) => {
+                let mut buf = bytes::BytesMut::new();
+                while let Some(frame) = s.frame().await {
+                    let frame = frame.map_err(BodyError::Stream)?;
+                    if let Ok(data) = frame.into_data() {
+                        if buf.len() + data.len() > limit {
+                            return Err(BodyError::TooLarge { limit });
+                        }
+                        buf.extend_from_slice(&data);
+                    }
+                }
+                Ok(buf.freeze())
+            }
+        }
+    }
+
+    /// Collects the whole body with no limit: for responses in tests and the test client.
+    pub async fn collect_all(self) -> Result<Bytes, BodyError> {
+        self.collect_limited(usize::MAX).await
+    }
+}
+
+/// Why a body could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    /// The body is larger than the limit (Django's `RequestDataTooBig`).
+    #[error("body exceeds the limit of {limit} bytes")]
+    TooLarge {
+        /// The limit that was exceeded.
+        limit: usize,
+    },
+    /// The underlying stream failed (client went away, bad chunked encoding, ...).
+    #[error("error reading body: {0}")]
+    Stream(#[source] BoxError),
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::Empty => f.write_str("Body::Empty"),
+            Kind::Full(b) => write!(f, "Body::Full({} bytes)", b.len()),
+            Kind::Stream(_) => f.write_str("Body::Stream"),
+        }
+    }
+}
+
+impl From<Bytes> for Body {
+    fn from(b: Bytes) -> Self {
+        if b.is_empty() {
+            Body::empty()
+        } else {
+            Body { kind: Kind::Full(b) }
+        }
+    }
+}
+
+impl From<String> for Body {
+    fn from(s: String) -> Self {
+        Body::from(Bytes::from(s))
+    }
+}
+
+impl From<&'static str> for Body {
+    fn from(s: &'static str) -> Self {
+        Body::from(Bytes::from_static(s.as_bytes()))
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(v: Vec<u8>) -> Self {
+        Body::from(Bytes::from(v))
+    }
+}
+
+impl From<&'static [u8]> for Body {
+    fn from(v: &'static [u8]) -> Self {
+        Body::from(Bytes::from_static(v))
+    }
+}
+
+impl http_body::Body for Body {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self.get_mut();
+        match &mut this.kind {
+            Kind::Empty => Poll::Ready(None),
+            Kind::Full(_) => {
+                let Kind::Full(b) = std::mem::take(&mut this.kind) else {
+                    return Poll::Ready(None);
+                };
+                Poll::Ready(Some(Ok(Frame::data(b))))
+            }
+            Kind::Stream(s) => Pin::new(s).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.kind {
+            Kind::Empty => true,
+            Kind::Full(b) => b.is_empty(),
+            Kind::Stream(s) => s.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.kind {
+            Kind::Empty => SizeHint::with_exact(0),
+            Kind::Full(b) => SizeHint::with_exact(b.len() as u64),
+            Kind::Stream(s) => s.size_hint(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn full_body_is_one_frame_and_exact_size() {
+        let body = Body::from("abc");
+        assert_eq!(http_body::Body::size_hint(&body).exact(), Some(3));
+        assert_eq!(body.collect_all().await.unwrap(), Bytes::from_static(b"abc"));
+    }
+
+    #[tokio::test]
+    async fn stream_body_collects_in_order_and_respects_limit() {
+        let chunks = (0..3).map(|i| Ok::<_, BoxError>(Bytes::from(format!("c{i}"))));
+        let body = Body::from_stream(futures_util::stream::iter(chunks));
+        assert!(body.is_streaming());
+        assert!(body.as_bytes().is_none());
+        assert_eq!(body.collect_all().await.unwrap(), Bytes::from_static(b"c0c1c2"));
+
+        let chunks = (0..3).map(|_| Ok::<_, BoxError>(Bytes::from_static(b"xxxx")));
+        let body = Body::from_stream(futures_util::stream::iter(chunks));
+        assert!(matches!(
+            body.collect_limited(10).await,
+            Err(BodyError::TooLarge { limit: 10 })
+        ));
+    }
+}

@@ -1,0 +1,443 @@
+//! The chain: built once from `MIDDLEWARE`, innermost first, then called per request.
+//!
+//! ```
+//! use middleware_core::{Chain, Registry, Router, Settings, Request, Response, Error, Body};
+//!
+//! async fn hello(_: &mut Request) -> Result<Response, Error> {
+//!     Ok(Response::new("Hello".into()))
+//! }
+//!
+//! # tokio_test_block(async {
+//! let mut router = Router::new();
+//! router.route("", hello).unwrap();
+//! let settings = Settings::from_toml_str("ALLOWED_HOSTS = [\"*\"]", "inline").unwrap();
+//! let chain = Chain::builder(&Registry::new(), &settings).urls(router).build().unwrap();
+//! let response = chain.call(http::Request::get("/").body(Body::empty()).unwrap()).await;
+//! assert_eq!(response.status(), 200);
+//! # });
+//! # fn tokio_test_block<F: std::future::Future>(f: F) -> F::Output {
+//! #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+//! # }
+//! ```
+
+use std::fmt;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, OnceLock};
+
+use async_trait::async_trait;
+use futures_util::FutureExt;
+
+use crate::error::{Error, ErrorHandlers};
+use crate::middleware::{panic_message, Endpoint, GetResponse, Hooks, Middleware, Next};
+use crate::registry::{BuildContext, FactoryError, Registry};
+use crate::settings::{CoreSettings, Settings, SettingsError};
+use crate::view::{Resolve, TemplateResponse};
+use crate::{Request, Response};
+
+/// Why the chain could not be built. Each message names the entry and the fix.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A setting is unknown or invalid.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// A `MIDDLEWARE` entry names nothing registered.
+    #[error("MIDDLEWARE[{index}] = {name:?} is not a registered middleware{}. Fix: correct the name, or register it on the Registry before building", suggestions_text(.suggestions))]
+    UnknownMiddleware {
+        /// Position in `MIDDLEWARE`.
+        index: usize,
+        /// The name as listed.
+        name: String,
+        /// Close registered names.
+        suggestions: Vec<String>,
+    },
+    /// An entry needs another one before it.
+    #[error("MIDDLEWARE[{index}] = {name:?} requires {requires:?} before it, but {}. Fix: {fix}", found_text(*.found_at, .requires))]
+    Order {
+        /// Position of the entry with the requirement.
+        index: usize,
+        /// The entry with the requirement.
+        name: String,
+        /// What must come before it.
+        requires: String,
+        /// Where the requirement is, if it is listed (after the entry).
+        found_at: Option<usize>,
+        /// How to fix it.
+        fix: String,
+    },
+    /// A factory refused its configuration.
+    #[error("MIDDLEWARE[{index}] = {name:?} is improperly configured: {message}")]
+    ImproperlyConfigured {
+        /// Position in `MIDDLEWARE`.
+        index: usize,
+        /// The entry.
+        name: String,
+        /// The factory's message.
+        message: String,
+    },
+}
+
+fn suggestions_text(s: &[String]) -> String {
+    if s.is_empty() {
+        String::new()
+    } else {
+        format!(" (did you mean {}?)", s.join(" or "))
+    }
+}
+
+fn found_text(found: Option<usize>, requires: &str) -> String {
+    match found {
+        Some(i) => format!("{requires:?} is listed after it, at MIDDLEWARE[{i}]"),
+        None => format!("{requires:?} is not in MIDDLEWARE"),
+    }
+}
+
+/// How one `MIDDLEWARE` entry ended up in the chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EntryStatus {
+    /// Built and active.
+    Active,
+    /// Skipped: the factory answered "not used", with its reason.
+    NotUsed(Option<String>),
+}
+
+/// One `MIDDLEWARE` entry of a built chain, for `example-site middleware`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainEntry {
+    /// The name as listed.
+    pub name: String,
+    /// The canonical registered name.
+    pub canonical: String,
+    /// Whether it is active.
+    pub status: EntryStatus,
+}
+
+/// A built middleware chain. Cheap to share (`Arc` inside); call it from any number of tasks.
+#[derive(Clone)]
+pub struct Chain {
+    entry: Next,
+    entries: Arc<[ChainEntry]>,
+    core: Arc<CoreSettings>,
+}
+
+impl fmt::Debug for Chain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Chain").field("entries", &self.entries).finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Chain`]; see [`Chain::builder`].
+pub struct ChainBuilder<'a> {
+    registry: &'a Registry,
+    settings: &'a Settings,
+    errors: ErrorHandlers,
+    innermost: Option<Innermost>,
+}
+
+impl fmt::Debug for ChainBuilder<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChainBuilder").finish_non_exhaustive()
+    }
+}
+
+enum Innermost {
+    Urls(Arc<dyn Resolve>),
+    Handler(Arc<dyn GetResponse>),
+}
+
+impl<'a> ChainBuilder<'a> {
+    /// Ends the chain in a URLconf: resolution, `process_view`, the view, `process_exception`
+    /// and template rendering, as Django's `_get_response`.
+    pub fn urls(mut self, urls: impl Resolve) -> Self {
+        self.innermost = Some(Innermost::Urls(Arc::new(urls)));
+        self
+    }
+
+    /// Ends the chain in a URLconf shared with other code.
+    pub fn shared_urls(mut self, urls: Arc<dyn Resolve>) -> Self {
+        self.innermost = Some(Innermost::Urls(urls));
+        self
+    }
+
+    /// Ends the chain in an embedder's own handler (no `process_view`: there is no URL resolution
+    /// the chain knows of).
+    pub fn handler(mut self, handler: impl GetResponse) -> Self {
+        self.innermost = Some(Innermost::Handler(Arc::new(handler)));
+        self
+    }
+
+    /// Replaces the error handlers (Django's `handler400` ... `handler500`).
+    pub fn error_handlers(mut self, errors: ErrorHandlers) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    /// Builds the chain: checks the settings' keys, resolves every `MIDDLEWARE` name, checks the
+    /// order requirements, then calls the factories from the last entry to the first.
+    pub fn build(self) -> Result<Chain, BuildError> {
+        let registry = self.registry;
+        let settings = self.settings;
+        registry.check_settings(settings)?;
+        let names = &settings.core().middleware;
+
+        let mut resolved = Vec::with_capacity(names.len());
+        for (index, name) in names.iter().enumerate() {
+            let Some((id, entry)) = registry.entry(name) else {
+                return Err(BuildError::UnknownMiddleware {
+                    index,
+                    name: name.clone(),
+                    suggestions: crate::registry::closest(name, registry.names()),
+                });
+            };
+            resolved.push((id, entry));
+        }
+        for (index, (_, entry)) in resolved.iter().enumerate() {
+            for req in &entry.requires {
+                if req.when.as_ref().is_some_and(|when| !when(settings)) {
+                    continue;
+                }
+                let position = names.iter().position(|n| registry.same(n, &req.name));
+                if position.is_none_or(|p| p > index) {
+                    let listed = registry
+                        .entries
+                        .iter()
+                        .find(|e| registry.same(&e.canonical, &req.name))
+                        .map(|e| e.canonical.clone())
+                        .unwrap_or_else(|| req.name.clone());
+                    let requires = position.map(|p| names[p].clone()).unwrap_or(listed);
+                    let fix = match position {
+                        Some(_) => format!("move {requires:?} above {:?} in MIDDLEWARE", names[index]),
+                        None => format!("insert {requires:?} before {:?} in MIDDLEWARE", names[index]),
+                    };
+                    return Err(BuildError::Order {
+                        index,
+                        name: names[index].clone(),
+                        requires,
+                        found_at: position,
+                        fix,
+                    });
+                }
+            }
+        }
+
+        let errors = Arc::new(self.errors);
+        let (urls, view_layer): (Option<Arc<dyn Resolve>>, Option<Arc<ViewLayer>>) =
+            match self.innermost {
+                Some(Innermost::Urls(urls)) => {
+                    let layer = Arc::new(ViewLayer {
+                        urls: urls.clone(),
+                        hooks: OnceLock::new(),
+                    });
+                    (Some(urls), Some(layer))
+                }
+                _ => (None, None),
+            };
+        let innermost: Arc<dyn Middleware> = match (&view_layer, self.innermost_handler()) {
+            (Some(layer), _) => layer.clone(),
+            (None, Some(handler)) => Arc::new(Endpoint(handler)),
+            (None, None) => Arc::new(Endpoint(Arc::new(NotFoundHandler))),
+        };
+        let mut next = Next::new(innermost, errors.clone());
+
+        let mut hooks = HookLists::default();
+        let mut entries = Vec::with_capacity(names.len());
+        for (index, (name, (_, entry))) in names.iter().zip(&resolved).enumerate().rev() {
+            let ctx = BuildContext {
+                settings,
+                urls: urls.as_ref(),
+                name,
+            };
+            match (entry.factory)(next.clone(), &ctx) {
+                Ok(mw) => {
+                    let declared = mw.hooks();
+                    if declared.view {
+                        hooks.view.insert(0, mw.clone());
+                    }
+                    if declared.exception {
+                        hooks.exception.push(mw.clone());
+                    }
+                    if declared.template_response {
+                        hooks.template_response.push(mw.clone());
+                    }
+                    next = Next::new(mw, errors.clone());
+                    entries.push(ChainEntry {
+                        name: name.clone(),
+                        canonical: entry.canonical.clone(),
+                        status: EntryStatus::Active,
+                    });
+                }
+                Err(FactoryError::NotUsed(reason)) => {
+                    if settings.core().debug {
+                        match &reason {
+                            Some(r) => tracing::debug!(target: "django.request", "MiddlewareNotUsed({name:?}): {r}"),
+                            None => tracing::debug!(target: "django.request", "MiddlewareNotUsed: {name:?}"),
+                        }
+                    }
+                    entries.push(ChainEntry {
+                        name: name.clone(),
+                        canonical: entry.canonical.clone(),
+                        status: EntryStatus::NotUsed(reason),
+                    });
+                }
+                Err(FactoryError::Settings(e)) => return Err(BuildError::Settings(e)),
+                Err(FactoryError::ImproperlyConfigured(message)) => {
+                    return Err(BuildError::ImproperlyConfigured {
+                        index,
+                        name: name.clone(),
+                        message,
+                    })
+                }
+            }
+        }
+        entries.reverse();
+        if let Some(layer) = view_layer {
+            // Set exactly once, here, before any request can reach the layer.
+            let _ = layer.hooks.set(hooks);
+        }
+        Ok(Chain {
+            entry: next,
+            entries: entries.into(),
+            core: settings.core().clone(),
+        })
+    }
+
+    fn innermost_handler(&self) -> Option<Arc<dyn GetResponse>> {
+        match &self.innermost {
+            Some(Innermost::Handler(h)) => Some(h.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl Chain {
+    /// Starts building a chain from `settings.MIDDLEWARE` with the factories in `registry`.
+    pub fn builder<'a>(registry: &'a Registry, settings: &'a Settings) -> ChainBuilder<'a> {
+        ChainBuilder {
+            registry,
+            settings,
+            errors: ErrorHandlers::new(settings.core().debug),
+            innermost: None,
+        }
+    }
+
+    /// Handles one request, lent so the caller keeps it afterwards.
+    pub async fn handle(&self, request: &mut Request) -> Response {
+        if request.extensions().get::<Arc<CoreSettings>>().is_none() {
+            request.extensions_mut().insert(self.core.clone());
+        }
+        self.entry.get_response(request).await
+    }
+
+    /// Handles one request.
+    pub async fn call(&self, mut request: Request) -> Response {
+        self.handle(&mut request).await
+    }
+
+    /// The `MIDDLEWARE` entries, outermost first, with their status.
+    pub fn entries(&self) -> &[ChainEntry] {
+        &self.entries
+    }
+
+    /// The core settings the chain was built with.
+    pub fn core_settings(&self) -> &Arc<CoreSettings> {
+        &self.core
+    }
+}
+
+#[async_trait]
+impl GetResponse for Chain {
+    async fn get_response(&self, request: &mut Request) -> Response {
+        self.handle(request).await
+    }
+}
+
+struct NotFoundHandler;
+
+#[async_trait]
+impl GetResponse for NotFoundHandler {
+    async fn get_response(&self, request: &mut Request) -> Response {
+        ErrorHandlers::default().response_for(request, Error::not_found("no handler"))
+    }
+}
+
+#[derive(Default)]
+struct HookLists {
+    /// `MIDDLEWARE` order.
+    view: Vec<Arc<dyn Middleware>>,
+    /// Reverse order.
+    exception: Vec<Arc<dyn Middleware>>,
+    /// Reverse order.
+    template_response: Vec<Arc<dyn Middleware>>,
+}
+
+/// The innermost layer: Django's `_get_response`.
+struct ViewLayer {
+    urls: Arc<dyn Resolve>,
+    hooks: OnceLock<HookLists>,
+}
+
+impl ViewLayer {
+    fn hooks(&self) -> &HookLists {
+        static EMPTY: OnceLock<HookLists> = OnceLock::new();
+        self.hooks.get().unwrap_or_else(|| EMPTY.get_or_init(HookLists::default))
+    }
+
+    async fn process_exception(&self, request: &mut Request, error: Error) -> Result<Response, Error> {
+        for mw in &self.hooks().exception {
+            if let Some(response) = mw.process_exception(request, &error).await {
+                return Ok(response);
+            }
+        }
+        Err(error)
+    }
+}
+
+#[async_trait]
+impl Middleware for ViewLayer {
+    async fn call(&self, request: &mut Request) -> Result<Response, Error> {
+        let resolved = self.urls.resolve(request)?;
+        request.extensions_mut().insert(resolved.clone());
+        let hooks = self.hooks();
+
+        let mut response = None;
+        for mw in &hooks.view {
+            if let Some(r) = mw.process_view(request, &resolved).await? {
+                response = Some(r);
+                break;
+            }
+        }
+        let mut response = match response {
+            Some(r) => r,
+            None => {
+                let outcome = AssertUnwindSafe(resolved.view.call(request))
+                    .catch_unwind()
+                    .await;
+                match outcome {
+                    Ok(Ok(r)) => r,
+                    Ok(Err(e)) => self.process_exception(request, e).await?,
+                    Err(p) => {
+                        let e = Error::Panic(panic_message(p.as_ref()));
+                        self.process_exception(request, e).await?
+                    }
+                }
+            }
+        };
+
+        if response.extensions().get::<TemplateResponse>().is_some() {
+            for mw in &hooks.template_response {
+                response = mw.process_template_response(request, response).await?;
+            }
+            if let Some(template) = response.extensions_mut().remove::<TemplateResponse>() {
+                match template.render() {
+                    Ok(text) => *response.body_mut() = text.into(),
+                    Err(e) => response = self.process_exception(request, e).await?,
+                }
+            }
+        }
+        Ok(response)
+    }
+
+    fn hooks(&self) -> Hooks {
+        Hooks::NONE
+    }
+}

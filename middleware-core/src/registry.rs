@@ -1,0 +1,298 @@
+//! The registry: middleware names (as listed in `MIDDLEWARE`) mapped to factories.
+//!
+//! A factory is Django's `Middleware(get_response)`: called once at start-up with the [`Next`]
+//! layer and the settings. It may answer [`FactoryError::NotUsed`] (Django's
+//! `MiddlewareNotUsed`): the entry is then skipped. Built-ins register under their Rust name
+//! and Django's dotted path, so a Django `MIDDLEWARE` list ports as it is.
+//!
+//! ```
+//! use middleware_core::{async_trait, Error, Middleware, Next, Registry, Request, Response};
+//!
+//! struct Noop(Next);
+//! #[async_trait]
+//! impl Middleware for Noop {
+//!     async fn call(&self, request: &mut Request) -> Result<Response, Error> {
+//!         Ok(self.0.get_response(request).await)
+//!     }
+//! }
+//!
+//! let mut registry = Registry::new();
+//! registry
+//!     .register("NoopMiddleware", |next, _ctx| Ok(Noop(next)))
+//!     .alias("myapp.middleware.NoopMiddleware")
+//!     .requires_before("SessionMiddleware");
+//! assert!(registry.contains("myapp.middleware.NoopMiddleware"));
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::checks::{CheckContext, CheckMessage};
+use crate::middleware::{HookMiddleware, Middleware, Mixin, Next};
+use crate::settings::{Settings, SettingsError, CORE_SETTINGS};
+use crate::view::Resolve;
+
+/// What a factory sees at start-up.
+#[non_exhaustive]
+pub struct BuildContext<'a> {
+    /// The settings.
+    pub settings: &'a Settings,
+    /// The URLconf, when the chain ends in one (CommonMiddleware's `APPEND_SLASH` needs it).
+    pub urls: Option<&'a Arc<dyn Resolve>>,
+    /// The name the entry was listed under in `MIDDLEWARE`.
+    pub name: &'a str,
+}
+
+impl fmt::Debug for BuildContext<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BuildContext").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+/// Why a factory built nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum FactoryError {
+    /// Django's `MiddlewareNotUsed`: skip this entry (with an optional reason, logged at debug).
+    #[error("not used{}", .0.as_ref().map(|r| format!(": {r}")).unwrap_or_default())]
+    NotUsed(Option<String>),
+    /// A setting the middleware reads is wrong.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// Django's `ImproperlyConfigured` at start-up.
+    #[error("{0}")]
+    ImproperlyConfigured(String),
+}
+
+type Factory = Arc<
+    dyn Fn(Next, &BuildContext<'_>) -> Result<Arc<dyn Middleware>, FactoryError> + Send + Sync,
+>;
+type Condition = Arc<dyn Fn(&Settings) -> bool + Send + Sync>;
+/// A system check: Django's `@register` check function.
+pub type CheckFn = Arc<dyn Fn(&CheckContext<'_>) -> Vec<CheckMessage> + Send + Sync>;
+
+pub(crate) struct Requirement {
+    pub(crate) name: String,
+    pub(crate) when: Option<Condition>,
+}
+
+pub(crate) struct Entry {
+    pub(crate) canonical: String,
+    pub(crate) factory: Factory,
+    pub(crate) requires: Vec<Requirement>,
+}
+
+/// Middleware names mapped to factories, the settings they read, and system checks.
+#[derive(Default)]
+pub struct Registry {
+    pub(crate) entries: Vec<Entry>,
+    by_name: HashMap<String, usize>,
+    settings: Vec<String>,
+    pub(crate) checks: Vec<(CheckFn, bool)>,
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registry")
+            .field("names", &self.by_name.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Adds names, order requirements and settings to a registered entry.
+#[derive(Debug)]
+pub struct EntryBuilder<'r> {
+    registry: &'r mut Registry,
+    index: usize,
+}
+
+impl EntryBuilder<'_> {
+    /// Another name for the same middleware (Django's dotted path).
+    pub fn alias(self, name: &str) -> Self {
+        self.registry.by_name.insert(name.to_owned(), self.index);
+        self
+    }
+
+    /// `name` must appear earlier in `MIDDLEWARE` (e.g. auth needs sessions).
+    pub fn requires_before(self, name: &str) -> Self {
+        self.registry.entries[self.index].requires.push(Requirement {
+            name: name.to_owned(),
+            when: None,
+        });
+        self
+    }
+
+    /// `name` must appear earlier in `MIDDLEWARE` when `when(settings)` holds (e.g. CSRF needs
+    /// sessions only with `CSRF_USE_SESSIONS`).
+    pub fn requires_before_if<F>(self, name: &str, when: F) -> Self
+    where
+        F: Fn(&Settings) -> bool + Send + Sync + 'static,
+    {
+        self.registry.entries[self.index].requires.push(Requirement {
+            name: name.to_owned(),
+            when: Some(Arc::new(when)),
+        });
+        self
+    }
+
+    /// Declares the settings this middleware reads, so they are not reported as unknown.
+    pub fn settings(self, keys: &[&str]) -> Self {
+        self.registry.declare_settings(keys);
+        self
+    }
+}
+
+impl Registry {
+    /// An empty registry that knows the core settings.
+    pub fn new() -> Self {
+        let mut r = Registry::default();
+        r.declare_settings(CORE_SETTINGS);
+        r
+    }
+
+    /// Registers a call-style middleware factory under `name`.
+    pub fn register<F, M>(&mut self, name: &str, factory: F) -> EntryBuilder<'_>
+    where
+        F: Fn(Next, &BuildContext<'_>) -> Result<M, FactoryError> + Send + Sync + 'static,
+        M: Middleware,
+    {
+        self.insert(
+            name,
+            Arc::new(move |next, ctx| Ok(Arc::new(factory(next, ctx)?) as Arc<dyn Middleware>)),
+        )
+    }
+
+    /// Registers a hook-style (`MiddlewareMixin`) middleware: the factory builds the hooks and
+    /// the registry wraps them in a [`Mixin`].
+    pub fn register_hooks<F, H>(&mut self, name: &str, factory: F) -> EntryBuilder<'_>
+    where
+        F: Fn(&BuildContext<'_>) -> Result<H, FactoryError> + Send + Sync + 'static,
+        H: HookMiddleware,
+    {
+        self.insert(
+            name,
+            Arc::new(move |next, ctx| {
+                Ok(Arc::new(Mixin::new(factory(ctx)?, next)) as Arc<dyn Middleware>)
+            }),
+        )
+    }
+
+    fn insert(&mut self, name: &str, factory: Factory) -> EntryBuilder<'_> {
+        let index = self.entries.len();
+        self.entries.push(Entry {
+            canonical: name.to_owned(),
+            factory,
+            requires: Vec::new(),
+        });
+        self.by_name.insert(name.to_owned(), index);
+        EntryBuilder {
+            registry: self,
+            index,
+        }
+    }
+
+    /// Declares settings read by the application itself, so they are not reported as unknown.
+    pub fn declare_settings(&mut self, keys: &[&str]) {
+        for key in keys {
+            if !self.settings.iter().any(|k| k == key) {
+                self.settings.push((*key).to_owned());
+            }
+        }
+    }
+
+    /// Adds a system check; `deploy` checks run only with `check --deploy`.
+    pub fn add_check<F>(&mut self, deploy: bool, check: F)
+    where
+        F: Fn(&CheckContext<'_>) -> Vec<CheckMessage> + Send + Sync + 'static,
+    {
+        self.checks.push((Arc::new(check), deploy));
+    }
+
+    /// Whether `name` is registered.
+    pub fn contains(&self, name: &str) -> bool {
+        self.by_name.contains_key(name)
+    }
+
+    /// The canonical (first registered) name for `name`, if registered.
+    pub fn canonical(&self, name: &str) -> Option<&str> {
+        self.by_name.get(name).map(|&i| self.entries[i].canonical.as_str())
+    }
+
+    /// Every setting the core and the registered middleware read.
+    pub fn known_settings(&self) -> impl Iterator<Item = &str> + Clone {
+        self.settings.iter().map(String::as_str)
+    }
+
+    /// Every registered name.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.by_name.keys().map(String::as_str)
+    }
+
+    pub(crate) fn entry(&self, name: &str) -> Option<(usize, &Entry)> {
+        self.by_name.get(name).map(|&i| (i, &self.entries[i]))
+    }
+
+    /// Whether the entries `a` and `b` name the same middleware.
+    pub fn same(&self, a: &str, b: &str) -> bool {
+        match (self.by_name.get(a), self.by_name.get(b)) {
+            (Some(x), Some(y)) => x == y,
+            _ => a == b,
+        }
+    }
+
+    /// Checks that `settings` only sets known keys.
+    pub fn check_settings(&self, settings: &Settings) -> Result<(), SettingsError> {
+        settings.check_known(self.known_settings())
+    }
+}
+
+/// Up to three candidates closest to `name`: by edit distance, case-insensitively, and by the
+/// last dotted component, so `SecurityMidleware` suggests both spellings of SecurityMiddleware.
+pub(crate) fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let lower = name.to_ascii_lowercase();
+    let tail = |s: &str| s.rsplit('.').next().unwrap_or(s).to_ascii_lowercase();
+    let mut scored: Vec<(usize, &str)> = candidates
+        .map(|c| {
+            let full = edit_distance(&lower, &c.to_ascii_lowercase());
+            let short = edit_distance(&tail(&lower), &tail(c));
+            (full.min(short), c)
+        })
+        .filter(|(d, c)| *d <= (c.len().max(name.len()) / 3).max(2))
+        .collect();
+    scored.sort();
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().take(3).map(|(_, c)| c.to_owned()).collect()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_finds_typos_and_dotted_tails() {
+        let names = [
+            "SecurityMiddleware",
+            "django.middleware.security.SecurityMiddleware",
+            "SessionMiddleware",
+        ];
+        let c = closest("SecurityMidleware", names.iter().copied());
+        assert!(c.contains(&"SecurityMiddleware".to_owned()), "{c:?}");
+        let c = closest("django.middleware.security.SecuritMiddleware", names.iter().copied());
+        assert_eq!(c[0], "django.middleware.security.SecurityMiddleware");
+        assert!(closest("Totally", names.iter().copied()).is_empty());
+    }
+}

@@ -1,0 +1,356 @@
+//! Reading requests the way Django's `HttpRequest` does: path, query, cookies, form bodies with
+//! Django's limits, `is_secure()` and a validated `get_host()`.
+//!
+//! ```
+//! use middleware_core::{Body, RequestExt};
+//!
+//! let request = http::Request::get("/items/?a=1&a=2&b=x%20y")
+//!     .header("cookie", "sessionid=abc; csrftoken=def")
+//!     .header("host", "example.com")
+//!     .body(Body::empty())
+//!     .unwrap();
+//! assert_eq!(request.query().get("a"), Some("2")); // the last value, as QueryDict[...] does
+//! assert_eq!(request.query().get_list("a"), vec!["1", "2"]);
+//! assert_eq!(request.cookie("csrftoken").as_deref(), Some("def"));
+//! assert!(!request.is_secure());
+//! ```
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use http::header;
+
+use crate::error::Error;
+use crate::http_utils;
+use crate::settings::CoreSettings;
+use crate::Request;
+
+/// Facts about the connection a request came on; the server puts it in the extensions.
+#[derive(Clone, Debug)]
+pub struct ConnectionInfo {
+    /// The peer's address.
+    pub remote_addr: Option<SocketAddr>,
+    /// The local address the request arrived on.
+    pub local_addr: Option<SocketAddr>,
+    /// `http` or `https`, as the server knows it (before `SECURE_PROXY_SSL_HEADER`).
+    pub scheme: &'static str,
+}
+
+/// A query string or form body: Django's `QueryDict`, an ordered multi-map.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QueryDict(Vec<(String, String)>);
+
+impl QueryDict {
+    /// Parses `application/x-www-form-urlencoded` text.
+    pub fn parse(input: &[u8]) -> Self {
+        QueryDict(
+            form_urlencoded::parse(input)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    /// The last value for `key` (Django's `QueryDict[key]`).
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value for `key`, in order (Django's `getlist`).
+    pub fn get_list(&self, key: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// All pairs, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// The number of pairs.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are no pairs.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The parsed form body, cached in the extensions so it is read once.
+#[derive(Clone, Debug)]
+struct ParsedPost(Arc<QueryDict>);
+
+/// Django's `HttpRequest` API on [`Request`].
+#[async_trait]
+pub trait RequestExt {
+    /// The core settings the chain runs with (defaults outside a chain).
+    fn core_settings(&self) -> Arc<CoreSettings>;
+    /// The raw (percent-encoded) path.
+    fn path(&self) -> &str;
+    /// The percent-decoded path (Django's `path_info`); invalid UTF-8 is replaced.
+    fn path_info(&self) -> String;
+    /// Path and query (Django's `get_full_path()`).
+    fn full_path(&self) -> String;
+    /// The query string, parsed (Django's `request.GET`).
+    fn query(&self) -> QueryDict;
+    /// All cookies (every `Cookie` header line, parsed as Django's `parse_cookie`); later
+    /// duplicates win, as in Django.
+    fn cookies(&self) -> Vec<(String, String)>;
+    /// One cookie's value.
+    fn cookie(&self, name: &str) -> Option<String>;
+    /// `https` when `SECURE_PROXY_SSL_HEADER` says so, else the connection's scheme.
+    fn scheme(&self) -> &'static str;
+    /// Whether the request is secure (Django's `is_secure()`).
+    fn is_secure(&self) -> bool;
+    /// The host, validated against `ALLOWED_HOSTS` (Django's `get_host()`); an invalid or
+    /// disallowed host is a `DisallowedHost` error (400).
+    fn get_host(&self) -> Result<String, Error>;
+    /// An absolute URI for `location` (or this request's full path), Django's
+    /// `build_absolute_uri`.
+    fn build_absolute_uri(&self, location: Option<&str>) -> Result<String, Error>;
+    /// Whether the method is one Django treats as safe for CSRF (GET, HEAD, OPTIONS, TRACE).
+    fn is_safe_method(&self) -> bool;
+    /// The whole body, read once under `DATA_UPLOAD_MAX_MEMORY_SIZE` and kept, so it can be
+    /// read again.
+    async fn body_bytes(&mut self) -> Result<Bytes, Error>;
+    /// The form body (Django's `request.POST`): parsed for POST requests with an urlencoded
+    /// content type, empty otherwise; limited by `DATA_UPLOAD_MAX_NUMBER_FIELDS`.
+    async fn post(&mut self) -> Result<Arc<QueryDict>, Error>;
+}
+
+fn header_str<'a>(request: &'a Request, name: &header::HeaderName) -> Option<&'a str> {
+    request.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+#[async_trait]
+impl RequestExt for Request {
+    fn core_settings(&self) -> Arc<CoreSettings> {
+        match self.extensions().get::<Arc<CoreSettings>>() {
+            Some(c) => c.clone(),
+            None => crate::Settings::default().core().clone(),
+        }
+    }
+
+    fn path(&self) -> &str {
+        self.uri().path()
+    }
+
+    fn path_info(&self) -> String {
+        percent_encoding::percent_decode_str(self.uri().path())
+            .decode_utf8_lossy()
+            .into_owned()
+    }
+
+    fn full_path(&self) -> String {
+        match self.uri().query() {
+            Some(q) if !q.is_empty() => format!("{}?{}", self.uri().path(), q),
+            _ => self.uri().path().to_owned(),
+        }
+    }
+
+    fn query(&self) -> QueryDict {
+        QueryDict::parse(self.uri().query().unwrap_or("").as_bytes())
+    }
+
+    fn cookies(&self) -> Vec<(String, String)> {
+        // Several Cookie lines (HTTP/2, or clients that split them) are joined as ASGI does.
+        let joined = self
+            .headers()
+            .get_all(header::COOKIE)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect::<Vec<_>>()
+            .join("; ");
+        http_utils::cookies::parse_cookie(&joined)
+    }
+
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies()
+            .into_iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+    }
+
+    fn scheme(&self) -> &'static str {
+        let core = self.core_settings();
+        if let Some((name, expected)) = &core.secure_proxy_ssl_header {
+            let lines: Vec<&[u8]> = self.headers().get_all(name).iter().map(|v| v.as_bytes()).collect();
+            if !lines.is_empty() {
+                // Several lines are joined with ", " as a WSGI/ASGI server would; only the first
+                // comma-separated value counts, compared exactly (Django 4.1+).
+                let joined = lines.join(&b","[..]);
+                let first = joined.split(|b| *b == b',').next().unwrap_or(&[]);
+                let first = String::from_utf8_lossy(first);
+                return if first.trim() == expected { "https" } else { "http" };
+            }
+        }
+        self.extensions()
+            .get::<ConnectionInfo>()
+            .map(|c| c.scheme)
+            .unwrap_or("http")
+    }
+
+    fn is_secure(&self) -> bool {
+        self.scheme() == "https"
+    }
+
+    fn get_host(&self) -> Result<String, Error> {
+        let core = self.core_settings();
+        let fallback = self
+            .extensions()
+            .get::<ConnectionInfo>()
+            .and_then(|c| c.local_addr)
+            .map(|a| a.to_string());
+        http_utils::host::get_host(
+            self.headers(),
+            core.use_x_forwarded_host,
+            &core.allowed_hosts,
+            core.debug,
+            fallback.as_deref(),
+        )
+        .map_err(|e| Error::suspicious("DisallowedHost", e.to_string()))
+    }
+
+    fn build_absolute_uri(&self, location: Option<&str>) -> Result<String, Error> {
+        let location = location.map(str::to_owned).unwrap_or_else(|| self.full_path());
+        if location.contains("://") {
+            return Ok(location);
+        }
+        let host = self.get_host()?;
+        let path = if location.starts_with('/') {
+            location
+        } else {
+            let base = self.path();
+            let dir = &base[..base.rfind('/').map_or(0, |i| i + 1)];
+            format!("{dir}{location}")
+        };
+        Ok(format!("{}://{}{}", self.scheme(), host, path))
+    }
+
+    fn is_safe_method(&self) -> bool {
+        matches!(
+            self.method().as_str(),
+            "GET" | "HEAD" | "OPTIONS" | "TRACE"
+        )
+    }
+
+    async fn body_bytes(&mut self) -> Result<Bytes, Error> {
+        if let Some(bytes) = self.body().as_bytes() {
+            return Ok(bytes.clone());
+        }
+        let limit = self
+            .core_settings()
+            .data_upload_max_memory_size
+            .unwrap_or(usize::MAX);
+        let body = std::mem::take(self.body_mut());
+        let bytes = body.collect_limited(limit).await?;
+        *self.body_mut() = bytes.clone().into();
+        Ok(bytes)
+    }
+
+    async fn post(&mut self) -> Result<Arc<QueryDict>, Error> {
+        if let Some(parsed) = self.extensions().get::<ParsedPost>() {
+            return Ok(parsed.0.clone());
+        }
+        let is_form = header_str(self, &header::CONTENT_TYPE)
+            .map(|ct| {
+                ct.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
+            .unwrap_or(false);
+        let parsed = if self.method() == http::Method::POST && is_form {
+            let bytes = self.body_bytes().await?;
+            let form = QueryDict::parse(&bytes);
+            if let Some(max) = self.core_settings().data_upload_max_number_fields {
+                if form.len() > max {
+                    return Err(Error::suspicious(
+                        "TooManyFieldsSent",
+                        "The number of GET/POST parameters exceeded settings.DATA_UPLOAD_MAX_NUMBER_FIELDS.",
+                    ));
+                }
+            }
+            form
+        } else {
+            QueryDict::default()
+        };
+        let parsed = Arc::new(parsed);
+        self.extensions_mut().insert(ParsedPost(parsed.clone()));
+        Ok(parsed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Body, Settings};
+
+    fn with_settings(toml: &str, req: http::request::Builder) -> Request {
+        let settings = Settings::from_toml_str(toml, "t").unwrap();
+        let mut r = req.body(Body::empty()).unwrap();
+        r.extensions_mut().insert(settings.core().clone());
+        r
+    }
+
+    // Django: tests/requests_tests/tests.py (is_secure with SECURE_PROXY_SSL_HEADER), and the
+    // conformance notes: first value only, case-sensitive, several lines joined.
+    #[test]
+    fn proxy_ssl_header_first_value_only_and_case_sensitive() {
+        let conf = "SECURE_PROXY_SSL_HEADER = [\"HTTP_X_FORWARDED_PROTO\", \"https\"]";
+        let secure = |values: &[&str]| {
+            let mut b = http::Request::get("/");
+            for v in values {
+                b = b.header("x-forwarded-proto", *v);
+            }
+            with_settings(conf, b).is_secure()
+        };
+        assert!(secure(&["https"]));
+        assert!(secure(&["https, http"]));
+        assert!(!secure(&["http, https"]));
+        assert!(!secure(&["HTTPS"]));
+        assert!(secure(&["https", "http"]));
+        assert!(!secure(&[]));
+    }
+
+    #[tokio::test]
+    async fn post_respects_field_and_size_limits() {
+        let conf = "DATA_UPLOAD_MAX_NUMBER_FIELDS = 2\nDATA_UPLOAD_MAX_MEMORY_SIZE = 20";
+        let mut r = with_settings(
+            conf,
+            http::Request::post("/").header("content-type", "application/x-www-form-urlencoded"),
+        );
+        *r.body_mut() = Body::from("a=1&b=2&c=3");
+        let err = r.post().await.unwrap_err();
+        assert!(matches!(err, Error::Suspicious { kind: "TooManyFieldsSent", .. }));
+
+        let mut r = with_settings(
+            conf,
+            http::Request::post("/").header("content-type", "application/x-www-form-urlencoded"),
+        );
+        *r.body_mut() = Body::from("a=0123456789012345678901234");
+        let err = r.post().await.unwrap_err();
+        assert!(matches!(err, Error::Suspicious { kind: "RequestDataTooBig", .. }));
+
+        let mut r = with_settings(
+            conf,
+            http::Request::post("/").header("content-type", "application/x-www-form-urlencoded; charset=utf-8"),
+        );
+        *r.body_mut() = Body::from("a=1&b=h%C3%A9");
+        assert_eq!(r.post().await.unwrap().get("b"), Some("hé"));
+        // The body can still be read after the form was parsed.
+        assert_eq!(r.body_bytes().await.unwrap().as_ref(), b"a=1&b=h%C3%A9");
+    }
+}

@@ -1,0 +1,154 @@
+//! Building responses, and the header helpers Django's middleware lean on.
+//!
+//! ```
+//! use middleware_core::response::{self, ResponseExt};
+//! use http::StatusCode;
+//!
+//! let mut r = response::text(StatusCode::OK, "Hello, world!");
+//! r.patch_vary_headers(&["Cookie"]);
+//! r.set_default_header("x-frame-options", "DENY");
+//! r.set_default_header("x-frame-options", "SAMEORIGIN"); // already set: kept
+//! assert_eq!(r.headers()["vary"], "Cookie");
+//! assert_eq!(r.headers()["x-frame-options"], "DENY");
+//! ```
+
+use bytes::Bytes;
+use futures_util::Stream;
+use http::header::{self, HeaderName, HeaderValue};
+use http::StatusCode;
+
+use crate::body::{Body, BoxError};
+use crate::http_utils::cookies::{SameSite, SetCookie};
+use crate::Response;
+
+fn with_type(status: StatusCode, body: Body, content_type: &'static str) -> Response {
+    let mut r = Response::new(body);
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
+}
+
+/// A `text/plain; charset=utf-8` response.
+pub fn text(status: StatusCode, body: impl Into<Body>) -> Response {
+    with_type(status, body.into(), "text/plain; charset=utf-8")
+}
+
+/// A `text/html; charset=utf-8` response (Django's `HttpResponse` default).
+pub fn html(status: StatusCode, body: impl Into<Body>) -> Response {
+    with_type(status, body.into(), "text/html; charset=utf-8")
+}
+
+/// An `application/json` response (Django's `JsonResponse`).
+pub fn json(status: StatusCode, value: &serde_json::Value) -> Response {
+    with_type(status, value.to_string().into(), "application/json")
+}
+
+/// A streaming response (Django's `StreamingHttpResponse`): no `Content-Length`, chunks sent as
+/// they come.
+pub fn streaming<S, E>(status: StatusCode, content_type: &'static str, stream: S) -> Response
+where
+    S: Stream<Item = Result<Bytes, E>> + Send + 'static,
+    E: Into<BoxError> + 'static,
+{
+    with_type(status, Body::from_stream(stream), content_type)
+}
+
+fn redirect_with(status: StatusCode, location: &str) -> Response {
+    let mut r = html(status, Body::empty());
+    match HeaderValue::from_str(location) {
+        Ok(v) => {
+            r.headers_mut().insert(header::LOCATION, v);
+        }
+        Err(_) => {
+            // A location that cannot be a header value is a server bug, not client input.
+            *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        }
+    }
+    r
+}
+
+/// Django's `HttpResponseRedirect` (302).
+pub fn redirect(location: &str) -> Response {
+    redirect_with(StatusCode::FOUND, location)
+}
+
+/// Django's `HttpResponsePermanentRedirect` (301).
+pub fn permanent_redirect(location: &str) -> Response {
+    redirect_with(StatusCode::MOVED_PERMANENTLY, location)
+}
+
+/// Header helpers on responses.
+pub trait ResponseExt {
+    /// Sets `name` unless the response already has it (Django's `setdefault`).
+    fn set_default_header(&mut self, name: &'static str, value: &'static str);
+    /// Sets `name` to `value` unless present, for values computed at run time.
+    fn set_default_header_value(&mut self, name: HeaderName, value: HeaderValue);
+    /// Adds names to `Vary` (Django's `patch_vary_headers`).
+    fn patch_vary_headers(&mut self, names: &[&str]);
+    /// Appends a `Set-Cookie` (Django's `set_cookie`); a cookie of the same name set earlier
+    /// on this response is replaced, as Django's `response.cookies[name]` is.
+    fn set_cookie(&mut self, cookie: &SetCookie);
+    /// Django's `delete_cookie(name, path, domain, samesite)`.
+    fn delete_cookie(&mut self, name: &str, path: &str, domain: Option<&str>, samesite: Option<SameSite>);
+    /// The content of a non-streaming body (`None` for streams).
+    fn content(&self) -> Option<&Bytes>;
+    /// Whether the body is a stream.
+    fn is_streaming(&self) -> bool;
+}
+
+impl ResponseExt for Response {
+    fn set_default_header(&mut self, name: &'static str, value: &'static str) {
+        self.set_default_header_value(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
+
+    fn set_default_header_value(&mut self, name: HeaderName, value: HeaderValue) {
+        self.headers_mut().entry(name).or_insert(value);
+    }
+
+    fn patch_vary_headers(&mut self, names: &[&str]) {
+        crate::http_utils::cache::patch_vary_headers(self.headers_mut(), names);
+    }
+
+    fn set_cookie(&mut self, cookie: &SetCookie) {
+        match cookie.to_header_value() {
+            Ok(line) => replace_cookie(self, cookie.name(), line),
+            Err(e) => tracing::error!(cookie = cookie.name(), error = %e, "cookie not set"),
+        }
+    }
+
+    fn delete_cookie(&mut self, name: &str, path: &str, domain: Option<&str>, samesite: Option<SameSite>) {
+        self.set_cookie(&crate::http_utils::cookies::delete_cookie(name, path, domain, samesite));
+    }
+
+    fn content(&self) -> Option<&Bytes> {
+        self.body().as_bytes()
+    }
+
+    fn is_streaming(&self) -> bool {
+        self.body().is_streaming()
+    }
+}
+
+fn replace_cookie(response: &mut Response, name: &str, line: String) {
+    let Ok(value) = HeaderValue::from_str(&line) else {
+        tracing::error!(cookie = name, "cookie value is not a valid header value; not set");
+        return;
+    };
+    let prefix = format!("{name}=");
+    let headers = response.headers_mut();
+    let kept: Vec<HeaderValue> = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter(|v| !v.as_bytes().starts_with(prefix.as_bytes()))
+        .cloned()
+        .collect();
+    headers.remove(header::SET_COOKIE);
+    for v in kept {
+        headers.append(header::SET_COOKIE, v);
+    }
+    headers.append(header::SET_COOKIE, value);
+}

@@ -1,0 +1,215 @@
+//! Views, what URL resolution hands to middleware, per-view markers and deferred rendering.
+//!
+//! A view is a plain `async fn(&mut Request) -> Result<Response, Error>`. Django marks views by
+//! setting attributes on the function (`csrf_exempt`, `xframe_options_exempt`,
+//! `login_not_required`...); here a route carries typed [`Markers`] that middleware read from the
+//! [`ResolverMatch`] in `process_view`, or from the request's extensions after the view ran.
+//!
+//! ```
+//! use middleware_core::{view_fn, Error, Markers, Request, Response, View};
+//!
+//! async fn hello(_request: &mut Request) -> Result<Response, Error> {
+//!     Ok(Response::new("Hello, world!".into()))
+//! }
+//!
+//! #[derive(Clone)]
+//! struct CsrfExempt;
+//!
+//! let view = view_fn(hello);
+//! let mut markers = Markers::default();
+//! markers.insert(CsrfExempt);
+//! assert!(markers.contains::<CsrfExempt>());
+//! # let _: &dyn View = &view;
+//! ```
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::error::Error;
+use crate::{Request, Response};
+
+/// A view: answers a resolved request.
+#[async_trait]
+pub trait View: Send + Sync + 'static {
+    /// Handles the request; errors become responses (and reach `process_exception` first).
+    async fn call(&self, request: &mut Request) -> Result<Response, Error>;
+}
+
+/// Lets a plain `async fn(&mut Request) -> Result<Response, Error>` be a [`View`].
+///
+/// The lifetime parameter ties the returned future to the borrow of the request, which a plain
+/// `Fn(&mut Request) -> Fut` bound cannot express.
+pub trait ViewFn<'a>: Send + Sync + 'static {
+    /// The future the function returns.
+    type Future: Future<Output = Result<Response, Error>> + Send + 'a;
+    /// Calls the function.
+    fn call_view(&self, request: &'a mut Request) -> Self::Future;
+}
+
+impl<'a, F, Fut> ViewFn<'a> for F
+where
+    F: Fn(&'a mut Request) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response, Error>> + Send + 'a,
+{
+    type Future = Fut;
+    fn call_view(&self, request: &'a mut Request) -> Fut {
+        self(request)
+    }
+}
+
+/// A [`View`] made from an `async fn`; see [`view_fn`].
+#[derive(Clone, Copy)]
+pub struct FnView<F>(F);
+
+impl<F> fmt::Debug for FnView<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("FnView")
+    }
+}
+
+/// Makes a [`View`] of an `async fn(&mut Request) -> Result<Response, Error>`.
+pub fn view_fn<F>(f: F) -> FnView<F>
+where
+    F: for<'a> ViewFn<'a>,
+{
+    FnView(f)
+}
+
+#[async_trait]
+impl<F> View for FnView<F>
+where
+    F: for<'a> ViewFn<'a>,
+{
+    async fn call(&self, request: &mut Request) -> Result<Response, Error> {
+        self.0.call_view(request).await
+    }
+}
+
+/// Typed markers attached to a route: Django's attributes on view functions.
+#[derive(Clone, Default, Debug)]
+pub struct Markers(http::Extensions);
+
+impl Markers {
+    /// Adds a marker (replacing one of the same type).
+    pub fn insert<T: Clone + Send + Sync + 'static>(&mut self, marker: T) {
+        self.0.insert(marker);
+    }
+
+    /// The marker of type `T`, if present.
+    pub fn get<T: Clone + Send + Sync + 'static>(&self) -> Option<&T> {
+        self.0.get::<T>()
+    }
+
+    /// Whether a marker of type `T` is present.
+    pub fn contains<T: Clone + Send + Sync + 'static>(&self) -> bool {
+        self.0.get::<T>().is_some()
+    }
+}
+
+/// What URL resolution found: the view, its route and name, the captured arguments and the
+/// route's markers. Placed in the request's extensions before `process_view` runs (Django's
+/// `request.resolver_match`).
+#[derive(Clone)]
+pub struct ResolverMatch {
+    /// The view to call.
+    pub view: Arc<dyn View>,
+    /// The route pattern, as registered (`items/<int:id>/`).
+    pub route: Arc<str>,
+    /// The route's name, for `reverse`.
+    pub url_name: Option<Arc<str>>,
+    /// Captured path arguments, typed by their converters, in route order.
+    pub kwargs: Vec<(String, crate::urls::PathValue)>,
+    /// The markers of the route (Django's view attributes).
+    pub markers: Arc<Markers>,
+}
+
+impl fmt::Debug for ResolverMatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResolverMatch")
+            .field("route", &self.route)
+            .field("url_name", &self.url_name)
+            .field("kwargs", &self.kwargs)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ResolverMatch {
+    /// The captured argument `name`.
+    pub fn kwarg(&self, name: &str) -> Option<&crate::urls::PathValue> {
+        self.kwargs.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+}
+
+/// Resolves a request to a view: the URLconf. [`crate::Router`] implements it; a framework that
+/// embeds the chain may implement it over its own routing.
+pub trait Resolve: Send + Sync + 'static {
+    /// Finds the view for `request`, or `Err(Error::NotFound)`.
+    fn resolve(&self, request: &Request) -> Result<ResolverMatch, Error>;
+
+    /// Whether `path` (percent-encoded, with its leading `/`) resolves: used by `APPEND_SLASH`.
+    fn is_valid_path(&self, path: &str) -> bool;
+
+    /// The markers of the route `path` resolves to, if it resolves (`no_append_slash`...).
+    fn markers_for(&self, path: &str) -> Option<Arc<Markers>>;
+}
+
+/// Renders a template with a context: the engine behind [`TemplateResponse`].
+pub trait Render: Send + Sync + 'static {
+    /// Renders `template_name` with `context`.
+    fn render(
+        &self,
+        template_name: &str,
+        context: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<String, Error>;
+}
+
+/// Django's `TemplateResponse`: a response whose body is rendered late, after the
+/// `process_template_response` hooks had their chance to change the template or the context.
+///
+/// A view returns `TemplateResponse::new(..).into_response()`; the chain renders it.
+#[derive(Clone)]
+pub struct TemplateResponse {
+    /// The template to render.
+    pub template_name: String,
+    /// The context it is rendered with.
+    pub context: serde_json::Map<String, serde_json::Value>,
+    renderer: Arc<dyn Render>,
+}
+
+impl fmt::Debug for TemplateResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TemplateResponse")
+            .field("template_name", &self.template_name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TemplateResponse {
+    /// A template response rendered by `renderer`.
+    pub fn new(
+        renderer: Arc<dyn Render>,
+        template_name: impl Into<String>,
+        context: serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
+        TemplateResponse {
+            template_name: template_name.into(),
+            context,
+            renderer,
+        }
+    }
+
+    /// An unrendered `text/html` 200 response carrying this template response.
+    pub fn into_response(self) -> Response {
+        let mut response = crate::response::html(http::StatusCode::OK, "");
+        response.extensions_mut().insert(self);
+        response
+    }
+
+    /// Renders now.
+    pub fn render(&self) -> Result<String, Error> {
+        self.renderer.render(&self.template_name, &self.context)
+    }
+}
