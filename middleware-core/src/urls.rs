@@ -64,6 +64,9 @@
 //!
 //! The result is therefore always the route with the lowest registration
 //! index that Django's regex would match (and whose `int` fits a `u64`).
+//! This relies on matchit's backtracking returning *some* matching shape
+//! whenever one exists; a test compares the resolver against plain ordered
+//! regex matching over many route orders to check it.
 //!
 //! # Request path decoding
 //!
@@ -1240,14 +1243,7 @@ mod tests {
             .unwrap();
         u.add("kwargs_names/b/<int:b>/", Some("kwargs_names"), 2)
             .unwrap();
-        for (conv, value) in [
-            ("path", "a/b"),
-            ("str", "a b"),
-            ("slug", "a-b"),
-            ("int", "2"),
-            ("uuid", "39da9369-838e-4750-91a5-f7805cd82839"),
-        ] {
-            let _ = value;
+        for conv in ["path", "str", "slug", "int", "uuid"] {
             u.add(
                 &format!("converter/{conv}/<{conv}:var>/"),
                 Some("converter"),
