@@ -10,7 +10,10 @@ use middleware_core::server::{self, ServerConfig};
 use middleware_core::EntryStatus;
 
 #[derive(Parser)]
-#[command(name = "example-site", about = "Django's middleware model in Rust: the example site")]
+#[command(
+    name = "example-site",
+    about = "Django's middleware model in Rust: the example site"
+)]
 struct Cli {
     /// The settings file (default: the site's own settings.toml).
     #[arg(long, global = true)]
@@ -68,7 +71,11 @@ fn main() -> ExitCode {
             let serious = messages.iter().filter(|m| m.is_serious()).count();
             println!(
                 "System check identified {} issue{}.",
-                if messages.is_empty() { "no".to_owned() } else { messages.len().to_string() },
+                if messages.is_empty() {
+                    "no".to_owned()
+                } else {
+                    messages.len().to_string()
+                },
                 if messages.len() == 1 { "" } else { "s" }
             );
             if serious > 0 {
@@ -86,7 +93,10 @@ fn main() -> ExitCode {
                         EntryStatus::NotUsed(reason) => println!(
                             "  {i:2}. {} (skipped: not used{})",
                             e.name,
-                            reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default()
+                            reason
+                                .as_ref()
+                                .map(|r| format!(": {r}"))
+                                .unwrap_or_default()
                         ),
                     }
                 }
@@ -106,7 +116,10 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
                 Ok(r) => r,
                 Err(e) => {
                     eprintln!("error: cannot start the runtime: {e}");

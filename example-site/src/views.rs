@@ -39,9 +39,8 @@ pub async fn big(_: &mut Request) -> Result<Response, Error> {
 
 /// `/stream/`: ten 100-byte chunks, streamed.
 pub async fn stream(_: &mut Request) -> Result<Response, Error> {
-    let chunks = (0..10).map(|i| {
-        Ok::<_, Infallible>(Bytes::from(format!("chunk {i}: {}\n", "x".repeat(90))))
-    });
+    let chunks = (0..10)
+        .map(|i| Ok::<_, Infallible>(Bytes::from(format!("chunk {i}: {}\n", "x".repeat(90)))));
     Ok(middleware_core::response::streaming(
         StatusCode::OK,
         "text/plain; charset=utf-8",
@@ -51,7 +50,10 @@ pub async fn stream(_: &mut Request) -> Result<Response, Error> {
 
 /// `/etag/`: a fixed ETag and Last-Modified.
 pub async fn etag(_: &mut Request) -> Result<Response, Error> {
-    let mut r = text(StatusCode::OK, format!("{}\n", "etag-fixed-content ".repeat(16)));
+    let mut r = text(
+        StatusCode::OK,
+        format!("{}\n", "etag-fixed-content ".repeat(16)),
+    );
     r.headers_mut()
         .insert("etag", HeaderValue::from_static("\"v1-fixed\""));
     r.headers_mut().insert(
@@ -123,11 +125,16 @@ fn plain(status: StatusCode, body: &'static str) -> Response {
 /// The site's error handlers: plain text, so the conformance run can compare bytes.
 pub fn error_handlers(debug: bool) -> ErrorHandlers {
     let mut h = ErrorHandlers::new(debug);
-    h.set(400, |_, _| plain(StatusCode::BAD_REQUEST, "400 Bad Request\n"))
-        .set(403, |_, _| plain(StatusCode::FORBIDDEN, "403 Forbidden\n"))
-        .set(404, |_, _| plain(StatusCode::NOT_FOUND, "404 Not Found\n"))
-        .set(500, |_, _| {
-            plain(StatusCode::INTERNAL_SERVER_ERROR, "500 Internal Server Error\n")
-        });
+    h.set(400, |_, _| {
+        plain(StatusCode::BAD_REQUEST, "400 Bad Request\n")
+    })
+    .set(403, |_, _| plain(StatusCode::FORBIDDEN, "403 Forbidden\n"))
+    .set(404, |_, _| plain(StatusCode::NOT_FOUND, "404 Not Found\n"))
+    .set(500, |_, _| {
+        plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "500 Internal Server Error\n",
+        )
+    });
     h
 }

@@ -65,7 +65,9 @@ impl Body {
         E: Into<BoxError> + 'static,
     {
         use futures_util::TryStreamExt;
-        Body::from_http_body(StreamBody::new(stream.map_ok(Frame::data).map_err(Into::into)))
+        Body::from_http_body(StreamBody::new(
+            stream.map_ok(Frame::data).map_err(Into::into),
+        ))
     }
 
     /// Whether the body is a stream (Django's `response.streaming`).
@@ -144,7 +146,9 @@ impl From<Bytes> for Body {
         if b.is_empty() {
             Body::empty()
         } else {
-            Body { kind: Kind::Full(b) }
+            Body {
+                kind: Kind::Full(b),
+            }
         }
     }
 }
@@ -219,7 +223,10 @@ mod tests {
     async fn full_body_is_one_frame_and_exact_size() {
         let body = Body::from("abc");
         assert_eq!(http_body::Body::size_hint(&body).exact(), Some(3));
-        assert_eq!(body.collect_all().await.unwrap(), Bytes::from_static(b"abc"));
+        assert_eq!(
+            body.collect_all().await.unwrap(),
+            Bytes::from_static(b"abc")
+        );
     }
 
     #[tokio::test]
@@ -228,7 +235,10 @@ mod tests {
         let body = Body::from_stream(futures_util::stream::iter(chunks));
         assert!(body.is_streaming());
         assert!(body.as_bytes().is_none());
-        assert_eq!(body.collect_all().await.unwrap(), Bytes::from_static(b"c0c1c2"));
+        assert_eq!(
+            body.collect_all().await.unwrap(),
+            Bytes::from_static(b"c0c1c2")
+        );
 
         let chunks = (0..3).map(|_| Ok::<_, BoxError>(Bytes::from_static(b"xxxx")));
         let body = Body::from_stream(futures_util::stream::iter(chunks));

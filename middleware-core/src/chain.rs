@@ -122,7 +122,9 @@ pub struct Chain {
 
 impl fmt::Debug for Chain {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Chain").field("entries", &self.entries).finish_non_exhaustive()
+        f.debug_struct("Chain")
+            .field("entries", &self.entries)
+            .finish_non_exhaustive()
     }
 }
 
@@ -206,8 +208,13 @@ impl<'a> ChainBuilder<'a> {
                         .unwrap_or_else(|| req.name.clone());
                     let requires = position.map(|p| names[p].clone()).unwrap_or(listed);
                     let fix = match position {
-                        Some(_) => format!("move {requires:?} above {:?} in MIDDLEWARE", names[index]),
-                        None => format!("insert {requires:?} before {:?} in MIDDLEWARE", names[index]),
+                        Some(_) => {
+                            format!("move {requires:?} above {:?} in MIDDLEWARE", names[index])
+                        }
+                        None => format!(
+                            "insert {requires:?} before {:?} in MIDDLEWARE",
+                            names[index]
+                        ),
                     };
                     return Err(BuildError::Order {
                         index,
@@ -221,21 +228,20 @@ impl<'a> ChainBuilder<'a> {
         }
 
         let errors = Arc::new(self.errors);
-        let (urls, view_layer): (Option<Arc<dyn Resolve>>, Option<Arc<ViewLayer>>) =
-            match self.innermost {
-                Some(Innermost::Urls(urls)) => {
-                    let layer = Arc::new(ViewLayer {
-                        urls: urls.clone(),
-                        hooks: OnceLock::new(),
-                    });
-                    (Some(urls), Some(layer))
-                }
-                _ => (None, None),
-            };
-        let innermost: Arc<dyn Middleware> = match (&view_layer, self.innermost_handler()) {
-            (Some(layer), _) => layer.clone(),
-            (None, Some(handler)) => Arc::new(Endpoint(handler)),
-            (None, None) => Arc::new(Endpoint(Arc::new(NotFoundHandler))),
+        let mut urls: Option<Arc<dyn Resolve>> = None;
+        let mut view_layer: Option<Arc<ViewLayer>> = None;
+        let innermost: Arc<dyn Middleware> = match self.innermost {
+            Some(Innermost::Urls(resolver)) => {
+                let layer = Arc::new(ViewLayer {
+                    urls: resolver.clone(),
+                    hooks: OnceLock::new(),
+                });
+                urls = Some(resolver);
+                view_layer = Some(layer.clone());
+                layer
+            }
+            Some(Innermost::Handler(handler)) => Arc::new(Endpoint(handler)),
+            None => Arc::new(Endpoint(Arc::new(NotFoundHandler))),
         };
         let mut next = Next::new(innermost, errors.clone());
 
@@ -269,8 +275,12 @@ impl<'a> ChainBuilder<'a> {
                 Err(FactoryError::NotUsed(reason)) => {
                     if settings.core().debug {
                         match &reason {
-                            Some(r) => tracing::debug!(target: "django.request", "MiddlewareNotUsed({name:?}): {r}"),
-                            None => tracing::debug!(target: "django.request", "MiddlewareNotUsed: {name:?}"),
+                            Some(r) => {
+                                tracing::debug!(target: "django.request", "MiddlewareNotUsed({name:?}): {r}")
+                            }
+                            None => {
+                                tracing::debug!(target: "django.request", "MiddlewareNotUsed: {name:?}")
+                            }
                         }
                     }
                     entries.push(ChainEntry {
@@ -299,13 +309,6 @@ impl<'a> ChainBuilder<'a> {
             entries: entries.into(),
             core: settings.core().clone(),
         })
-    }
-
-    fn innermost_handler(&self) -> Option<Arc<dyn GetResponse>> {
-        match &self.innermost {
-            Some(Innermost::Handler(h)) => Some(h.clone()),
-            _ => None,
-        }
     }
 }
 
@@ -379,10 +382,16 @@ struct ViewLayer {
 impl ViewLayer {
     fn hooks(&self) -> &HookLists {
         static EMPTY: OnceLock<HookLists> = OnceLock::new();
-        self.hooks.get().unwrap_or_else(|| EMPTY.get_or_init(HookLists::default))
+        self.hooks
+            .get()
+            .unwrap_or_else(|| EMPTY.get_or_init(HookLists::default))
     }
 
-    async fn process_exception(&self, request: &mut Request, error: Error) -> Result<Response, Error> {
+    async fn process_exception(
+        &self,
+        request: &mut Request,
+        error: Error,
+    ) -> Result<Response, Error> {
         for mw in &self.hooks().exception {
             if let Some(response) = mw.process_exception(request, &error).await {
                 return Ok(response);

@@ -104,7 +104,9 @@ pub struct CheckContext<'a> {
 
 impl fmt::Debug for CheckContext<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CheckContext").field("deploy", &self.deploy).finish_non_exhaustive()
+        f.debug_struct("CheckContext")
+            .field("deploy", &self.deploy)
+            .finish_non_exhaustive()
     }
 }
 

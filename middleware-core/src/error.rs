@@ -223,7 +223,9 @@ fn log_error(request: &Request, error: &Error) {
         Error::Suspicious { kind, message } => {
             tracing::error!(target: "django.security", security = kind, %path, "{message}")
         }
-        other => tracing::error!(target: "django.request", %path, error = %other, "Internal Server Error: {path}"),
+        other => {
+            tracing::error!(target: "django.request", %path, error = %other, "Internal Server Error: {path}")
+        }
     }
 }
 

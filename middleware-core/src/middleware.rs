@@ -298,7 +298,9 @@ impl<H: HookMiddleware> Middleware for Mixin<H> {
         request: &mut Request,
         response: Response,
     ) -> Result<Response, Error> {
-        self.hooks.process_template_response(request, response).await
+        self.hooks
+            .process_template_response(request, response)
+            .await
     }
 }
 

@@ -46,7 +46,9 @@ pub struct BuildContext<'a> {
 
 impl fmt::Debug for BuildContext<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BuildContext").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("BuildContext")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -64,9 +66,8 @@ pub enum FactoryError {
     ImproperlyConfigured(String),
 }
 
-type Factory = Arc<
-    dyn Fn(Next, &BuildContext<'_>) -> Result<Arc<dyn Middleware>, FactoryError> + Send + Sync,
->;
+type Factory =
+    Arc<dyn Fn(Next, &BuildContext<'_>) -> Result<Arc<dyn Middleware>, FactoryError> + Send + Sync>;
 type Condition = Arc<dyn Fn(&Settings) -> bool + Send + Sync>;
 /// A system check: Django's `@register` check function.
 pub type CheckFn = Arc<dyn Fn(&CheckContext<'_>) -> Vec<CheckMessage> + Send + Sync>;
@@ -115,10 +116,12 @@ impl EntryBuilder<'_> {
 
     /// `name` must appear earlier in `MIDDLEWARE` (e.g. auth needs sessions).
     pub fn requires_before(self, name: &str) -> Self {
-        self.registry.entries[self.index].requires.push(Requirement {
-            name: name.to_owned(),
-            when: None,
-        });
+        self.registry.entries[self.index]
+            .requires
+            .push(Requirement {
+                name: name.to_owned(),
+                when: None,
+            });
         self
     }
 
@@ -128,10 +131,12 @@ impl EntryBuilder<'_> {
     where
         F: Fn(&Settings) -> bool + Send + Sync + 'static,
     {
-        self.registry.entries[self.index].requires.push(Requirement {
-            name: name.to_owned(),
-            when: Some(Arc::new(when)),
-        });
+        self.registry.entries[self.index]
+            .requires
+            .push(Requirement {
+                name: name.to_owned(),
+                when: Some(Arc::new(when)),
+            });
         self
     }
 
@@ -215,7 +220,9 @@ impl Registry {
 
     /// The canonical (first registered) name for `name`, if registered.
     pub fn canonical(&self, name: &str) -> Option<&str> {
-        self.by_name.get(name).map(|&i| self.entries[i].canonical.as_str())
+        self.by_name
+            .get(name)
+            .map(|&i| self.entries[i].canonical.as_str())
     }
 
     /// Every setting the core and the registered middleware read.
@@ -261,7 +268,11 @@ pub(crate) fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>)
         .collect();
     scored.sort();
     scored.dedup_by(|a, b| a.1 == b.1);
-    scored.into_iter().take(3).map(|(_, c)| c.to_owned()).collect()
+    scored
+        .into_iter()
+        .take(3)
+        .map(|(_, c)| c.to_owned())
+        .collect()
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -291,7 +302,10 @@ mod tests {
         ];
         let c = closest("SecurityMidleware", names.iter().copied());
         assert!(c.contains(&"SecurityMiddleware".to_owned()), "{c:?}");
-        let c = closest("django.middleware.security.SecuritMiddleware", names.iter().copied());
+        let c = closest(
+            "django.middleware.security.SecuritMiddleware",
+            names.iter().copied(),
+        );
         assert_eq!(c[0], "django.middleware.security.SecurityMiddleware");
         assert!(closest("Totally", names.iter().copied()).is_empty());
     }

@@ -185,14 +185,23 @@ impl RequestExt for Request {
     fn scheme(&self) -> &'static str {
         let core = self.core_settings();
         if let Some((name, expected)) = &core.secure_proxy_ssl_header {
-            let lines: Vec<&[u8]> = self.headers().get_all(name).iter().map(|v| v.as_bytes()).collect();
+            let lines: Vec<&[u8]> = self
+                .headers()
+                .get_all(name)
+                .iter()
+                .map(|v| v.as_bytes())
+                .collect();
             if !lines.is_empty() {
                 // Several lines are joined with ", " as a WSGI/ASGI server would; only the first
                 // comma-separated value counts, compared exactly (Django 4.1+).
                 let joined = lines.join(&b","[..]);
                 let first = joined.split(|b| *b == b',').next().unwrap_or(&[]);
                 let first = String::from_utf8_lossy(first);
-                return if first.trim() == expected { "https" } else { "http" };
+                return if first.trim() == expected {
+                    "https"
+                } else {
+                    "http"
+                };
             }
         }
         self.extensions()
@@ -223,7 +232,9 @@ impl RequestExt for Request {
     }
 
     fn build_absolute_uri(&self, location: Option<&str>) -> Result<String, Error> {
-        let location = location.map(str::to_owned).unwrap_or_else(|| self.full_path());
+        let location = location
+            .map(str::to_owned)
+            .unwrap_or_else(|| self.full_path());
         if location.contains("://") {
             return Ok(location);
         }
@@ -239,10 +250,7 @@ impl RequestExt for Request {
     }
 
     fn is_safe_method(&self) -> bool {
-        matches!(
-            self.method().as_str(),
-            "GET" | "HEAD" | "OPTIONS" | "TRACE"
-        )
+        matches!(self.method().as_str(), "GET" | "HEAD" | "OPTIONS" | "TRACE")
     }
 
     async fn body_bytes(&mut self) -> Result<Bytes, Error> {
@@ -334,7 +342,13 @@ mod tests {
         );
         *r.body_mut() = Body::from("a=1&b=2&c=3");
         let err = r.post().await.unwrap_err();
-        assert!(matches!(err, Error::Suspicious { kind: "TooManyFieldsSent", .. }));
+        assert!(matches!(
+            err,
+            Error::Suspicious {
+                kind: "TooManyFieldsSent",
+                ..
+            }
+        ));
 
         let mut r = with_settings(
             conf,
@@ -342,11 +356,20 @@ mod tests {
         );
         *r.body_mut() = Body::from("a=0123456789012345678901234");
         let err = r.post().await.unwrap_err();
-        assert!(matches!(err, Error::Suspicious { kind: "RequestDataTooBig", .. }));
+        assert!(matches!(
+            err,
+            Error::Suspicious {
+                kind: "RequestDataTooBig",
+                ..
+            }
+        ));
 
         let mut r = with_settings(
             conf,
-            http::Request::post("/").header("content-type", "application/x-www-form-urlencoded; charset=utf-8"),
+            http::Request::post("/").header(
+                "content-type",
+                "application/x-www-form-urlencoded; charset=utf-8",
+            ),
         );
         *r.body_mut() = Body::from("a=1&b=h%C3%A9");
         assert_eq!(r.post().await.unwrap().get("b"), Some("hé"));

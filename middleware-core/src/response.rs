@@ -90,7 +90,13 @@ pub trait ResponseExt {
     /// on this response is replaced, as Django's `response.cookies[name]` is.
     fn set_cookie(&mut self, cookie: &SetCookie);
     /// Django's `delete_cookie(name, path, domain, samesite)`.
-    fn delete_cookie(&mut self, name: &str, path: &str, domain: Option<&str>, samesite: Option<SameSite>);
+    fn delete_cookie(
+        &mut self,
+        name: &str,
+        path: &str,
+        domain: Option<&str>,
+        samesite: Option<SameSite>,
+    );
     /// The content of a non-streaming body (`None` for streams).
     fn content(&self) -> Option<&Bytes>;
     /// Whether the body is a stream.
@@ -110,7 +116,9 @@ impl ResponseExt for Response {
     }
 
     fn patch_vary_headers(&mut self, names: &[&str]) {
-        crate::http_utils::cache::patch_vary_headers(self.headers_mut(), names);
+        if let Err(e) = crate::http_utils::cache::patch_vary_headers(self.headers_mut(), names) {
+            tracing::error!(error = %e, "Vary not patched");
+        }
     }
 
     fn set_cookie(&mut self, cookie: &SetCookie) {
@@ -120,8 +128,16 @@ impl ResponseExt for Response {
         }
     }
 
-    fn delete_cookie(&mut self, name: &str, path: &str, domain: Option<&str>, samesite: Option<SameSite>) {
-        self.set_cookie(&crate::http_utils::cookies::delete_cookie(name, path, domain, samesite));
+    fn delete_cookie(
+        &mut self,
+        name: &str,
+        path: &str,
+        domain: Option<&str>,
+        samesite: Option<SameSite>,
+    ) {
+        self.set_cookie(&crate::http_utils::cookies::delete_cookie(
+            name, path, domain, samesite,
+        ));
     }
 
     fn content(&self) -> Option<&Bytes> {
@@ -135,7 +151,10 @@ impl ResponseExt for Response {
 
 fn replace_cookie(response: &mut Response, name: &str, line: String) {
     let Ok(value) = HeaderValue::from_str(&line) else {
-        tracing::error!(cookie = name, "cookie value is not a valid header value; not set");
+        tracing::error!(
+            cookie = name,
+            "cookie value is not a valid header value; not set"
+        );
         return;
     };
     let prefix = format!("{name}=");

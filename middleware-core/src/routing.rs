@@ -109,7 +109,8 @@ impl Router {
             name: route.name.as_deref().map(Arc::from),
             markers: Arc::new(route.markers),
         };
-        self.urls.add(&route.pattern, route.name.as_deref(), target)?;
+        self.urls
+            .add(&route.pattern, route.name.as_deref(), target)?;
         Ok(self)
     }
 
@@ -153,6 +154,9 @@ impl Resolve for Router {
     }
 
     fn markers_for(&self, path: &str) -> Option<Arc<Markers>> {
-        self.urls.resolve(path).ok().map(|m| m.value.markers.clone())
+        self.urls
+            .resolve(path)
+            .ok()
+            .map(|m| m.value.markers.clone())
     }
 }

@@ -196,15 +196,25 @@ impl Server {
             .and_then(|v| v.parse::<u64>().ok())
             .is_some_and(|n| n > self.config.max_body_size);
         let limit = usize::try_from(self.config.max_body_size).unwrap_or(usize::MAX);
-        let mut request: Request = req.map(|b| Body::from_http_body(Limited::new(b, limit).map_err(|e| e)));
+        let mut request: Request =
+            req.map(|b| Body::from_http_body(Limited::new(b, limit).map_err(|e| e)));
         request.extensions_mut().insert(info);
         let response = if too_large {
             tracing::warn!(target: "django.server", %method, %path, limit = self.config.max_body_size, "request body too large: 413");
-            let mut r = crate::response::text(http::StatusCode::PAYLOAD_TOO_LARGE, "413 Payload Too Large\n");
-            r.headers_mut().insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+            let mut r = crate::response::text(
+                http::StatusCode::PAYLOAD_TOO_LARGE,
+                "413 Payload Too Large\n",
+            );
+            r.headers_mut().insert(
+                http::header::CONNECTION,
+                http::HeaderValue::from_static("close"),
+            );
             r
         } else {
-            match AssertUnwindSafe(self.chain.handle(&mut request)).catch_unwind().await {
+            match AssertUnwindSafe(self.chain.handle(&mut request))
+                .catch_unwind()
+                .await
+            {
                 Ok(r) => r,
                 // The chain converts panics at every layer; this is the last net.
                 Err(_) => self.chain_error(&request),
@@ -230,5 +240,7 @@ impl Server {
 pub async fn run(chain: Chain, addr: SocketAddr, config: ServerConfig) -> std::io::Result<()> {
     let listener = TcpListener::bind(addr).await?;
     tracing::info!(target: "django.server", "listening on http://{}", listener.local_addr()?);
-    Server::new(chain, config).serve(listener, shutdown_signal()).await
+    Server::new(chain, config)
+        .serve(listener, shutdown_signal())
+        .await
 }

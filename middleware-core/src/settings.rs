@@ -212,10 +212,12 @@ impl Settings {
 
     /// Parses settings from TOML text; `source` names it in error messages.
     pub fn from_toml_str(text: &str, source: &str) -> Result<Self, SettingsError> {
-        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| SettingsError::Parse {
-            path: source.to_owned(),
-            message: e.to_string().trim().to_owned(),
-        })?;
+        let table: toml::Table =
+            text.parse()
+                .map_err(|e: toml::de::Error| SettingsError::Parse {
+                    path: source.to_owned(),
+                    message: e.to_string().trim().to_owned(),
+                })?;
         Settings::from_table(table, source)
     }
 
@@ -263,17 +265,17 @@ impl Settings {
         let Some(value) = self.table.get(key) else {
             return Ok(None);
         };
-        value.clone().try_into().map(Some).map_err(|e: toml::de::Error| {
-            self.invalid(
-                key,
-                format!(
-                    "{} (found {})",
-                    e.message().trim(),
-                    describe(value)
-                ),
-                format!("give {key} a value of the type Django documents for it"),
-            )
-        })
+        value
+            .clone()
+            .try_into()
+            .map(Some)
+            .map_err(|e: toml::de::Error| {
+                self.invalid(
+                    key,
+                    format!("{} (found {})", e.message().trim(), describe(value)),
+                    format!("give {key} a value of the type Django documents for it"),
+                )
+            })
     }
 
     /// The value of `key` as `T`, or `default` when unset.
@@ -282,7 +284,12 @@ impl Settings {
     }
 
     /// An [`SettingsError::Invalid`] for `key`, for middleware that validate their own settings.
-    pub fn invalid(&self, key: &str, message: impl Into<String>, hint: impl Into<String>) -> SettingsError {
+    pub fn invalid(
+        &self,
+        key: &str,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> SettingsError {
         SettingsError::Invalid {
             path: self.path.to_string(),
             key: key.to_owned(),
@@ -292,7 +299,10 @@ impl Settings {
     }
 
     /// Fails on the first key that is not in `known`, suggesting the closest known names.
-    pub fn check_known<'a>(&self, known: impl IntoIterator<Item = &'a str> + Clone) -> Result<(), SettingsError> {
+    pub fn check_known<'a>(
+        &self,
+        known: impl IntoIterator<Item = &'a str> + Clone,
+    ) -> Result<(), SettingsError> {
         for key in self.table.keys() {
             if !known.clone().into_iter().any(|k| k == key) {
                 return Err(SettingsError::UnknownKey {
@@ -311,20 +321,20 @@ impl Settings {
             None => Secret::new(std::env::var("SECRET_KEY").unwrap_or_default()),
             Some(toml::Value::String(s)) => Secret::new(s.clone()),
             Some(toml::Value::Table(t)) => match t.get("env") {
-                Some(toml::Value::String(var)) => Secret::new(std::env::var(var).map_err(|_| {
-                    self.invalid(
-                        "SECRET_KEY",
-                        format!("the environment variable {var} is not set"),
-                        format!("export {var}=<a long random string> before starting"),
-                    )
-                })?),
-                _ => {
-                    return Err(self.invalid(
-                        "SECRET_KEY",
-                        "a table must be { env = \"VARIABLE\" }",
-                        "write SECRET_KEY = \"...\" or SECRET_KEY = { env = \"DJANGO_SECRET_KEY\" }",
-                    ))
+                Some(toml::Value::String(var)) => {
+                    Secret::new(std::env::var(var).map_err(|_| {
+                        self.invalid(
+                            "SECRET_KEY",
+                            format!("the environment variable {var} is not set"),
+                            format!("export {var}=<a long random string> before starting"),
+                        )
+                    })?)
                 }
+                _ => return Err(self.invalid(
+                    "SECRET_KEY",
+                    "a table must be { env = \"VARIABLE\" }",
+                    "write SECRET_KEY = \"...\" or SECRET_KEY = { env = \"DJANGO_SECRET_KEY\" }",
+                )),
             },
             Some(other) => {
                 return Err(self.invalid(
@@ -337,13 +347,16 @@ impl Settings {
         let fallbacks: Vec<String> = self.get_or("SECRET_KEY_FALLBACKS", Vec::new())?;
         let secure_proxy_ssl_header = match self.get::<Vec<String>>("SECURE_PROXY_SSL_HEADER")? {
             None => None,
-            Some(pair) if pair.len() == 2 => Some((meta_to_header(&pair[0]).ok_or_else(|| {
-                self.invalid(
-                    "SECURE_PROXY_SSL_HEADER",
-                    format!("{:?} is not a valid header name", pair[0]),
-                    "use Django's META form, e.g. [\"HTTP_X_FORWARDED_PROTO\", \"https\"]",
-                )
-            })?, pair[1].clone())),
+            Some(pair) if pair.len() == 2 => Some((
+                meta_to_header(&pair[0]).ok_or_else(|| {
+                    self.invalid(
+                        "SECURE_PROXY_SSL_HEADER",
+                        format!("{:?} is not a valid header name", pair[0]),
+                        "use Django's META form, e.g. [\"HTTP_X_FORWARDED_PROTO\", \"https\"]",
+                    )
+                })?,
+                pair[1].clone(),
+            )),
             Some(_) => {
                 return Err(self.invalid(
                     "SECURE_PROXY_SSL_HEADER",
@@ -361,14 +374,22 @@ impl Settings {
             secure_proxy_ssl_header,
             use_x_forwarded_host: self.get_or("USE_X_FORWARDED_HOST", false)?,
             use_x_forwarded_port: self.get_or("USE_X_FORWARDED_PORT", false)?,
-            data_upload_max_memory_size: self.optional_limit("DATA_UPLOAD_MAX_MEMORY_SIZE", d.data_upload_max_memory_size)?,
-            data_upload_max_number_fields: self.optional_limit("DATA_UPLOAD_MAX_NUMBER_FIELDS", d.data_upload_max_number_fields)?,
+            data_upload_max_memory_size: self
+                .optional_limit("DATA_UPLOAD_MAX_MEMORY_SIZE", d.data_upload_max_memory_size)?,
+            data_upload_max_number_fields: self.optional_limit(
+                "DATA_UPLOAD_MAX_NUMBER_FIELDS",
+                d.data_upload_max_number_fields,
+            )?,
             append_slash: self.get_or("APPEND_SLASH", d.append_slash)?,
         })
     }
 
     /// A size limit where Django's `None` (no limit) is written as `false` or a negative number.
-    fn optional_limit(&self, key: &str, default: Option<usize>) -> Result<Option<usize>, SettingsError> {
+    fn optional_limit(
+        &self,
+        key: &str,
+        default: Option<usize>,
+    ) -> Result<Option<usize>, SettingsError> {
         match self.table.get(key) {
             None => Ok(default),
             Some(toml::Value::Boolean(false)) => Ok(None),
@@ -376,7 +397,10 @@ impl Settings {
             Some(toml::Value::Integer(n)) => Ok(Some(usize::try_from(*n).unwrap_or(usize::MAX))),
             Some(other) => Err(self.invalid(
                 key,
-                format!("expected a number of bytes or fields, found {}", describe(other)),
+                format!(
+                    "expected a number of bytes or fields, found {}",
+                    describe(other)
+                ),
                 format!("write {key} = 2621440, or {key} = false for no limit"),
             )),
         }
@@ -422,20 +446,28 @@ mod tests {
     fn wrong_type_names_the_key_and_the_fix() {
         let err = Settings::from_toml_str("DEBUG = \"yes\"", "site.toml").unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("DEBUG") && msg.contains("site.toml") && msg.contains("string \"yes\""), "{msg}");
+        assert!(
+            msg.contains("DEBUG") && msg.contains("site.toml") && msg.contains("string \"yes\""),
+            "{msg}"
+        );
     }
 
     #[test]
     fn unknown_key_is_named_with_a_suggestion() {
         let s = Settings::from_toml_str("ALLOWED_HOST = [\"x\"]", "site.toml").unwrap();
-        let msg = s.check_known(CORE_SETTINGS.iter().copied()).unwrap_err().to_string();
+        let msg = s
+            .check_known(CORE_SETTINGS.iter().copied())
+            .unwrap_err()
+            .to_string();
         assert!(msg.contains("unknown setting ALLOWED_HOST"), "{msg}");
         assert!(msg.contains("did you mean ALLOWED_HOSTS"), "{msg}");
     }
 
     #[test]
     fn toml_syntax_error_names_the_file_and_line() {
-        let msg = Settings::from_toml_str("DEBUG = ", "site.toml").unwrap_err().to_string();
+        let msg = Settings::from_toml_str("DEBUG = ", "site.toml")
+            .unwrap_err()
+            .to_string();
         assert!(msg.contains("site.toml") && msg.contains("line 1"), "{msg}");
     }
 
@@ -456,16 +488,22 @@ mod tests {
     #[test]
     fn secret_key_from_env_table_and_never_debug_printed() {
         std::env::set_var("MWCORE_TEST_SECRET", "s3cr3t-value");
-        let s = Settings::from_toml_str("SECRET_KEY = { env = \"MWCORE_TEST_SECRET\" }", "t").unwrap();
+        let s =
+            Settings::from_toml_str("SECRET_KEY = { env = \"MWCORE_TEST_SECRET\" }", "t").unwrap();
         assert_eq!(s.core().secret_key.expose(), "s3cr3t-value");
         assert!(!format!("{:?} {:?}", s, s.core()).contains("s3cr3t"));
-        let err = Settings::from_toml_str("SECRET_KEY = { env = \"MWCORE_TEST_UNSET_VAR\" }", "t").unwrap_err();
+        let err = Settings::from_toml_str("SECRET_KEY = { env = \"MWCORE_TEST_UNSET_VAR\" }", "t")
+            .unwrap_err();
         assert!(err.to_string().contains("MWCORE_TEST_UNSET_VAR"));
     }
 
     #[test]
     fn upload_limits_accept_false_for_none() {
-        let s = Settings::from_toml_str("DATA_UPLOAD_MAX_MEMORY_SIZE = false\nDATA_UPLOAD_MAX_NUMBER_FIELDS = 5", "t").unwrap();
+        let s = Settings::from_toml_str(
+            "DATA_UPLOAD_MAX_MEMORY_SIZE = false\nDATA_UPLOAD_MAX_NUMBER_FIELDS = 5",
+            "t",
+        )
+        .unwrap();
         assert_eq!(s.core().data_upload_max_memory_size, None);
         assert_eq!(s.core().data_upload_max_number_fields, Some(5));
     }

@@ -74,7 +74,9 @@ impl TestResponse {
     /// The `Set-Cookie` line for `name`.
     pub fn set_cookie(&self, name: &str) -> Option<&str> {
         let prefix = format!("{name}=");
-        self.set_cookies().into_iter().find(|l| l.starts_with(&prefix))
+        self.set_cookies()
+            .into_iter()
+            .find(|l| l.starts_with(&prefix))
     }
 }
 
@@ -183,9 +185,19 @@ impl Client {
     }
 
     /// `POST path` with a raw body and content type.
-    pub async fn post_raw(&mut self, path: &str, content_type: &str, body: impl Into<Body>) -> TestResponse {
-        self.request(Method::POST, path, &[("content-type", content_type)], body.into())
-            .await
+    pub async fn post_raw(
+        &mut self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<Body>,
+    ) -> TestResponse {
+        self.request(
+            Method::POST,
+            path,
+            &[("content-type", content_type)],
+            body.into(),
+        )
+        .await
     }
 
     /// Any request: `extra` headers are added to the defaults (and replace them).
@@ -204,7 +216,9 @@ impl Client {
             };
             chain.push((location.clone(), response.status));
             let target = match location.split_once("://") {
-                Some((_, rest)) => rest.find('/').map_or("/".to_owned(), |i| rest[i..].to_owned()),
+                Some((_, rest)) => rest
+                    .find('/')
+                    .map_or("/".to_owned(), |i| rest[i..].to_owned()),
                 None => location,
             };
             let keep = matches!(response.status.as_u16(), 307 | 308);
@@ -219,13 +233,22 @@ impl Client {
         response
     }
 
-    async fn send_once(&mut self, method: Method, path: &str, extra: &[(&str, &str)], body: Body) -> TestResponse {
+    async fn send_once(
+        &mut self,
+        method: Method,
+        path: &str,
+        extra: &[(&str, &str)],
+        body: Body,
+    ) -> TestResponse {
         let mut request = http::Request::new(body);
         *request.method_mut() = method;
         *request.uri_mut() = path.parse().unwrap_or_else(|_| http::Uri::from_static("/"));
         *request.headers_mut() = self.headers.clone();
         for (name, value) in extra {
-            if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+            if let (Ok(n), Ok(v)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) {
                 request.headers_mut().insert(n, v);
             }
         }
@@ -272,14 +295,13 @@ impl Client {
             };
             let expired = parts.any(|attr| {
                 let attr = attr.trim().to_ascii_lowercase();
-                attr == "max-age=0"
-                    || attr.starts_with("max-age=-")
-                    || attr.contains("01 jan 1970")
+                attr == "max-age=0" || attr.starts_with("max-age=-") || attr.contains("01 jan 1970")
             });
             if expired {
                 self.jar.remove(name.trim());
             } else {
-                self.jar.insert(name.trim().to_owned(), value.trim().to_owned());
+                self.jar
+                    .insert(name.trim().to_owned(), value.trim().to_owned());
             }
         }
     }
