@@ -1,3 +1,6 @@
 //! Django's middleware model for Rust.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+pub mod crypto;
+pub mod signing;
