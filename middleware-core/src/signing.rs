@@ -329,9 +329,9 @@ fn zlib_decompress(data: &[u8], limit: usize) -> Result<Vec<u8>, SigningError> {
     }
 }
 
-/// Make a Django `Signer` separator check: empty, or only `A-z0-9-_=`
-/// (Python's `A-z` range also spans ``[\]^_` ``), is rejected. Python's `$`
-/// also matches before a final newline, so `"-\n"` is rejected too.
+/// Django's `_SEP_UNSAFE` regex, reproduced quirk for quirk so the same
+/// separators are refused: Python's `A-z` range also spans ``[\]^_` ``, and
+/// `$` matches before a final newline, so `"-\n"` counts as unsafe too.
 fn separator_is_unsafe(sep: &str) -> bool {
     let body = sep.strip_suffix('\n').unwrap_or(sep);
     body.bytes()
@@ -1307,6 +1307,10 @@ mod tests {
         assert_eq!(v, "\u{c3}\u{a9}");
         let v: String = json_loads(br#""\u00e9""#).unwrap();
         assert_eq!(v, "\u{e9}");
+        // Python would accept these; they must at least be errors, not panics.
+        assert!(json_loads::<Value>(br#""\ud800""#).is_err());
+        assert!(json_loads::<Value>(b"[NaN]").is_err());
+        assert!(json_loads::<Value>(b"").is_err());
     }
 
     // ---- bad input ----------------------------------------------------------
