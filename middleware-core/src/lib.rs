@@ -49,6 +49,7 @@
 pub mod body;
 pub mod chain;
 pub mod checks;
+pub mod crypto;
 pub mod error;
 pub mod http_utils;
 pub mod middleware;
@@ -58,6 +59,7 @@ pub mod response;
 pub mod routing;
 pub mod server;
 pub mod settings;
+pub mod signing;
 pub mod test_client;
 pub mod urls;
 pub mod view;
