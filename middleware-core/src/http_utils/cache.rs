@@ -62,7 +62,11 @@ impl From<bool> for CacheDirective {
     /// `true` is a bare flag. `false` is rendered as `name=False`, which is
     /// what Django does with `patch_cache_control(r, private=False)`.
     fn from(flag: bool) -> Self {
-        if flag { CacheDirective::Flag } else { CacheDirective::Value("False".to_string()) }
+        if flag {
+            CacheDirective::Flag
+        } else {
+            CacheDirective::Value("False".to_string())
+        }
     }
 }
 
@@ -105,7 +109,10 @@ fn directive_int(value: &CacheDirective) -> Option<i64> {
 /// stripped and lower-cased, the value after the first `=` is kept verbatim.
 fn dictitem(field: &str) -> (String, CacheDirective) {
     match field.split_once('=') {
-        Some((name, value)) => (py_strip(name).to_lowercase(), CacheDirective::Value(value.to_string())),
+        Some((name, value)) => (
+            py_strip(name).to_lowercase(),
+            CacheDirective::Value(value.to_string()),
+        ),
         None => (field.to_lowercase(), CacheDirective::Flag),
     }
 }
@@ -198,8 +205,10 @@ fn set_header(
     label: &'static str,
     value: &str,
 ) -> Result<(), InvalidHeader> {
-    let encoded = to_header_value(value)
-        .map_err(|_| InvalidHeader { header: label, value: value.to_string() })?;
+    let encoded = to_header_value(value).map_err(|_| InvalidHeader {
+        header: label,
+        value: value.to_string(),
+    })?;
     headers.insert(name, encoded);
     Ok(())
 }
@@ -226,8 +235,10 @@ pub fn patch_cache_control(
         }
     }
 
-    let mut new: Vec<(String, CacheDirective)> =
-        directives.iter().map(|(k, v)| (k.replace('_', "-"), v.clone())).collect();
+    let mut new: Vec<(String, CacheDirective)> = directives
+        .iter()
+        .map(|(k, v)| (k.replace('_', "-"), v.clone()))
+        .collect();
 
     if let Some(Entry::Single(old)) = cc.get("max-age") {
         if let Some(old) = directive_int(old) {
@@ -261,7 +272,10 @@ pub fn get_max_age(headers: &HeaderMap) -> Option<i64> {
     split_header_value(&value, ',')
         .map(|el| match el.split_once('=') {
             // Unlike `patch_cache_control`, the name is not stripped here.
-            Some((name, value)) => (name.to_lowercase(), CacheDirective::Value(value.to_string())),
+            Some((name, value)) => (
+                name.to_lowercase(),
+                CacheDirective::Value(value.to_string()),
+            ),
             None => (el.to_lowercase(), CacheDirective::Flag),
         })
         .filter(|(name, _)| name == "max-age")
@@ -303,9 +317,14 @@ pub fn add_never_cache_headers(headers: &mut HeaderMap, now: SystemTime) {
 /// `*` is present. Several existing `Vary` lines are treated as one list.
 ///
 /// Errors only if a supplied name contains control characters.
-pub fn patch_vary_headers(headers: &mut HeaderMap, new_headers: &[&str]) -> Result<(), InvalidHeader> {
+pub fn patch_vary_headers(
+    headers: &mut HeaderMap,
+    new_headers: &[&str],
+) -> Result<(), InvalidHeader> {
     let existing = joined_header(headers, &VARY).unwrap_or_default();
-    let mut vary: Vec<String> = split_header_value(&existing, ',').map(str::to_string).collect();
+    let mut vary: Vec<String> = split_header_value(&existing, ',')
+        .map(str::to_string)
+        .collect();
     let present: Vec<String> = vary.iter().map(|h| h.to_lowercase()).collect();
     // As in Django, names are only checked against the *existing* header, so
     // duplicates within `new_headers` itself are all appended.
@@ -316,7 +335,11 @@ pub fn patch_vary_headers(headers: &mut HeaderMap, new_headers: &[&str]) -> Resu
             .filter(|h| !present.contains(&h.to_lowercase()))
             .map(str::to_string),
     );
-    let value = if vary.iter().any(|h| h == "*") { "*".to_string() } else { vary.join(", ") };
+    let value = if vary.iter().any(|h| h == "*") {
+        "*".to_string()
+    } else {
+        vary.join(", ")
+    };
     set_header(headers, VARY, "Vary", &value)
 }
 
@@ -340,13 +363,19 @@ mod tests {
     fn with(name: HeaderName, value: Option<&str>) -> HeaderMap {
         let mut headers = HeaderMap::new();
         if let Some(v) = value {
-            headers.insert(name, HeaderValue::from_str(v).unwrap_or(HeaderValue::from_static("")));
+            headers.insert(
+                name,
+                HeaderValue::from_str(v).unwrap_or(HeaderValue::from_static("")),
+            );
         }
         headers
     }
 
     fn get(headers: &HeaderMap, name: HeaderName) -> String {
-        headers.get(name).map(|v| super::super::latin1(v.as_bytes())).unwrap_or_default()
+        headers
+            .get(name)
+            .map(|v| super::super::latin1(v.as_bytes()))
+            .unwrap_or_default()
     }
 
     // tests/cache/tests.py::CacheUtils::test_patch_vary_headers (also run by
@@ -355,21 +384,61 @@ mod tests {
     fn patch_vary_headers_table() {
         let table: &[(Option<&str>, &[&str], &str)] = &[
             (None, &["Accept-Encoding"], "Accept-Encoding"),
-            (Some("Accept-Encoding"), &["accept-encoding"], "Accept-Encoding"),
-            (Some("Accept-Encoding"), &["ACCEPT-ENCODING"], "Accept-Encoding"),
-            (Some("Cookie"), &["Accept-Encoding"], "Cookie, Accept-Encoding"),
-            (Some("Cookie, Accept-Encoding"), &["Accept-Encoding"], "Cookie, Accept-Encoding"),
-            (Some("Cookie, Accept-Encoding"), &["Accept-Encoding", "cookie"], "Cookie, Accept-Encoding"),
-            (None, &["Accept-Encoding", "COOKIE"], "Accept-Encoding, COOKIE"),
-            (Some("Cookie,     Accept-Encoding"), &["Accept-Encoding", "cookie"], "Cookie, Accept-Encoding"),
-            (Some("Cookie    ,     Accept-Encoding"), &["Accept-Encoding", "cookie"], "Cookie, Accept-Encoding"),
+            (
+                Some("Accept-Encoding"),
+                &["accept-encoding"],
+                "Accept-Encoding",
+            ),
+            (
+                Some("Accept-Encoding"),
+                &["ACCEPT-ENCODING"],
+                "Accept-Encoding",
+            ),
+            (
+                Some("Cookie"),
+                &["Accept-Encoding"],
+                "Cookie, Accept-Encoding",
+            ),
+            (
+                Some("Cookie, Accept-Encoding"),
+                &["Accept-Encoding"],
+                "Cookie, Accept-Encoding",
+            ),
+            (
+                Some("Cookie, Accept-Encoding"),
+                &["Accept-Encoding", "cookie"],
+                "Cookie, Accept-Encoding",
+            ),
+            (
+                None,
+                &["Accept-Encoding", "COOKIE"],
+                "Accept-Encoding, COOKIE",
+            ),
+            (
+                Some("Cookie,     Accept-Encoding"),
+                &["Accept-Encoding", "cookie"],
+                "Cookie, Accept-Encoding",
+            ),
+            (
+                Some("Cookie    ,     Accept-Encoding"),
+                &["Accept-Encoding", "cookie"],
+                "Cookie, Accept-Encoding",
+            ),
             (Some("*"), &["Accept-Language", "Cookie"], "*"),
             (Some("Accept-Language, Cookie"), &["*"], "*"),
             // ::test_patch_vary_headers_strips_whitespace
-            (Some(" Cookie"), &["Accept-Encoding"], "Cookie, Accept-Encoding"),
+            (
+                Some(" Cookie"),
+                &["Accept-Encoding"],
+                "Cookie, Accept-Encoding",
+            ),
             (Some("Cookie "), &["Cookie"], "Cookie"),
             (Some(" Cookie "), &["Cookie"], "Cookie"),
-            (Some("Cookie, Accept-Encoding"), &["Accept-Encoding\t", "\tcookie"], "Cookie, Accept-Encoding"),
+            (
+                Some("Cookie, Accept-Encoding"),
+                &["Accept-Encoding\t", "\tcookie"],
+                "Cookie, Accept-Encoding",
+            ),
             (Some("* "), &["Accept-Language"], "*"),
             (Some(" *"), &["Cookie"], "*"),
             (Some(" * "), &["Cookie", "Accept-Language"], "*"),
@@ -389,11 +458,20 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.append(VARY, HeaderValue::from_static("Cookie"));
         headers.append(VARY, HeaderValue::from_static("Accept-Language, cookie"));
-        assert_eq!(patch_vary_headers(&mut headers, &["Accept-Encoding"]), Ok(()));
+        assert_eq!(
+            patch_vary_headers(&mut headers, &["Accept-Encoding"]),
+            Ok(())
+        );
         assert_eq!(headers.get_all(VARY).iter().count(), 1);
-        assert_eq!(get(&headers, VARY), "Cookie, Accept-Language, cookie, Accept-Encoding");
+        assert_eq!(
+            get(&headers, VARY),
+            "Cookie, Accept-Language, cookie, Accept-Encoding"
+        );
         assert!(patch_vary_headers(&mut headers, &["X\r\nInjected: 1"]).is_err());
-        assert_eq!(get(&headers, VARY), "Cookie, Accept-Language, cookie, Accept-Encoding");
+        assert_eq!(
+            get(&headers, VARY),
+            "Cookie, Accept-Language, cookie, Accept-Encoding"
+        );
     }
 
     // ...::test_has_vary_header
@@ -413,13 +491,20 @@ mod tests {
             ("Cookie", "Accept-Encoding", false),
         ];
         for (vary, query, expected) in table {
-            assert_eq!(has_vary_header(&with(VARY, Some(vary)), query), expected, "{vary:?} {query:?}");
+            assert_eq!(
+                has_vary_header(&with(VARY, Some(vary)), query),
+                expected,
+                "{vary:?} {query:?}"
+            );
         }
         assert!(!has_vary_header(&HeaderMap::new(), "Cookie"));
     }
 
     fn parts(headers: &HeaderMap) -> Vec<String> {
-        let mut parts: Vec<String> = get(headers, CACHE_CONTROL).split(", ").map(str::to_string).collect();
+        let mut parts: Vec<String> = get(headers, CACHE_CONTROL)
+            .split(", ")
+            .map(str::to_string)
+            .collect();
         parts.sort();
         parts
     }
@@ -435,13 +520,34 @@ mod tests {
     fn patch_cache_control_table() {
         use CacheDirective::Flag;
         let v = |s: &str| CacheDirective::Value(s.to_string());
-        let table: Vec<(Option<&str>, Vec<(&str, CacheDirective)>, Vec<&str>)> = vec![
+        type Case<'a> = (
+            Option<&'a str>,
+            Vec<(&'a str, CacheDirective)>,
+            Vec<&'a str>,
+        );
+        let table: Vec<Case<'_>> = vec![
             (None, vec![("private", Flag)], vec!["private"]),
             (Some(""), vec![("private", Flag)], vec!["private"]),
-            (Some(""), vec![("no_cache", v("Set-Cookie"))], vec!["no-cache=Set-Cookie"]),
-            (Some(""), vec![("no-cache", v("Set-Cookie"))], vec!["no-cache=Set-Cookie"]),
-            (Some("no-cache=Set-Cookie"), vec![("no_cache", Flag)], vec!["no-cache"]),
-            (Some("no-cache=Set-Cookie,no-cache=Link"), vec![("no_cache", Flag)], vec!["no-cache"]),
+            (
+                Some(""),
+                vec![("no_cache", v("Set-Cookie"))],
+                vec!["no-cache=Set-Cookie"],
+            ),
+            (
+                Some(""),
+                vec![("no-cache", v("Set-Cookie"))],
+                vec!["no-cache=Set-Cookie"],
+            ),
+            (
+                Some("no-cache=Set-Cookie"),
+                vec![("no_cache", Flag)],
+                vec!["no-cache"],
+            ),
+            (
+                Some("no-cache=Set-Cookie,no-cache=Link"),
+                vec![("no_cache", Flag)],
+                vec!["no-cache"],
+            ),
             (
                 Some("no-cache=Set-Cookie"),
                 vec![("no_cache", v("Link"))],
@@ -466,10 +572,22 @@ mod tests {
                 vec![("private", Flag)],
                 vec!["must-revalidate", "max-age=60", "private"],
             ),
-            (Some("must-revalidate,max-age=60"), vec![("public", Flag)], vec!["must-revalidate", "max-age=60", "public"]),
+            (
+                Some("must-revalidate,max-age=60"),
+                vec![("public", Flag)],
+                vec!["must-revalidate", "max-age=60", "public"],
+            ),
             // ::test_patch_cache_control_whitespace_around_equals
-            (Some("no-cache =\"Set-Cookie\""), vec![("no_cache", Flag)], vec!["no-cache"]),
-            (Some("no-cache = \"Set-Cookie\""), vec![("no_cache", Flag)], vec!["no-cache"]),
+            (
+                Some("no-cache =\"Set-Cookie\""),
+                vec![("no_cache", Flag)],
+                vec!["no-cache"],
+            ),
+            (
+                Some("no-cache = \"Set-Cookie\""),
+                vec![("no_cache", Flag)],
+                vec!["no-cache"],
+            ),
         ];
         for (initial, new, expected) in table {
             let mut headers = with(CACHE_CONTROL, initial);
@@ -487,15 +605,27 @@ mod tests {
         assert_eq!(get(&headers, CACHE_CONTROL), "max-age=50, public");
 
         let mut headers = with(CACHE_CONTROL, Some("no-cache = \"Set-Cookie\", max-age=5"));
-        assert_eq!(patch_cache_control(&mut headers, &[("s_maxage", 10.into())]), Ok(()));
-        assert_eq!(get(&headers, CACHE_CONTROL), "no-cache= \"Set-Cookie\", max-age=5, s-maxage=10");
+        assert_eq!(
+            patch_cache_control(&mut headers, &[("s_maxage", 10.into())]),
+            Ok(())
+        );
+        assert_eq!(
+            get(&headers, CACHE_CONTROL),
+            "no-cache= \"Set-Cookie\", max-age=5, s-maxage=10"
+        );
 
         let mut headers = HeaderMap::new();
-        assert_eq!(patch_cache_control(&mut headers, &[("Public", CacheDirective::Flag)]), Ok(()));
+        assert_eq!(
+            patch_cache_control(&mut headers, &[("Public", CacheDirective::Flag)]),
+            Ok(())
+        );
         assert_eq!(get(&headers, CACHE_CONTROL), "Public");
 
         let mut headers = with(CACHE_CONTROL, Some("max-age=abc"));
-        assert_eq!(patch_cache_control(&mut headers, &[("max_age", 5.into())]), Ok(()));
+        assert_eq!(
+            patch_cache_control(&mut headers, &[("max_age", 5.into())]),
+            Ok(())
+        );
         assert_eq!(get(&headers, CACHE_CONTROL), "max-age=5");
         assert!(patch_cache_control(&mut headers, &[("x", "a\nb".into())]).is_err());
     }
@@ -517,7 +647,11 @@ mod tests {
             ("private", None),
         ];
         for (value, expected) in table {
-            assert_eq!(get_max_age(&with(CACHE_CONTROL, Some(value))), expected, "{value:?}");
+            assert_eq!(
+                get_max_age(&with(CACHE_CONTROL, Some(value))),
+                expected,
+                "{value:?}"
+            );
         }
         assert_eq!(get_max_age(&HeaderMap::new()), None);
     }
@@ -532,7 +666,10 @@ mod tests {
         let mut headers = HeaderMap::new();
         add_never_cache_headers(&mut headers, now());
         assert_eq!(get(&headers, EXPIRES), "Tue, 14 Nov 2023 22:13:20 GMT");
-        assert_eq!(get(&headers, CACHE_CONTROL), "max-age=0, no-cache, no-store, must-revalidate, private");
+        assert_eq!(
+            get(&headers, CACHE_CONTROL),
+            "max-age=0, no-cache, no-store, must-revalidate, private"
+        );
 
         let mut headers = HeaderMap::new();
         patch_response_headers(&mut headers, 60, now());
@@ -552,7 +689,8 @@ mod tests {
 
     #[test]
     fn directive_names() {
-        let names: Vec<String> = split_directive_names("No-Store , private=\"Set-Cookie\",max-age=0").collect();
+        let names: Vec<String> =
+            split_directive_names("No-Store , private=\"Set-Cookie\",max-age=0").collect();
         assert_eq!(names, ["no-store", "private", "max-age"]);
     }
 }

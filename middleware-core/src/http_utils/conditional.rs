@@ -24,9 +24,8 @@ use std::sync::OnceLock;
 use std::time::SystemTime;
 
 use http::header::{
-    HeaderMap, HeaderName, CACHE_CONTROL, CONTENT_LOCATION, DATE, ETAG, EXPIRES,
-    IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_UNMODIFIED_SINCE, LAST_MODIFIED, SET_COOKIE,
-    VARY,
+    HeaderMap, HeaderName, CACHE_CONTROL, CONTENT_LOCATION, DATE, ETAG, EXPIRES, IF_MATCH,
+    IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_UNMODIFIED_SINCE, LAST_MODIFIED, SET_COOKIE, VARY,
 };
 use http::{Method, StatusCode};
 use regex::Regex;
@@ -52,7 +51,8 @@ impl EtagList {
 
 fn etag_re() -> Option<&'static Regex> {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r#"\A(?:W/)?"[^"]*"\z"#).ok()).as_ref()
+    RE.get_or_init(|| Regex::new(r#"\A(?:W/)?"[^"]*"\z"#).ok())
+        .as_ref()
 }
 
 fn is_quoted_etag(s: &str) -> bool {
@@ -179,7 +179,11 @@ pub fn conditional_decision(
             }
         };
         if matched {
-            return if safe { Conditional::NotModified } else { Conditional::PreconditionFailed };
+            return if safe {
+                Conditional::NotModified
+            } else {
+                Conditional::PreconditionFailed
+            };
         }
     }
 
@@ -197,8 +201,16 @@ pub fn conditional_decision(
 
 /// Headers a 304 response keeps from the original response (RFC 9110
 /// §15.4.5 plus Last-Modified), and the cookies, which Django preserves too.
-pub const NOT_MODIFIED_KEPT: [HeaderName; 8] =
-    [CACHE_CONTROL, CONTENT_LOCATION, DATE, ETAG, EXPIRES, LAST_MODIFIED, VARY, SET_COOKIE];
+pub const NOT_MODIFIED_KEPT: [HeaderName; 8] = [
+    CACHE_CONTROL,
+    CONTENT_LOCATION,
+    DATE,
+    ETAG,
+    EXPIRES,
+    LAST_MODIFIED,
+    VARY,
+    SET_COOKIE,
+];
 
 /// The headers of the 304 built from `response_headers`: only
 /// Cache-Control, Content-Location, Date, ETag, Expires, Last-Modified, Vary
@@ -215,8 +227,8 @@ pub fn not_modified_headers(response_headers: &HeaderMap) -> HeaderMap {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::dates::parse_http_date;
+    use super::*;
     use http::HeaderValue;
     use Conditional::{NotModified as N304, PreconditionFailed as P412, Proceed as FULL};
 
@@ -233,10 +245,18 @@ mod tests {
         parse_http_date(LAST_MODIFIED_STR)
     }
 
-    fn decide(method: Method, headers: &[(HeaderName, &str)], etag: Option<&str>, lm: Option<SystemTime>) -> Conditional {
+    fn decide(
+        method: Method,
+        headers: &[(HeaderName, &str)],
+        etag: Option<&str>,
+        lm: Option<SystemTime>,
+    ) -> Conditional {
         let mut map = HeaderMap::new();
         for (name, value) in headers {
-            map.append(name.clone(), HeaderValue::from_str(value).unwrap_or(HeaderValue::from_static("")));
+            map.append(
+                name.clone(),
+                HeaderValue::from_str(value).unwrap_or(HeaderValue::from_static("")),
+            );
         }
         conditional_decision(&method, &map, StatusCode::OK, etag, lm)
     }
@@ -287,7 +307,10 @@ mod tests {
         assert_eq!(full(Method::GET, &h(LAST_MODIFIED_INVALID_STR)), FULL);
         assert_eq!(full(Method::GET, &h(EXPIRED_LAST_MODIFIED_STR)), P412);
         // No Last-Modified at all also fails the precondition.
-        assert_eq!(decide(Method::GET, &h(LAST_MODIFIED_STR), Some(ETAG), None), P412);
+        assert_eq!(
+            decide(Method::GET, &h(LAST_MODIFIED_STR), Some(ETAG), None),
+            P412
+        );
     }
 
     // ...::test_if_none_match, ::test_weak_if_none_match, ::test_all_if_none_match
@@ -320,7 +343,10 @@ mod tests {
         assert_eq!(full(Method::PUT, &h(ETAG)), FULL);
         assert_eq!(full(Method::PUT, &h(EXPIRED_ETAG)), P412);
         assert_eq!(decide(Method::GET, &h(ETAG), Some(WEAK_ETAG), lm()), P412);
-        assert_eq!(decide(Method::GET, &h(WEAK_ETAG), Some(WEAK_ETAG), lm()), P412);
+        assert_eq!(
+            decide(Method::GET, &h(WEAK_ETAG), Some(WEAK_ETAG), lm()),
+            P412
+        );
         assert_eq!(full(Method::GET, &h(WEAK_ETAG)), P412);
         assert_eq!(full(Method::GET, &h("*")), FULL);
         assert_eq!(decide(Method::GET, &h("*"), None, lm()), P412);
@@ -331,14 +357,32 @@ mod tests {
     fn both_headers() {
         let inm = |ims, etag| [(IF_MODIFIED_SINCE, ims), (IF_NONE_MATCH, etag)];
         assert_eq!(full(Method::GET, &inm(LAST_MODIFIED_STR, ETAG)), N304);
-        assert_eq!(full(Method::GET, &inm(EXPIRED_LAST_MODIFIED_STR, ETAG)), N304);
-        assert_eq!(full(Method::GET, &inm(LAST_MODIFIED_STR, EXPIRED_ETAG)), FULL);
-        assert_eq!(full(Method::GET, &inm(EXPIRED_LAST_MODIFIED_STR, EXPIRED_ETAG)), FULL);
+        assert_eq!(
+            full(Method::GET, &inm(EXPIRED_LAST_MODIFIED_STR, ETAG)),
+            N304
+        );
+        assert_eq!(
+            full(Method::GET, &inm(LAST_MODIFIED_STR, EXPIRED_ETAG)),
+            FULL
+        );
+        assert_eq!(
+            full(Method::GET, &inm(EXPIRED_LAST_MODIFIED_STR, EXPIRED_ETAG)),
+            FULL
+        );
         let im = |ius, etag| [(IF_UNMODIFIED_SINCE, ius), (IF_MATCH, etag)];
         assert_eq!(full(Method::GET, &im(LAST_MODIFIED_STR, ETAG)), FULL);
-        assert_eq!(full(Method::GET, &im(EXPIRED_LAST_MODIFIED_STR, ETAG)), FULL);
-        assert_eq!(full(Method::GET, &im(EXPIRED_LAST_MODIFIED_STR, EXPIRED_ETAG)), P412);
-        assert_eq!(full(Method::GET, &im(LAST_MODIFIED_STR, EXPIRED_ETAG)), P412);
+        assert_eq!(
+            full(Method::GET, &im(EXPIRED_LAST_MODIFIED_STR, ETAG)),
+            FULL
+        );
+        assert_eq!(
+            full(Method::GET, &im(EXPIRED_LAST_MODIFIED_STR, EXPIRED_ETAG)),
+            P412
+        );
+        assert_eq!(
+            full(Method::GET, &im(LAST_MODIFIED_STR, EXPIRED_ETAG)),
+            P412
+        );
     }
 
     // ...::test_invalid_etag and ::test_single_condition_* (views with only an
@@ -351,12 +395,27 @@ mod tests {
         assert_eq!(only_etag(&[(IF_MODIFIED_SINCE, LAST_MODIFIED_STR)]), FULL);
         assert_eq!(only_etag(&[(IF_NONE_MATCH, ETAG)]), N304);
         assert_eq!(only_lm(&[(IF_NONE_MATCH, ETAG)]), FULL);
-        assert_eq!(only_lm(&[(IF_MODIFIED_SINCE, LAST_MODIFIED_STR), (IF_NONE_MATCH, ETAG)]), FULL);
+        assert_eq!(
+            only_lm(&[
+                (IF_MODIFIED_SINCE, LAST_MODIFIED_STR),
+                (IF_NONE_MATCH, ETAG)
+            ]),
+            FULL
+        );
         assert_eq!(only_etag(&[(IF_UNMODIFIED_SINCE, LAST_MODIFIED_STR)]), P412);
         assert_eq!(only_lm(&[(IF_MATCH, ETAG)]), P412);
         assert_eq!(full(Method::GET, &[(IF_NONE_MATCH, "\"\"\"")]), FULL);
         // An If-Match of only invalid ETags is ignored, so IUS is consulted.
-        assert_eq!(full(Method::GET, &[(IF_MATCH, "bogus"), (IF_UNMODIFIED_SINCE, EXPIRED_LAST_MODIFIED_STR)]), P412);
+        assert_eq!(
+            full(
+                Method::GET,
+                &[
+                    (IF_MATCH, "bogus"),
+                    (IF_UNMODIFIED_SINCE, EXPIRED_LAST_MODIFIED_STR)
+                ]
+            ),
+            P412
+        );
     }
 
     // tests/middleware/tests.py::ConditionalGetMiddlewareTest: non-2xx responses
@@ -365,27 +424,57 @@ mod tests {
     fn only_success_statuses_and_multiple_lines() {
         let mut map = HeaderMap::new();
         map.insert(IF_NONE_MATCH, HeaderValue::from_static(ETAG));
-        for status in [StatusCode::FOUND, StatusCode::NOT_FOUND, StatusCode::INTERNAL_SERVER_ERROR] {
-            assert_eq!(conditional_decision(&Method::GET, &map, status, Some(ETAG), lm()), FULL);
+        for status in [
+            StatusCode::FOUND,
+            StatusCode::NOT_FOUND,
+            StatusCode::INTERNAL_SERVER_ERROR,
+        ] {
+            assert_eq!(
+                conditional_decision(&Method::GET, &map, status, Some(ETAG), lm()),
+                FULL
+            );
         }
-        assert_eq!(conditional_decision(&Method::GET, &map, StatusCode::CREATED, Some(ETAG), lm()), N304);
+        assert_eq!(
+            conditional_decision(&Method::GET, &map, StatusCode::CREATED, Some(ETAG), lm()),
+            N304
+        );
         let mut map = HeaderMap::new();
         map.append(IF_NONE_MATCH, HeaderValue::from_static("\"x\""));
         map.append(IF_NONE_MATCH, HeaderValue::from_static(ETAG));
-        assert_eq!(conditional_decision(&Method::GET, &map, StatusCode::OK, Some(ETAG), None), N304);
+        assert_eq!(
+            conditional_decision(&Method::GET, &map, StatusCode::OK, Some(ETAG), None),
+            N304
+        );
         // Latin-1 bytes inside a quoted ETag are legal and must not panic.
         let mut map = HeaderMap::new();
-        map.insert(IF_NONE_MATCH, HeaderValue::from_bytes(b"\"\xe9\"").unwrap_or(HeaderValue::from_static("")));
-        assert_eq!(conditional_decision(&Method::GET, &map, StatusCode::OK, Some("\"\u{e9}\""), None), N304);
+        map.insert(
+            IF_NONE_MATCH,
+            HeaderValue::from_bytes(b"\"\xe9\"").unwrap_or(HeaderValue::from_static("")),
+        );
+        assert_eq!(
+            conditional_decision(&Method::GET, &map, StatusCode::OK, Some("\"\u{e9}\""), None),
+            N304
+        );
     }
 
     // Django treats an epoch (0) timestamp as falsy, i.e. absent.
     #[test]
     fn epoch_dates_count_as_absent() {
         let epoch = "Thu, 01 Jan 1970 00:00:00 GMT";
-        assert_eq!(decide(Method::GET, &[(IF_UNMODIFIED_SINCE, epoch)], None, lm()), FULL);
+        assert_eq!(
+            decide(Method::GET, &[(IF_UNMODIFIED_SINCE, epoch)], None, lm()),
+            FULL
+        );
         let at_epoch = Some(std::time::UNIX_EPOCH);
-        assert_eq!(decide(Method::GET, &[(IF_MODIFIED_SINCE, LAST_MODIFIED_STR)], None, at_epoch), FULL);
+        assert_eq!(
+            decide(
+                Method::GET,
+                &[(IF_MODIFIED_SINCE, LAST_MODIFIED_STR)],
+                None,
+                at_epoch
+            ),
+            FULL
+        );
     }
 
     // ...::test_not_modified_headers
@@ -405,7 +494,10 @@ mod tests {
             ("set-cookie", "key=value; Path=/"),
             ("set-cookie", "other=1; Path=/"),
         ] {
-            response.append(HeaderName::from_static(name), HeaderValue::from_static(value));
+            response.append(
+                HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            );
         }
         let kept = not_modified_headers(&response);
         assert_eq!(kept.len(), 9);

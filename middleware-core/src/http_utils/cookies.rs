@@ -81,10 +81,14 @@ pub fn unquote(value: &str) -> String {
         let c = chars[i];
         if c == '\\' {
             let octal = chars.get(i + 1..i + 4).filter(|d| {
-                ('0'..='3').contains(&d[0]) && ('0'..='7').contains(&d[1]) && ('0'..='7').contains(&d[2])
+                ('0'..='3').contains(&d[0])
+                    && ('0'..='7').contains(&d[1])
+                    && ('0'..='7').contains(&d[2])
             });
             if let Some(d) = octal {
-                let code = d.iter().fold(0u32, |acc, &x| acc * 8 + (u32::from(x) - u32::from('0')));
+                let code = d
+                    .iter()
+                    .fold(0u32, |acc, &x| acc * 8 + (u32::from(x) - u32::from('0')));
                 out.extend(char::from_u32(code));
                 i += 4;
                 continue;
@@ -323,7 +327,13 @@ impl SetCookie {
 
     /// The header value as Django would produce it at instant `now`.
     pub fn to_header_value_at(&self, now: SystemTime) -> Result<String, CookieError> {
-        if self.name.to_ascii_lowercase().as_str().parse::<Reserved>().is_ok() {
+        if self
+            .name
+            .to_ascii_lowercase()
+            .as_str()
+            .parse::<Reserved>()
+            .is_ok()
+        {
             return Err(CookieError::ReservedKey(self.name.clone()));
         }
         if self.name.is_empty() || !self.name.chars().all(is_legal_char) {
@@ -397,7 +407,10 @@ fn checked_attr<'a>(
 ) -> Result<Option<&'a str>, CookieError> {
     match value.filter(|v| !v.is_empty()) {
         Some(v) if v.contains(';') || v.chars().any(char::is_control) => {
-            Err(CookieError::UnsafeAttribute { attribute, value: v.to_string() })
+            Err(CookieError::UnsafeAttribute {
+                attribute,
+                value: v.to_string(),
+            })
         }
         other => Ok(other),
     }
@@ -413,7 +426,11 @@ impl std::str::FromStr for Reserved {
             "expires", "path", "comment", "domain", "max-age", "secure", "httponly", "version",
             "samesite",
         ];
-        if RESERVED.contains(&s) { Ok(Reserved) } else { Err(()) }
+        if RESERVED.contains(&s) {
+            Ok(Reserved)
+        } else {
+            Err(())
+        }
     }
 }
 
@@ -488,15 +505,29 @@ mod tests {
                 "sessionid=abc123; Domain=.example.com; expires=Tue, 28 Nov 2023 22:13:20 GMT; \
                  HttpOnly; Max-Age=1209600; Path=/; SameSite=Lax; Secure",
             ),
-            (SetCookie::new("m", "v").max_age(-5), "m=v; expires=Tue, 14 Nov 2023 22:13:15 GMT; Max-Age=-5; Path=/"),
+            (
+                SetCookie::new("m", "v").max_age(-5),
+                "m=v; expires=Tue, 14 Nov 2023 22:13:15 GMT; Max-Age=-5; Path=/",
+            ),
             (SetCookie::new("c", "v").no_path(), "c=v"),
-            (SetCookie::new("c", "v").samesite(SameSite::None).secure(true), "c=v; Path=/; SameSite=None; Secure"),
+            (
+                SetCookie::new("c", "v")
+                    .samesite(SameSite::None)
+                    .secure(true),
+                "c=v; Path=/; SameSite=None; Secure",
+            ),
             (SetCookie::new("c", "a b"), r#"c="a b"; Path=/"#),
             (SetCookie::new("c", "a\"b\\c"), r#"c="a\"b\\c"; Path=/"#),
             (SetCookie::new("c", "a;b,c"), r#"c="a\073b\054c"; Path=/"#),
             (SetCookie::new("test", "清風"), "test=\"清風\"; Path=/"),
-            (SetCookie::new("c", "é\u{1}\u{7f}"), r#"c="\351\001\177"; Path=/"#),
-            (SetCookie::new("c", "!#$%&'*+-.^_`|~:Az09"), "c=!#$%&'*+-.^_`|~:Az09; Path=/"),
+            (
+                SetCookie::new("c", "é\u{1}\u{7f}"),
+                r#"c="\351\001\177"; Path=/"#,
+            ),
+            (
+                SetCookie::new("c", "!#$%&'*+-.^_`|~:Az09"),
+                "c=!#$%&'*+-.^_`|~:Az09; Path=/",
+            ),
             (
                 SetCookie::new("c", "v").expires_text("Wed, 21 Oct 2015 07:28:00 GMT"),
                 "c=v; expires=Wed, 21 Oct 2015 07:28:00 GMT; Path=/",
@@ -521,10 +552,26 @@ mod tests {
     #[test]
     fn expires_datetime_becomes_max_age() {
         let cases = [
-            (Duration::from_secs(100), false, "c=v; expires=Tue, 14 Nov 2023 22:15:01 GMT; Max-Age=101; Path=/"),
-            (Duration::from_secs(100), true, "c=v; expires=Tue, 14 Nov 2023 22:13:20 GMT; Max-Age=0; Path=/"),
-            (Duration::from_millis(500), false, "c=v; expires=Tue, 14 Nov 2023 22:13:21 GMT; Max-Age=1; Path=/"),
-            (Duration::from_secs(1_000_000), false, "c=v; expires=Sun, 26 Nov 2023 12:00:01 GMT; Max-Age=1000001; Path=/"),
+            (
+                Duration::from_secs(100),
+                false,
+                "c=v; expires=Tue, 14 Nov 2023 22:15:01 GMT; Max-Age=101; Path=/",
+            ),
+            (
+                Duration::from_secs(100),
+                true,
+                "c=v; expires=Tue, 14 Nov 2023 22:13:20 GMT; Max-Age=0; Path=/",
+            ),
+            (
+                Duration::from_millis(500),
+                false,
+                "c=v; expires=Tue, 14 Nov 2023 22:13:21 GMT; Max-Age=1; Path=/",
+            ),
+            (
+                Duration::from_secs(1_000_000),
+                false,
+                "c=v; expires=Sun, 26 Nov 2023 12:00:01 GMT; Max-Age=1000001; Path=/",
+            ),
         ];
         for (offset, past, expected) in cases {
             let at = if past { now() - offset } else { now() + offset };
@@ -549,7 +596,10 @@ mod tests {
     fn samesite_spelling_and_validation() {
         assert!(out(SetCookie::new("example", "").httponly(true)).contains("; HttpOnly"));
         let lower = SetCookie::new("c", "v").samesite_str("strict");
-        assert_eq!(lower.map(out), Ok("c=v; Path=/; SameSite=strict".to_string()));
+        assert_eq!(
+            lower.map(out),
+            Ok("c=v; Path=/; SameSite=strict".to_string())
+        );
         let err = SetCookie::new("example", "").samesite_str("invalid");
         assert_eq!(err, Err(CookieError::InvalidSameSite));
         assert_eq!(
@@ -562,7 +612,10 @@ mod tests {
     #[test]
     fn delete_cookie_matches_django_output() {
         let cases = [
-            (delete_cookie("c", "/", None, None), r#"c=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/"#),
+            (
+                delete_cookie("c", "/", None, None),
+                r#"c=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/"#,
+            ),
             (
                 delete_cookie("__Secure-c", "/", None, None),
                 r#"__Secure-c=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; Secure"#,
@@ -572,7 +625,12 @@ mod tests {
                 r#"__Host-c=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; Secure"#,
             ),
             (
-                delete_cookie("sessionid", "/p/", Some(".example.com"), Some(SameSite::Lax)),
+                delete_cookie(
+                    "sessionid",
+                    "/p/",
+                    Some(".example.com"),
+                    Some(SameSite::Lax),
+                ),
                 r#"sessionid=""; Domain=.example.com; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/p/; SameSite=Lax"#,
             ),
         ];
@@ -588,10 +646,21 @@ mod tests {
 
     #[test]
     fn illegal_and_reserved_names() {
-        let err = |name: &str| SetCookie::new(name, "v").to_header_value_at(now()).err().map(|e| e.to_string());
+        let err = |name: &str| {
+            SetCookie::new(name, "v")
+                .to_header_value_at(now())
+                .err()
+                .map(|e| e.to_string())
+        };
         // Messages as printed by CPython's http.cookies.CookieError.
-        assert_eq!(err("expires").as_deref(), Some("Attempt to set a reserved key 'expires'"));
-        assert_eq!(err("Max-Age").as_deref(), Some("Attempt to set a reserved key 'Max-Age'"));
+        assert_eq!(
+            err("expires").as_deref(),
+            Some("Attempt to set a reserved key 'expires'")
+        );
+        assert_eq!(
+            err("Max-Age").as_deref(),
+            Some("Attempt to set a reserved key 'Max-Age'")
+        );
         assert_eq!(err("a b").as_deref(), Some("Illegal key 'a b'"));
         assert_eq!(err("a=b").as_deref(), Some("Illegal key 'a=b'"));
         assert_eq!(err("").as_deref(), Some("Illegal key ''"));
@@ -603,7 +672,10 @@ mod tests {
         let cookie = SetCookie::new("c", "v").path("/; Domain=evil.com");
         assert!(matches!(
             cookie.to_header_value_at(now()),
-            Err(CookieError::UnsafeAttribute { attribute: "path", .. })
+            Err(CookieError::UnsafeAttribute {
+                attribute: "path",
+                ..
+            })
         ));
         let cookie = SetCookie::new("c", "v").domain("a\r\nSet-Cookie: x=y");
         assert!(cookie.to_header_value_at(now()).is_err());
@@ -611,9 +683,13 @@ mod tests {
 
     #[test]
     fn extreme_times_do_not_panic() {
-        let far = SetCookie::new("c", "v").max_age(i64::MAX).to_header_value_at(now());
+        let far = SetCookie::new("c", "v")
+            .max_age(i64::MAX)
+            .to_header_value_at(now());
         assert!(far.is_ok());
-        let neg = SetCookie::new("c", "v").max_age(i64::MIN).to_header_value_at(now());
+        let neg = SetCookie::new("c", "v")
+            .max_age(i64::MIN)
+            .to_header_value_at(now());
         assert!(neg.is_ok());
         let early = SetCookie::new("c", "v").expires(UNIX_EPOCH - Duration::from_secs(1 << 40));
         assert!(early.to_header_value_at(now()).is_ok());
@@ -623,16 +699,25 @@ mod tests {
     #[test]
     fn parse_cookie_matches_django() {
         let map = cookie_map("a=1; b=2; a=3");
-        assert_eq!((map["a"].as_str(), map["b"].as_str(), map.len()), ("3", "2", 2));
+        assert_eq!(
+            (map["a"].as_str(), map["b"].as_str(), map.len()),
+            ("3", "2", 2)
+        );
         assert_eq!(cookie_map(r#"x="a\"b\073c\\""#)["x"], "a\"b;c\\");
         let map = cookie_map("noeq; =v; k=; ;");
-        assert_eq!((map[""].as_str(), map["k"].as_str(), map.len()), ("v", "", 2));
+        assert_eq!(
+            (map[""].as_str(), map["k"].as_str(), map.len()),
+            ("v", "", 2)
+        );
         assert_eq!(cookie_map(r#"k="\303\251""#)["k"], "Ã©");
         let map = cookie_map(r#"sp = "q" ; z"#);
         assert_eq!((map["sp"].as_str(), map[""].as_str()), ("q", "z"));
         assert_eq!(
             parse_cookie("a=1; a=2"),
-            vec![("a".to_string(), "1".to_string()), ("a".to_string(), "2".to_string())]
+            vec![
+                ("a".to_string(), "1".to_string()),
+                ("a".to_string(), "2".to_string())
+            ]
         );
     }
 

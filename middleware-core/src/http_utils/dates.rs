@@ -211,7 +211,10 @@ mod tests {
     // tests/utils_tests/test_http.py::HttpDateProcessingTests::test_http_date
     #[test]
     fn formats_imf_fixdate() {
-        assert_eq!(http_date(at(1_167_616_461)), "Mon, 01 Jan 2007 01:54:21 GMT");
+        assert_eq!(
+            http_date(at(1_167_616_461)),
+            "Mon, 01 Jan 2007 01:54:21 GMT"
+        );
         assert_eq!(http_date(UNIX_EPOCH), "Thu, 01 Jan 1970 00:00:00 GMT");
         assert_eq!(http_date(at(-1)), "Wed, 31 Dec 1969 23:59:59 GMT");
         let fractional = UNIX_EPOCH + Duration::from_millis(1_700_000_000_250);
@@ -233,16 +236,48 @@ mod tests {
         let now_2 = at(utc(2020, 11, 6, 8, 49, 37));
         let now_3 = at(utc(2048, 11, 6, 8, 49, 37));
         let table = [
-            (now_1, "Tuesday, 31-Dec-69 08:49:37 GMT", utc(2069, 12, 31, 8, 49, 37)),
-            (now_1, "Tuesday, 10-Nov-70 08:49:37 GMT", utc(1970, 11, 10, 8, 49, 37)),
-            (now_1, "Sunday, 06-Nov-94 08:49:37 GMT", utc(1994, 11, 6, 8, 49, 37)),
-            (now_2, "Wednesday, 31-Dec-70 08:49:37 GMT", utc(2070, 12, 31, 8, 49, 37)),
-            (now_2, "Friday, 31-Dec-71 08:49:37 GMT", utc(1971, 12, 31, 8, 49, 37)),
-            (now_3, "Sunday, 31-Dec-00 08:49:37 GMT", utc(2000, 12, 31, 8, 49, 37)),
-            (now_3, "Friday, 31-Dec-99 08:49:37 GMT", utc(1999, 12, 31, 8, 49, 37)),
+            (
+                now_1,
+                "Tuesday, 31-Dec-69 08:49:37 GMT",
+                utc(2069, 12, 31, 8, 49, 37),
+            ),
+            (
+                now_1,
+                "Tuesday, 10-Nov-70 08:49:37 GMT",
+                utc(1970, 11, 10, 8, 49, 37),
+            ),
+            (
+                now_1,
+                "Sunday, 06-Nov-94 08:49:37 GMT",
+                utc(1994, 11, 6, 8, 49, 37),
+            ),
+            (
+                now_2,
+                "Wednesday, 31-Dec-70 08:49:37 GMT",
+                utc(2070, 12, 31, 8, 49, 37),
+            ),
+            (
+                now_2,
+                "Friday, 31-Dec-71 08:49:37 GMT",
+                utc(1971, 12, 31, 8, 49, 37),
+            ),
+            (
+                now_3,
+                "Sunday, 31-Dec-00 08:49:37 GMT",
+                utc(2000, 12, 31, 8, 49, 37),
+            ),
+            (
+                now_3,
+                "Friday, 31-Dec-99 08:49:37 GMT",
+                utc(1999, 12, 31, 8, 49, 37),
+            ),
         ];
         for (now, input, expected) in table {
-            assert_eq!(parse_http_date_seconds(input, now), Some(expected), "{input}");
+            assert_eq!(
+                parse_http_date_seconds(input, now),
+                Some(expected),
+                "{input}"
+            );
         }
     }
 
@@ -288,10 +323,22 @@ mod tests {
         // Python's `$` accepts one trailing newline.
         let now = SystemTime::now();
         let expected = Some(utc(1994, 11, 6, 8, 49, 37));
-        assert_eq!(parse_http_date_seconds("Xyz, 06 NOV 1994 08:49:37 GMT", now), expected);
-        assert_eq!(parse_http_date_seconds("Sun, 06 Nov 1994 08:49:37 GMT\n", now), expected);
-        assert_eq!(parse_http_date_seconds("Sun, 29 Feb 2000 00:00:00 GMT", now), Some(utc(2000, 2, 29, 0, 0, 0)));
-        assert_eq!(parse_http_date_seconds("Sun, 29 Feb 1900 00:00:00 GMT", now), None);
+        assert_eq!(
+            parse_http_date_seconds("Xyz, 06 NOV 1994 08:49:37 GMT", now),
+            expected
+        );
+        assert_eq!(
+            parse_http_date_seconds("Sun, 06 Nov 1994 08:49:37 GMT\n", now),
+            expected
+        );
+        assert_eq!(
+            parse_http_date_seconds("Sun, 29 Feb 2000 00:00:00 GMT", now),
+            Some(utc(2000, 2, 29, 0, 0, 0))
+        );
+        assert_eq!(
+            parse_http_date_seconds("Sun, 29 Feb 1900 00:00:00 GMT", now),
+            None
+        );
         // Year 0000 is "below 100", so it lands in the current century.
         let now_2024 = at(utc(2024, 6, 1, 0, 0, 0));
         assert_eq!(
@@ -304,7 +351,11 @@ mod tests {
     fn round_trips_pre_epoch_and_far_future() {
         for secs in [-86_400 * 365 * 100, -1, 0, 1, 253_402_300_799] {
             let s = http_date(at(secs));
-            assert_eq!(parse_http_date_seconds(&s, SystemTime::now()), Some(secs), "{s}");
+            assert_eq!(
+                parse_http_date_seconds(&s, SystemTime::now()),
+                Some(secs),
+                "{s}"
+            );
         }
     }
 }

@@ -62,10 +62,8 @@ pub enum HostError {
 
 fn host_re() -> Option<&'static Regex> {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"\A([a-z0-9.-]+|\[[a-f0-9]*:[a-f0-9.:]+\])(?::([0-9]+))?\z").ok()
-    })
-    .as_ref()
+    RE.get_or_init(|| Regex::new(r"\A([a-z0-9.-]+|\[[a-f0-9]*:[a-f0-9.:]+\])(?::([0-9]+))?\z").ok())
+        .as_ref()
 }
 
 /// Split a host into `(domain, port)`: the domain is lower-cased and loses
@@ -78,7 +76,10 @@ pub fn split_domain_port(host: &str) -> (String, String) {
     };
     let domain = caps.get(1).map_or("", |m| m.as_str());
     let port = caps.get(2).map_or("", |m| m.as_str());
-    (domain.strip_suffix('.').unwrap_or(domain).to_string(), port.to_string())
+    (
+        domain.strip_suffix('.').unwrap_or(domain).to_string(),
+        port.to_string(),
+    )
 }
 
 /// Whether `host` equals `pattern` or, for a pattern starting with `.`, is
@@ -99,7 +100,9 @@ pub fn is_same_domain(host: &str, pattern: &str) -> bool {
 /// pattern: `*` matches everything, `.example.com` matches the domain and its
 /// subdomains, anything else must match exactly (case-insensitively).
 pub fn validate_host(domain: &str, allowed_hosts: &[String]) -> bool {
-    allowed_hosts.iter().any(|p| p == "*" || is_same_domain(domain, p))
+    allowed_hosts
+        .iter()
+        .any(|p| p == "*" || is_same_domain(domain, p))
 }
 
 /// `ALLOWED_HOSTS` as `get_host` applies it: when the list is empty and
@@ -117,12 +120,17 @@ pub fn effective_allowed_hosts(allowed: &[String], debug: bool) -> Vec<String> {
 pub fn check_host(host: &str, allowed: &[String], debug: bool) -> Result<String, HostError> {
     let (domain, _port) = split_domain_port(host);
     if domain.is_empty() {
-        return Err(HostError::InvalidSyntax { host: host.to_string() });
+        return Err(HostError::InvalidSyntax {
+            host: host.to_string(),
+        });
     }
     if validate_host(&domain, &effective_allowed_hosts(allowed, debug)) {
         Ok(host.to_string())
     } else {
-        Err(HostError::NotAllowed { host: host.to_string(), domain })
+        Err(HostError::NotAllowed {
+            host: host.to_string(),
+            domain,
+        })
     }
 }
 
@@ -141,7 +149,9 @@ pub fn get_host(
     debug: bool,
     server_fallback: Option<&str>,
 ) -> Result<String, HostError> {
-    let forwarded = headers.get(&X_FORWARDED_HOST).filter(|_| use_x_forwarded_host);
+    let forwarded = headers
+        .get(&X_FORWARDED_HOST)
+        .filter(|_| use_x_forwarded_host);
     let raw = match forwarded.or_else(|| headers.get(HOST)) {
         Some(value) => latin1(value.as_bytes()),
         None => server_fallback.unwrap_or_default().to_string(),
@@ -161,7 +171,10 @@ mod tests {
     fn headers(pairs: &[(&str, &[u8])]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (name, value) in pairs {
-            if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_bytes(value)) {
+            if let (Ok(n), Ok(v)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_bytes(value),
+            ) {
                 map.append(n, v);
             }
         }
@@ -169,7 +182,13 @@ mod tests {
     }
 
     fn host_only(host: &str, allowed: &[String], debug: bool) -> Result<String, HostError> {
-        get_host(&headers(&[("host", host.as_bytes())]), false, allowed, debug, None)
+        get_host(
+            &headers(&[("host", host.as_bytes())]),
+            false,
+            allowed,
+            debug,
+            None,
+        )
     }
 
     // tests/requests_tests/tests.py::HostValidationTests.poisoned_hosts
@@ -195,12 +214,33 @@ mod tests {
             "INSENSITIVE.com",
             "[::ffff:169.254.169.254]",
         ]);
-        let all = headers(&[("x-forwarded-host", b"forward.com"), ("host", b"example.com")]);
+        let all = headers(&[
+            ("x-forwarded-host", b"forward.com"),
+            ("host", b"example.com"),
+        ]);
         // X-Forwarded-Host is ignored when USE_X_FORWARDED_HOST is off.
-        assert_eq!(get_host(&all, false, &allowed, false, Some("internal.com")), Ok("example.com".into()));
-        assert_eq!(get_host(&HeaderMap::new(), false, &allowed, false, Some("internal.com")), Ok("internal.com".into()));
         assert_eq!(
-            get_host(&HeaderMap::new(), false, &allowed, false, Some("internal.com:8042")),
+            get_host(&all, false, &allowed, false, Some("internal.com")),
+            Ok("example.com".into())
+        );
+        assert_eq!(
+            get_host(
+                &HeaderMap::new(),
+                false,
+                &allowed,
+                false,
+                Some("internal.com")
+            ),
+            Ok("internal.com".into())
+        );
+        assert_eq!(
+            get_host(
+                &HeaderMap::new(),
+                false,
+                &allowed,
+                false,
+                Some("internal.com:8042")
+            ),
             Ok("internal.com:8042".into())
         );
         let legit = [
@@ -230,11 +270,29 @@ mod tests {
     #[test]
     fn http_get_host_with_x_forwarded_host() {
         let allowed = strings(&["*"]);
-        let all = headers(&[("x-forwarded-host", b"forward.com"), ("host", b"example.com")]);
-        assert_eq!(get_host(&all, true, &allowed, false, Some("internal.com")), Ok("forward.com".into()));
+        let all = headers(&[
+            ("x-forwarded-host", b"forward.com"),
+            ("host", b"example.com"),
+        ]);
+        assert_eq!(
+            get_host(&all, true, &allowed, false, Some("internal.com")),
+            Ok("forward.com".into())
+        );
         let host = headers(&[("host", b"example.com")]);
-        assert_eq!(get_host(&host, true, &allowed, false, Some("internal.com")), Ok("example.com".into()));
-        assert_eq!(get_host(&HeaderMap::new(), true, &allowed, false, Some("internal.com:8042")), Ok("internal.com:8042".into()));
+        assert_eq!(
+            get_host(&host, true, &allowed, false, Some("internal.com")),
+            Ok("example.com".into())
+        );
+        assert_eq!(
+            get_host(
+                &HeaderMap::new(),
+                true,
+                &allowed,
+                false,
+                Some("internal.com:8042")
+            ),
+            Ok("internal.com:8042".into())
+        );
         for host in POISONED_HOSTS {
             assert!(host_only(host, &allowed, false).is_err(), "{host}");
         }
@@ -248,26 +306,47 @@ mod tests {
         }
         assert!(host_only("example.com", &[], true).is_err());
         assert!(host_only("localhost", &[], false).is_err());
-        assert_eq!(effective_allowed_hosts(&strings(&["a.com"]), true), strings(&["a.com"]));
+        assert_eq!(
+            effective_allowed_hosts(&strings(&["a.com"]), true),
+            strings(&["a.com"])
+        );
     }
 
     // ...::test_get_host_suggestion_of_allowed_host
     #[test]
     fn suggestion_messages() {
-        for host in ["example.com", "12.34.56.78", "[2001:19f0:feee::dead:beef:cafe]", "xn--4ca9at.com"] {
+        for host in [
+            "example.com",
+            "12.34.56.78",
+            "[2001:19f0:feee::dead:beef:cafe]",
+            "xn--4ca9at.com",
+        ] {
             let msg = format!("Invalid HTTP_HOST header: '{host}'. You may need to add '{host}' to ALLOWED_HOSTS.");
-            assert_eq!(host_only(host, &[], false).map_err(|e| e.to_string()), Err(msg));
+            assert_eq!(
+                host_only(host, &[], false).map_err(|e| e.to_string()),
+                Err(msg)
+            );
         }
-        for (domain, port) in [("example.com", 80), ("12.34.56.78", 443), ("[2001:19f0:feee::dead:beef:cafe]", 8080)] {
+        for (domain, port) in [
+            ("example.com", 80),
+            ("12.34.56.78", 443),
+            ("[2001:19f0:feee::dead:beef:cafe]", 8080),
+        ] {
             let host = format!("{domain}:{port}");
             let msg = format!("Invalid HTTP_HOST header: '{host}'. You may need to add '{domain}' to ALLOWED_HOSTS.");
-            assert_eq!(host_only(&host, &[], false).map_err(|e| e.to_string()), Err(msg));
+            assert_eq!(
+                host_only(&host, &[], false).map_err(|e| e.to_string()),
+                Err(msg)
+            );
         }
         for host in POISONED_HOSTS {
             let msg = format!(
                 "Invalid HTTP_HOST header: '{host}'. The domain name provided is not valid according to RFC 1034/1035."
             );
-            assert_eq!(host_only(host, &[], false).map_err(|e| e.to_string()), Err(msg));
+            assert_eq!(
+                host_only(host, &[], false).map_err(|e| e.to_string()),
+                Err(msg)
+            );
         }
         assert_eq!(
             host_only("invalid_hostname.com", &[], false).map_err(|e| e.to_string()),
@@ -281,14 +360,29 @@ mod tests {
     #[test]
     fn absurd_hosts() {
         let allowed = strings(&["example.com"]);
-        let invalid = |h: &str| format!("Invalid HTTP_HOST header: {}. The domain name provided is not valid according to RFC 1034/1035.", py_repr(h));
-        let not_allowed = |h: &str, d: &str| format!("Invalid HTTP_HOST header: {}. You may need to add {} to ALLOWED_HOSTS.", py_repr(h), py_repr(d));
+        let invalid = |h: &str| {
+            format!("Invalid HTTP_HOST header: {}. The domain name provided is not valid according to RFC 1034/1035.", py_repr(h))
+        };
+        let not_allowed = |h: &str, d: &str| {
+            format!(
+                "Invalid HTTP_HOST header: {}. You may need to add {} to ALLOWED_HOSTS.",
+                py_repr(h),
+                py_repr(d)
+            )
+        };
         let msg = |h: &[u8]| {
-            get_host(&headers(&[("host", h)]), false, &allowed, false, None).map_err(|e| e.to_string())
+            get_host(&headers(&[("host", h)]), false, &allowed, false, None)
+                .map_err(|e| e.to_string())
         };
         assert_eq!(msg(b"EXAMPLE.COM:80"), Ok("EXAMPLE.COM:80".into()));
-        assert_eq!(msg(b"Other.COM."), Err(not_allowed("Other.COM.", "other.com")));
-        assert_eq!(msg(b"example.com.."), Err(not_allowed("example.com..", "example.com.")));
+        assert_eq!(
+            msg(b"Other.COM."),
+            Err(not_allowed("Other.COM.", "other.com"))
+        );
+        assert_eq!(
+            msg(b"example.com.."),
+            Err(not_allowed("example.com..", "example.com."))
+        );
         assert_eq!(msg(b"[::1]:80"), Err(not_allowed("[::1]:80", "[::1]")));
         assert_eq!(msg(b"[::1"), Err(invalid("[::1")));
         assert_eq!(msg(b"."), Err(invalid(".")));
@@ -296,13 +390,22 @@ mod tests {
         // Non-UTF-8 bytes: Latin-1 decoded, as under WSGI.
         assert_eq!(msg(b"ex\xe9.com"), Err("Invalid HTTP_HOST header: 'ex\u{e9}.com'. The domain name provided is not valid according to RFC 1034/1035.".into()));
         assert_eq!(msg(b"\xff\xfe"), Err(invalid("\u{ff}\u{fe}")));
-        assert_eq!(msg(b"example.com:99999999999999999999"), Ok("example.com:99999999999999999999".into()));
+        assert_eq!(
+            msg(b"example.com:99999999999999999999"),
+            Ok("example.com:99999999999999999999".into())
+        );
         let long = "a".repeat(100_000);
         assert_eq!(msg(long.as_bytes()), Err(not_allowed(&long, &long)));
         assert_eq!(msg(b"example.com\t"), Err(invalid("example.com\t")));
-        assert_eq!(get_host(&HeaderMap::new(), false, &allowed, false, None).map_err(|e| e.to_string()), Err(invalid("")));
+        assert_eq!(
+            get_host(&HeaderMap::new(), false, &allowed, false, None).map_err(|e| e.to_string()),
+            Err(invalid(""))
+        );
         // U+212A KELVIN SIGN lower-cases to ASCII "k" in Python too.
-        assert_eq!(split_domain_port("\u{212a}.com"), ("k.com".into(), String::new()));
+        assert_eq!(
+            split_domain_port("\u{212a}.com"),
+            ("k.com".into(), String::new())
+        );
     }
 
     // ...::test_split_domain_port
@@ -317,8 +420,14 @@ mod tests {
             ("[::1]:8080", ("[::1]", "8080")),
             ("[::ffff:127.0.0.1]", ("[::ffff:127.0.0.1]", "")),
             ("[::ffff:127.0.0.1]:8080", ("[::ffff:127.0.0.1]", "8080")),
-            ("[1851:0000:3238:DEF1:0177:0000:0000:0125]", ("[1851:0000:3238:def1:0177:0000:0000:0125]", "")),
-            ("[1851:0000:3238:DEF1:0177:0000:0000:0125]:8080", ("[1851:0000:3238:def1:0177:0000:0000:0125]", "8080")),
+            (
+                "[1851:0000:3238:DEF1:0177:0000:0000:0125]",
+                ("[1851:0000:3238:def1:0177:0000:0000:0125]", ""),
+            ),
+            (
+                "[1851:0000:3238:DEF1:0177:0000:0000:0125]:8080",
+                ("[1851:0000:3238:def1:0177:0000:0000:0125]", "8080"),
+            ),
             ("127.0.0.1", ("127.0.0.1", "")),
             ("127.0.0.1:8080", ("127.0.0.1", "8080")),
             ("example.com", ("example.com", "")),
@@ -328,10 +437,17 @@ mod tests {
             ("xn--n28h.test", ("xn--n28h.test", "")),
             ("xn--n28h.test:8080", ("xn--n28h.test", "8080")),
             ("subdomain.example.com", ("subdomain.example.com", "")),
-            ("subdomain.example.com:8080", ("subdomain.example.com", "8080")),
+            (
+                "subdomain.example.com:8080",
+                ("subdomain.example.com", "8080"),
+            ),
         ];
         for (host, (domain, port)) in table {
-            assert_eq!(split_domain_port(host), (domain.to_string(), port.to_string()), "{host}");
+            assert_eq!(
+                split_domain_port(host),
+                (domain.to_string(), port.to_string()),
+                "{host}"
+            );
         }
     }
 

@@ -58,7 +58,9 @@ pub(crate) fn joined_header(headers: &HeaderMap, name: &HeaderName) -> Option<St
 
 /// Encode a string as a header value: Latin-1 chars become single bytes (the
 /// inverse of [`latin1`]); anything else is sent as UTF-8 bytes.
-pub(crate) fn to_header_value(value: &str) -> Result<HeaderValue, http::header::InvalidHeaderValue> {
+pub(crate) fn to_header_value(
+    value: &str,
+) -> Result<HeaderValue, http::header::InvalidHeaderValue> {
     if value.chars().all(|c| u32::from(c) < 0x100) {
         let bytes: Vec<u8> = value.chars().map(|c| u32::from(c) as u8).collect();
         HeaderValue::from_bytes(&bytes)
@@ -89,7 +91,11 @@ pub(crate) fn is_py_space(c: char) -> bool {
 pub(crate) fn py_repr(s: &str) -> String {
     // Python prefers single quotes and switches to double quotes only when the
     // text contains a single quote but no double quote.
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {
@@ -141,7 +147,10 @@ mod tests {
         assert_eq!(py_repr("example.com"), "'example.com'");
         assert_eq!(py_repr("a'b"), "\"a'b\"");
         assert_eq!(py_repr("a'b\""), "'a\\'b\"'");
-        assert_eq!(py_repr("x\u{e9}\u{1}\u{7f}\u{a0}\u{ad}"), "'x\u{e9}\\x01\\x7f\\xa0\\xad'");
+        assert_eq!(
+            py_repr("x\u{e9}\u{1}\u{7f}\u{a0}\u{ad}"),
+            "'x\u{e9}\\x01\\x7f\\xa0\\xad'"
+        );
         assert_eq!(py_repr("a\\b\tc"), "'a\\\\b\\tc'");
     }
 

@@ -81,12 +81,17 @@ pub fn iri_to_uri(iri: &str) -> String {
 /// Not implemented exactly: Python's Unicode NFKC check of non-ASCII hosts is
 /// replaced by rejecting any non-ASCII host char that is not alphanumeric,
 /// and only the common Unicode "C" categories are recognised at the start.
-pub fn url_has_allowed_host_and_scheme(url: &str, allowed_hosts: &[String], require_https: bool) -> bool {
+pub fn url_has_allowed_host_and_scheme(
+    url: &str,
+    allowed_hosts: &[String],
+    require_https: bool,
+) -> bool {
     let url = py_strip(url);
     if url.is_empty() {
         return false;
     }
-    allowed(url, allowed_hosts, require_https) && allowed(&url.replace('\\', "/"), allowed_hosts, require_https)
+    allowed(url, allowed_hosts, require_https)
+        && allowed(&url.replace('\\', "/"), allowed_hosts, require_https)
 }
 
 fn allowed(url: &str, allowed_hosts: &[String], require_https: bool) -> bool {
@@ -106,9 +111,13 @@ fn allowed(url: &str, allowed_hosts: &[String], require_https: bool) -> bool {
     if url.chars().next().is_some_and(is_unicode_category_c) {
         return false;
     }
-    let scheme = if scheme.is_empty() && !netloc.is_empty() { "http".to_string() } else { scheme };
+    let scheme = if scheme.is_empty() && !netloc.is_empty() {
+        "http".to_string()
+    } else {
+        scheme
+    };
     let scheme_ok = scheme.is_empty() || scheme == "https" || (!require_https && scheme == "http");
-    (netloc.is_empty() || allowed_hosts.iter().any(|h| *h == netloc)) && scheme_ok
+    (netloc.is_empty() || allowed_hosts.contains(&netloc)) && scheme_ok
 }
 
 fn is_scheme_char(c: char) -> bool {
@@ -127,7 +136,10 @@ fn urlsplit_scheme_netloc(url: &str) -> Option<(String, String)> {
     let mut scheme = String::new();
     if let Some(i) = rest.find(':') {
         let candidate = &rest[..i];
-        let starts_alpha = candidate.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+        let starts_alpha = candidate
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic());
         if i > 0 && starts_alpha && candidate.chars().all(is_scheme_char) {
             scheme = candidate.to_ascii_lowercase();
             rest = &rest[i + 1..];
@@ -148,7 +160,11 @@ fn urlsplit_scheme_netloc(url: &str) -> Option<(String, String)> {
                 return None;
             }
         }
-        if !netloc.is_ascii() && netloc.chars().any(|c| !c.is_ascii() && !c.is_alphanumeric()) {
+        if !netloc.is_ascii()
+            && netloc
+                .chars()
+                .any(|c| !c.is_ascii() && !c.is_alphanumeric())
+        {
             // Stand-in for the NFKC check (e.g. U+2100 expands to "a/c").
             return None;
         }
@@ -235,7 +251,10 @@ mod tests {
         ];
         let allowed = hosts(&["testserver", "testserver2"]);
         for url in bad {
-            assert!(!url_has_allowed_host_and_scheme(url, &allowed, false), "{url:?}");
+            assert!(
+                !url_has_allowed_host_and_scheme(url, &allowed, false),
+                "{url:?}"
+            );
         }
     }
 
@@ -256,29 +275,66 @@ mod tests {
         ];
         let allowed = hosts(&["otherserver", "testserver"]);
         for url in good {
-            assert!(url_has_allowed_host_and_scheme(url, &allowed, false), "{url:?}");
+            assert!(
+                url_has_allowed_host_and_scheme(url, &allowed, false),
+                "{url:?}"
+            );
         }
     }
 
     // ...::test_basic_auth, ::test_no_allowed_hosts, ::test_allowed_hosts_str
     #[test]
     fn basic_auth_and_host_sets() {
-        assert!(url_has_allowed_host_and_scheme("http://user:pass@testserver/", &hosts(&["user:pass@testserver"]), false));
-        assert!(url_has_allowed_host_and_scheme("/confirm/me@example.com", &[], false));
-        assert!(!url_has_allowed_host_and_scheme(r"http://testserver\@example.com", &[], false));
-        assert!(url_has_allowed_host_and_scheme("http://good.com/good", &hosts(&["good.com"]), false));
-        assert!(!url_has_allowed_host_and_scheme("http://good.co/evil", &hosts(&["good.com"]), false));
+        assert!(url_has_allowed_host_and_scheme(
+            "http://user:pass@testserver/",
+            &hosts(&["user:pass@testserver"]),
+            false
+        ));
+        assert!(url_has_allowed_host_and_scheme(
+            "/confirm/me@example.com",
+            &[],
+            false
+        ));
+        assert!(!url_has_allowed_host_and_scheme(
+            r"http://testserver\@example.com",
+            &[],
+            false
+        ));
+        assert!(url_has_allowed_host_and_scheme(
+            "http://good.com/good",
+            &hosts(&["good.com"]),
+            false
+        ));
+        assert!(!url_has_allowed_host_and_scheme(
+            "http://good.co/evil",
+            &hosts(&["good.com"]),
+            false
+        ));
     }
 
     // ...::test_secure_param_https_urls, ::test_secure_param_non_https_urls
     #[test]
     fn require_https() {
         let allowed = hosts(&["example.com"]);
-        for url in ["https://example.com/p", "HTTPS://example.com/p", "/view/?param=http://example.com"] {
-            assert!(url_has_allowed_host_and_scheme(url, &allowed, true), "{url}");
+        for url in [
+            "https://example.com/p",
+            "HTTPS://example.com/p",
+            "/view/?param=http://example.com",
+        ] {
+            assert!(
+                url_has_allowed_host_and_scheme(url, &allowed, true),
+                "{url}"
+            );
         }
-        for url in ["http://example.com/p", "ftp://example.com/p", "//example.com/p"] {
-            assert!(!url_has_allowed_host_and_scheme(url, &allowed, true), "{url}");
+        for url in [
+            "http://example.com/p",
+            "ftp://example.com/p",
+            "//example.com/p",
+        ] {
+            assert!(
+                !url_has_allowed_host_and_scheme(url, &allowed, true),
+                "{url}"
+            );
         }
     }
 
@@ -289,17 +345,41 @@ mod tests {
         let boundary = format!("{host}/{}", "é".repeat(MAX_URL_LENGTH - host.len() - 1));
         let allowed = hosts(&[host]);
         assert!(url_has_allowed_host_and_scheme(&boundary, &allowed, false));
-        assert!(!url_has_allowed_host_and_scheme(&format!("{boundary}ú"), &allowed, false));
+        assert!(!url_has_allowed_host_and_scheme(
+            &format!("{boundary}ú"),
+            &allowed,
+            false
+        ));
     }
 
     #[test]
     fn odd_inputs_do_not_panic() {
         let allowed = hosts(&["[::1]", "testserver"]);
-        assert!(url_has_allowed_host_and_scheme("http://[::1]/", &allowed, false));
-        assert!(!url_has_allowed_host_and_scheme("http://[127.0.0.1]/", &allowed, false));
-        assert!(!url_has_allowed_host_and_scheme("http://[zz]/", &allowed, false));
-        assert!(!url_has_allowed_host_and_scheme("//a\u{2100}b/", &allowed, false));
-        assert!(!url_has_allowed_host_and_scheme("\u{200b}//testserver", &allowed, false));
+        assert!(url_has_allowed_host_and_scheme(
+            "http://[::1]/",
+            &allowed,
+            false
+        ));
+        assert!(!url_has_allowed_host_and_scheme(
+            "http://[127.0.0.1]/",
+            &allowed,
+            false
+        ));
+        assert!(!url_has_allowed_host_and_scheme(
+            "http://[zz]/",
+            &allowed,
+            false
+        ));
+        assert!(!url_has_allowed_host_and_scheme(
+            "//a\u{2100}b/",
+            &allowed,
+            false
+        ));
+        assert!(!url_has_allowed_host_and_scheme(
+            "\u{200b}//testserver",
+            &allowed,
+            false
+        ));
         assert!(!url_has_allowed_host_and_scheme("", &allowed, false));
         assert!(url_has_allowed_host_and_scheme(":foo", &allowed, false));
         assert!(url_has_allowed_host_and_scheme("é:x", &allowed, false));
@@ -313,10 +393,19 @@ mod tests {
         assert_eq!(escape_leading_slashes("//"), "/%2F");
         assert_eq!(escape_leading_slashes("/ok"), "/ok");
         assert_eq!(iri_to_uri("red%09rosé#red"), "red%09ros%C3%A9#red");
-        assert_eq!(iri_to_uri("/blog/for/Jürgen Münster/"), "/blog/for/J%C3%BCrgen%20M%C3%BCnster/");
-        assert_eq!(iri_to_uri("locations/Paris+%26+Orl%C3%A9ans"), "locations/Paris+%26+Orl%C3%A9ans");
+        assert_eq!(
+            iri_to_uri("/blog/for/Jürgen Münster/"),
+            "/blog/for/J%C3%BCrgen%20M%C3%BCnster/"
+        );
+        assert_eq!(
+            iri_to_uri("locations/Paris+%26+Orl%C3%A9ans"),
+            "locations/Paris+%26+Orl%C3%A9ans"
+        );
         assert_eq!(iri_to_uri("%&"), "%&");
         assert_eq!(iri_to_uri("red&♥ros%#red"), "red&%E2%99%A5ros%#red");
-        assert_eq!(iri_to_uri(&iri_to_uri("red&♥ros%#red")), "red&%E2%99%A5ros%#red");
+        assert_eq!(
+            iri_to_uri(&iri_to_uri("red&♥ros%#red")),
+            "red&%E2%99%A5ros%#red"
+        );
     }
 }
