@@ -258,20 +258,22 @@ impl Registry {
 pub(crate) fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<String> {
     let lower = name.to_ascii_lowercase();
     let tail = |s: &str| s.rsplit('.').next().unwrap_or(s).to_ascii_lowercase();
-    let mut scored: Vec<(usize, &str)> = candidates
+    // Ranked by the better of the two distances, then by the full-name distance, so the
+    // spelling closest to what was written comes first.
+    let mut scored: Vec<(usize, usize, &str)> = candidates
         .map(|c| {
             let full = edit_distance(&lower, &c.to_ascii_lowercase());
             let short = edit_distance(&tail(&lower), &tail(c));
-            (full.min(short), c)
+            (full.min(short), full, c)
         })
-        .filter(|(d, c)| *d <= (c.len().max(name.len()) / 3).max(2))
+        .filter(|(d, _, c)| *d <= (c.len().max(name.len()) / 3).max(2))
         .collect();
     scored.sort();
-    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.dedup_by(|a, b| a.2 == b.2);
     scored
         .into_iter()
         .take(3)
-        .map(|(_, c)| c.to_owned())
+        .map(|(_, _, c)| c.to_owned())
         .collect()
 }
 

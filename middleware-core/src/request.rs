@@ -254,13 +254,16 @@ impl RequestExt for Request {
     }
 
     async fn body_bytes(&mut self) -> Result<Bytes, Error> {
-        if let Some(bytes) = self.body().as_bytes() {
-            return Ok(bytes.clone());
-        }
         let limit = self
             .core_settings()
             .data_upload_max_memory_size
             .unwrap_or(usize::MAX);
+        if let Some(bytes) = self.body().as_bytes() {
+            if bytes.len() > limit {
+                return Err(crate::body::BodyError::TooLarge { limit }.into());
+            }
+            return Ok(bytes.clone());
+        }
         let body = std::mem::take(self.body_mut());
         let bytes = body.collect_limited(limit).await?;
         *self.body_mut() = bytes.clone().into();

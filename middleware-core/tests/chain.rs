@@ -27,7 +27,10 @@ struct Recorder {
 
 impl Recorder {
     fn push(&self, what: &str) {
-        self.log.lock().unwrap().push(format!("{}:{what}", self.name));
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("{}:{what}", self.name));
     }
 }
 
@@ -72,9 +75,18 @@ impl Middleware for Recorder {
         mut response: Response,
     ) -> Result<Response, Error> {
         self.push("process_template_response");
-        if let Some(t) = response.extensions_mut().get_mut::<middleware_core::TemplateResponse>() {
-            let prev = t.context.get("trail").and_then(|v| v.as_str()).unwrap_or("").to_owned();
-            t.context.insert("trail".into(), format!("{prev}{}", self.name).into());
+        if let Some(t) = response
+            .extensions_mut()
+            .get_mut::<middleware_core::TemplateResponse>()
+        {
+            let prev = t
+                .context
+                .get("trail")
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_owned();
+            t.context
+                .insert("trail".into(), format!("{prev}{}", self.name).into());
         }
         Ok(response)
     }
@@ -133,12 +145,16 @@ impl middleware_core::Render for Echo {
     }
 }
 async fn template_view(_: &mut Request) -> Result<Response, Error> {
-    Ok(middleware_core::TemplateResponse::new(Arc::new(Echo), "page.html", Default::default())
-        .into_response())
+    Ok(
+        middleware_core::TemplateResponse::new(Arc::new(Echo), "page.html", Default::default())
+            .into_response(),
+    )
 }
 async fn broken_template_view(_: &mut Request) -> Result<Response, Error> {
-    Ok(middleware_core::TemplateResponse::new(Arc::new(Echo), "broken.html", Default::default())
-        .into_response())
+    Ok(
+        middleware_core::TemplateResponse::new(Arc::new(Echo), "broken.html", Default::default())
+            .into_response(),
+    )
 }
 
 fn router() -> Router {
@@ -148,7 +164,8 @@ fn router() -> Router {
     r.add(Route::new("panic/", panicking_view)).unwrap();
     r.add(Route::new("notfound/", not_found_view)).unwrap();
     r.add(Route::new("template/", template_view)).unwrap();
-    r.add(Route::new("broken-template/", broken_template_view)).unwrap();
+    r.add(Route::new("broken-template/", broken_template_view))
+        .unwrap();
     r
 }
 
@@ -200,8 +217,15 @@ async fn order_of_calls_across_nested_middleware() {
     assert_eq!(
         taken(&log),
         [
-            "A:before", "B:before", "C:before", "A:process_view", "B:process_view",
-            "C:process_view", "C:after 200", "B:after 200", "A:after 200"
+            "A:before",
+            "B:before",
+            "C:before",
+            "A:process_view",
+            "B:process_view",
+            "C:process_view",
+            "C:after 200",
+            "B:after 200",
+            "A:after 200"
         ]
     );
     let seen: Vec<_> = r.headers.get_all("x-seen-by").iter().collect();
@@ -211,7 +235,10 @@ async fn order_of_calls_across_nested_middleware() {
 // Django: tests/middleware_exceptions/tests.py::MiddlewareTests::test_process_view_return_response
 #[tokio::test]
 async fn process_view_response_skips_later_hooks_and_the_view() {
-    let returning = Behaviour { view_response: true, ..PLAIN };
+    let returning = Behaviour {
+        view_response: true,
+        ..PLAIN
+    };
     let (mut client, log) = chain(&[("A", PLAIN), ("B", returning), ("C", PLAIN)]);
     let r = client.get("/fail/").await;
     assert_eq!(r.status, 200);
@@ -219,7 +246,10 @@ async fn process_view_response_skips_later_hooks_and_the_view() {
     let log = taken(&log);
     assert!(log.contains(&"B:process_view".to_owned()));
     assert!(!log.contains(&"C:process_view".to_owned()), "{log:?}");
-    assert!(!log.iter().any(|l| l.contains("process_exception")), "the view must not run");
+    assert!(
+        !log.iter().any(|l| l.contains("process_exception")),
+        "the view must not run"
+    );
 }
 
 // Django: ::test_process_view_return_none
@@ -233,13 +263,19 @@ async fn process_view_none_lets_the_view_run() {
 // ::test_response_from_process_exception_short_circuits_remainder
 #[tokio::test]
 async fn process_exception_runs_bottom_to_top_and_first_response_wins() {
-    let handling = Behaviour { exception_response: true, ..PLAIN };
+    let handling = Behaviour {
+        exception_response: true,
+        ..PLAIN
+    };
     let (mut client, log) = chain(&[("A", PLAIN), ("B", handling), ("C", PLAIN)]);
     let r = client.get("/fail/").await;
     assert_eq!(r.status, 200);
     assert_eq!(r.text(), "handled by B");
     let log = taken(&log);
-    let exc: Vec<_> = log.iter().filter(|l| l.contains("process_exception")).collect();
+    let exc: Vec<_> = log
+        .iter()
+        .filter(|l| l.contains("process_exception"))
+        .collect();
     assert_eq!(exc, ["C:process_exception 500", "B:process_exception 500"]);
 }
 
@@ -250,14 +286,20 @@ async fn unhandled_view_error_is_a_500_that_outer_middleware_see() {
     let r = client.get("/fail/").await;
     assert_eq!(r.status, 500);
     assert!(taken(&log).contains(&"A:after 500".to_owned()));
-    let info = r.extensions.get::<ErrorInfo>().expect("error travels with the response");
+    let info = r
+        .extensions
+        .get::<ErrorInfo>()
+        .expect("error travels with the response");
     assert!(info.0.to_string().contains("view failed"));
 }
 
 // Django: ::test_exception_in_middleware_converted_before_prior_middleware
 #[tokio::test]
 async fn error_in_a_middleware_becomes_a_response_for_the_one_above() {
-    let failing = Behaviour { fail_in_call: true, ..PLAIN };
+    let failing = Behaviour {
+        fail_in_call: true,
+        ..PLAIN
+    };
     let (mut client, log) = chain(&[("A", PLAIN), ("B", failing), ("C", PLAIN)]);
     let r = client.get("/ok/").await;
     assert_eq!(r.status, 500);
@@ -265,7 +307,10 @@ async fn error_in_a_middleware_becomes_a_response_for_the_one_above() {
     assert!(log.contains(&"A:after 500".to_owned()), "{log:?}");
     assert!(!log.iter().any(|l| l.starts_with("C:")), "{log:?}");
     // process_exception sees only view errors, not middleware errors (Django's scope).
-    assert!(!log.iter().any(|l| l.contains("process_exception")), "{log:?}");
+    assert!(
+        !log.iter().any(|l| l.contains("process_exception")),
+        "{log:?}"
+    );
 }
 
 // Panics at every depth: in the view, and in a middleware; outer layers still see a 500.
@@ -275,11 +320,17 @@ async fn panics_become_500s_at_every_depth_and_the_chain_keeps_serving() {
     let r = client.get("/panic/").await;
     assert_eq!(r.status, 500);
     let log_now = taken(&log);
-    assert!(log_now.contains(&"B:process_exception 500".to_owned()), "{log_now:?}");
+    assert!(
+        log_now.contains(&"B:process_exception 500".to_owned()),
+        "{log_now:?}"
+    );
     assert!(log_now.contains(&"A:after 500".to_owned()), "{log_now:?}");
     assert_eq!(client.get("/ok/").await.status, 200);
 
-    let panicking = Behaviour { panic_in_call: true, ..PLAIN };
+    let panicking = Behaviour {
+        panic_in_call: true,
+        ..PLAIN
+    };
     for depth in 0..3 {
         let mut spec = vec![("A", PLAIN), ("B", PLAIN), ("C", PLAIN)];
         spec[depth].1 = panicking;
@@ -301,7 +352,11 @@ async fn unresolved_urls_are_404_through_the_chain() {
     let r = client.get("/nope/").await;
     assert_eq!(r.status, 404);
     let log = taken(&log);
-    assert_eq!(log, ["A:before", "A:after 404"], "no process_view for unresolved URLs");
+    assert_eq!(
+        log,
+        ["A:before", "A:after 404"],
+        "no process_view for unresolved URLs"
+    );
     assert_eq!(client.get("/notfound/").await.status, 404);
 }
 
@@ -314,9 +369,15 @@ async fn template_responses_run_hooks_bottom_to_top_then_render() {
     assert_eq!(r.text(), "page.html:BA");
     let log = taken(&log);
     let hooks: Vec<_> = log.iter().filter(|l| l.contains("template")).collect();
-    assert_eq!(hooks, ["B:process_template_response", "A:process_template_response"]);
+    assert_eq!(
+        hooks,
+        ["B:process_template_response", "A:process_template_response"]
+    );
 
-    let handling = Behaviour { exception_response: true, ..PLAIN };
+    let handling = Behaviour {
+        exception_response: true,
+        ..PLAIN
+    };
     let (mut client, log) = chain(&[("A", handling)]);
     let r = client.get("/broken-template/").await;
     assert_eq!(r.text(), "handled by A");
@@ -329,9 +390,12 @@ async fn middleware_not_used_is_skipped_and_reported() {
     let log: Log = Arc::default();
     let mut registry = Registry::new();
     register(&mut registry, "A", &log, PLAIN);
-    registry.register("Unused", |_next: Next, _| -> Result<Recorder, FactoryError> {
-        Err(FactoryError::NotUsed(Some("disabled by settings".into())))
-    });
+    registry.register(
+        "Unused",
+        |_next: Next, _| -> Result<Recorder, FactoryError> {
+            Err(FactoryError::NotUsed(Some("disabled by settings".into())))
+        },
+    );
     let chain = Chain::builder(&registry, &settings(&["Unused", "A"]))
         .urls(router())
         .build()
@@ -357,19 +421,28 @@ async fn streaming_bodies_pass_through_untouched_and_unbuffered() {
     let router = {
         let mut r = Router::new();
         let rx = rx.clone();
-        struct StreamView(Arc<Mutex<Option<tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>>>>);
+        struct StreamView(
+            Arc<Mutex<Option<tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>>>>,
+        );
         #[async_trait]
         impl middleware_core::View for StreamView {
             async fn call(&self, _: &mut Request) -> Result<Response, Error> {
                 let rx = self.0.lock().unwrap().take().expect("called once");
                 let stream = tokio_stream_from(rx);
-                Ok(middleware_core::response::streaming(StatusCode::OK, "text/plain", stream))
+                Ok(middleware_core::response::streaming(
+                    StatusCode::OK,
+                    "text/plain",
+                    stream,
+                ))
             }
         }
         r.add(Route::with_view("stream/", StreamView(rx))).unwrap();
         r
     };
-    let chain = Chain::builder(&registry, &settings(&["A"])).urls(router).build().unwrap();
+    let chain = Chain::builder(&registry, &settings(&["A"]))
+        .urls(router)
+        .build()
+        .unwrap();
     let request = http::Request::get("/stream/")
         .header("host", "testserver")
         .body(middleware_core::Body::empty())
@@ -379,11 +452,17 @@ async fn streaming_bodies_pass_through_untouched_and_unbuffered() {
     assert_eq!(response.headers().get_all("x-seen-by").iter().count(), 1);
     let mut body = response.into_body();
     tx.send(Ok(Bytes::from_static(b"first"))).await.unwrap();
-    let frame = http_body_util::BodyExt::frame(&mut body).await.unwrap().unwrap();
+    let frame = http_body_util::BodyExt::frame(&mut body)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(frame.into_data().unwrap(), Bytes::from_static(b"first"));
     tx.send(Ok(Bytes::from_static(b"second"))).await.unwrap();
     drop(tx);
-    let rest = http_body_util::BodyExt::collect(body).await.unwrap().to_bytes();
+    let rest = http_body_util::BodyExt::collect(body)
+        .await
+        .unwrap()
+        .to_bytes();
     assert_eq!(rest, Bytes::from_static(b"second"));
 }
 
@@ -406,9 +485,18 @@ impl HookMiddleware for PoweredBy {
             .then(|| text(StatusCode::FORBIDDEN, "blocked early")))
     }
 
-    async fn process_response(&self, _: &mut Request, mut response: Response) -> Result<Response, Error> {
-        self.log.lock().unwrap().push(format!("process_response {}", response.status().as_u16()));
-        response.headers_mut().insert("x-powered-by", "rust".parse().unwrap());
+    async fn process_response(
+        &self,
+        _: &mut Request,
+        mut response: Response,
+    ) -> Result<Response, Error> {
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("process_response {}", response.status().as_u16()));
+        response
+            .headers_mut()
+            .insert("x-powered-by", "rust".parse().unwrap());
         Ok(response)
     }
 
@@ -446,13 +534,23 @@ fn unknown_middleware_fails_with_the_closest_names() {
     registry
         .register("SessionMiddleware", |next: Next, _| Ok(Passthrough(next)))
         .alias("django.contrib.sessions.middleware.SessionMiddleware");
-    let err = Chain::builder(&registry, &settings(&["django.contrib.sessions.middleware.SesionMiddleware"]))
-        .urls(router())
-        .build()
-        .unwrap_err();
+    let err = Chain::builder(
+        &registry,
+        &settings(&["django.contrib.sessions.middleware.SesionMiddleware"]),
+    )
+    .urls(router())
+    .build()
+    .unwrap_err();
     let msg = err.to_string();
-    assert!(matches!(err, BuildError::UnknownMiddleware { index: 0, .. }));
-    assert!(msg.contains("did you mean") && msg.contains("django.contrib.sessions.middleware.SessionMiddleware?"), "{msg}");
+    assert!(matches!(
+        err,
+        BuildError::UnknownMiddleware { index: 0, .. }
+    ));
+    assert!(
+        msg.contains("did you mean")
+            && msg.contains("did you mean django.contrib.sessions.middleware.SessionMiddleware or"),
+        "{msg}"
+    );
 }
 
 struct Passthrough(Next);
@@ -470,7 +568,9 @@ fn order_requirements_name_both_entries_and_the_fix() {
         .register("SessionMiddleware", |next: Next, _| Ok(Passthrough(next)))
         .alias("django.contrib.sessions.middleware.SessionMiddleware");
     registry
-        .register("AuthenticationMiddleware", |next: Next, _| Ok(Passthrough(next)))
+        .register("AuthenticationMiddleware", |next: Next, _| {
+            Ok(Passthrough(next))
+        })
         .alias("django.contrib.auth.middleware.AuthenticationMiddleware")
         .requires_before("SessionMiddleware");
 
@@ -486,34 +586,59 @@ fn order_requirements_name_both_entries_and_the_fix() {
     .to_string();
     assert!(err.contains("MIDDLEWARE[0]"), "{err}");
     assert!(err.contains("listed after it, at MIDDLEWARE[1]"), "{err}");
-    assert!(err.contains("Fix: move \"django.contrib.sessions.middleware.SessionMiddleware\" above"), "{err}");
+    assert!(
+        err.contains("Fix: move \"django.contrib.sessions.middleware.SessionMiddleware\" above"),
+        "{err}"
+    );
 
     let err = Chain::builder(&registry, &settings(&["AuthenticationMiddleware"]))
         .build()
         .unwrap_err()
         .to_string();
-    assert!(err.contains("is not in MIDDLEWARE") && err.contains("Fix: insert \"SessionMiddleware\""), "{err}");
+    assert!(
+        err.contains("is not in MIDDLEWARE") && err.contains("Fix: insert \"SessionMiddleware\""),
+        "{err}"
+    );
 
-    assert!(Chain::builder(&registry, &settings(&["SessionMiddleware", "AuthenticationMiddleware"]))
-        .build()
-        .is_ok());
+    assert!(Chain::builder(
+        &registry,
+        &settings(&["SessionMiddleware", "AuthenticationMiddleware"])
+    )
+    .build()
+    .is_ok());
 }
 
 #[test]
 fn unknown_settings_key_fails_the_build_naming_it() {
     let registry = Registry::new();
     let s = Settings::from_toml_str("SECURE_HSTS_SECOND = 5", "site.toml").unwrap();
-    let err = Chain::builder(&registry, &s).build().unwrap_err().to_string();
-    assert!(err.contains("unknown setting SECURE_HSTS_SECOND in site.toml"), "{err}");
+    let err = Chain::builder(&registry, &s)
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("unknown setting SECURE_HSTS_SECOND in site.toml"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn custom_error_handlers_are_used_at_every_layer() {
     let log: Log = Arc::default();
     let mut registry = Registry::new();
-    register(&mut registry, "A", &log, Behaviour { fail_in_call: true, ..PLAIN });
+    register(
+        &mut registry,
+        "A",
+        &log,
+        Behaviour {
+            fail_in_call: true,
+            ..PLAIN
+        },
+    );
     let mut handlers = middleware_core::ErrorHandlers::new(false);
-    handlers.set(500, |_, _| text(StatusCode::INTERNAL_SERVER_ERROR, "custom 500"));
+    handlers.set(500, |_, _| {
+        text(StatusCode::INTERNAL_SERVER_ERROR, "custom 500")
+    });
     handlers.set(404, |_, _| text(StatusCode::NOT_FOUND, "custom 404"));
     let chain = Chain::builder(&registry, &settings(&["A"]))
         .urls(router())

@@ -520,7 +520,12 @@ mod tests {
     fn patch_cache_control_table() {
         use CacheDirective::Flag;
         let v = |s: &str| CacheDirective::Value(s.to_string());
-        let table: Vec<(Option<&str>, Vec<(&str, CacheDirective)>, Vec<&str>)> = vec![
+        type Case<'a> = (
+            Option<&'a str>,
+            Vec<(&'a str, CacheDirective)>,
+            Vec<&'a str>,
+        );
+        let table: Vec<Case<'_>> = vec![
             (None, vec![("private", Flag)], vec!["private"]),
             (Some(""), vec![("private", Flag)], vec!["private"]),
             (

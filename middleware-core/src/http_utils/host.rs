@@ -1,19 +1,476 @@
-//! TEMP stub
-use http::HeaderMap;
-/// stub
-#[derive(Debug, thiserror::Error)]
-#[error("bad host")]
-pub struct HostError;
-/// stub
+//! Host header validation, ported from Django's `HttpRequest.get_host`,
+//! `split_domain_port`, `validate_host` and `django.utils.http.is_same_domain`.
+//!
+//! ```
+//! use http::HeaderMap;
+//! use middleware_core::http_utils::host::{get_host, split_domain_port, HostError};
+//!
+//! assert_eq!(split_domain_port("Example.COM.:8080"), ("example.com".into(), "8080".into()));
+//!
+//! let allowed = vec![".example.com".to_string()];
+//! let mut headers = HeaderMap::new();
+//! headers.insert("host", "www.Example.com:8000".parse().unwrap());
+//! // The original header value (port and case included) is returned.
+//! assert_eq!(get_host(&headers, false, &allowed, false, None).unwrap(), "www.Example.com:8000");
+//!
+//! headers.insert("host", "evil.com".parse().unwrap());
+//! let err = get_host(&headers, false, &allowed, false, None).unwrap_err();
+//! assert_eq!(err.to_string(),
+//!     "Invalid HTTP_HOST header: 'evil.com'. You may need to add 'evil.com' to ALLOWED_HOSTS.");
+//! ```
+
+use std::sync::OnceLock;
+
+use http::header::{HeaderMap, HeaderName, HOST};
+use regex::Regex;
+
+use super::{latin1, py_repr};
+
+/// Header consulted first when `USE_X_FORWARDED_HOST` is on.
+pub static X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+
+/// What Django allows when `DEBUG` is on and `ALLOWED_HOSTS` is empty.
+pub const DEBUG_ALLOWED_HOSTS: [&str; 3] = [".localhost", "127.0.0.1", "[::1]"];
+
+/// Django's `DisallowedHost`, which the handler turns into a 400 response.
+/// The messages are Django's, byte for byte (values quoted with Python `repr`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HostError {
+    /// The host does not even look like a domain, IPv4 or IPv6 literal.
+    #[error(
+        "Invalid HTTP_HOST header: {}. The domain name provided is not valid according to RFC 1034/1035.",
+        py_repr(.host)
+    )]
+    InvalidSyntax {
+        /// The raw host as received.
+        host: String,
+    },
+    /// A well-formed host that matches no `ALLOWED_HOSTS` pattern.
+    #[error(
+        "Invalid HTTP_HOST header: {}. You may need to add {} to ALLOWED_HOSTS.",
+        py_repr(.host),
+        py_repr(.domain)
+    )]
+    NotAllowed {
+        /// The raw host as received (including any port).
+        host: String,
+        /// The lower-cased domain without port or trailing dot: the value to
+        /// add to `ALLOWED_HOSTS`.
+        domain: String,
+    },
+}
+
+fn host_re() -> Option<&'static Regex> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"\A([a-z0-9.-]+|\[[a-f0-9]*:[a-f0-9.:]+\])(?::([0-9]+))?\z").ok())
+        .as_ref()
+}
+
+/// Split a host into `(domain, port)`: the domain is lower-cased and loses
+/// one trailing dot; IPv6 literals keep their brackets. Anything that does not
+/// match Django's host pattern gives `("", "")`.
+pub fn split_domain_port(host: &str) -> (String, String) {
+    let lowered = host.to_lowercase();
+    let Some(caps) = host_re().and_then(|re| re.captures(&lowered)) else {
+        return (String::new(), String::new());
+    };
+    let domain = caps.get(1).map_or("", |m| m.as_str());
+    let port = caps.get(2).map_or("", |m| m.as_str());
+    (
+        domain.strip_suffix('.').unwrap_or(domain).to_string(),
+        port.to_string(),
+    )
+}
+
+/// Whether `host` equals `pattern` or, for a pattern starting with `.`, is
+/// that domain or one of its subdomains. The pattern is lower-cased; the host
+/// is expected to be lower-cased already. An empty pattern matches nothing.
+pub fn is_same_domain(host: &str, pattern: &str) -> bool {
+    if pattern.is_empty() {
+        return false;
+    }
+    let pattern = pattern.to_lowercase();
+    match pattern.strip_prefix('.') {
+        Some(bare) => host.ends_with(&pattern) || host == bare,
+        None => pattern == host,
+    }
+}
+
+/// Whether `domain` (lower-cased, port already removed) matches any allowed
+/// pattern: `*` matches everything, `.example.com` matches the domain and its
+/// subdomains, anything else must match exactly (case-insensitively).
+pub fn validate_host(domain: &str, allowed_hosts: &[String]) -> bool {
+    allowed_hosts
+        .iter()
+        .any(|p| p == "*" || is_same_domain(domain, p))
+}
+
+/// `ALLOWED_HOSTS` as `get_host` applies it: when the list is empty and
+/// `debug` is on, the localhost variants of [`DEBUG_ALLOWED_HOSTS`].
+pub fn effective_allowed_hosts(allowed: &[String], debug: bool) -> Vec<String> {
+    if debug && allowed.is_empty() {
+        DEBUG_ALLOWED_HOSTS.iter().map(|s| s.to_string()).collect()
+    } else {
+        allowed.to_vec()
+    }
+}
+
+/// Validate an already chosen raw host against the allowed hosts, returning
+/// it unchanged (port and case included) when accepted.
+pub fn check_host(host: &str, allowed: &[String], debug: bool) -> Result<String, HostError> {
+    let (domain, _port) = split_domain_port(host);
+    if domain.is_empty() {
+        return Err(HostError::InvalidSyntax {
+            host: host.to_string(),
+        });
+    }
+    if validate_host(&domain, &effective_allowed_hosts(allowed, debug)) {
+        Ok(host.to_string())
+    } else {
+        Err(HostError::NotAllowed {
+            host: host.to_string(),
+            domain,
+        })
+    }
+}
+
+/// Django's `HttpRequest.get_host()`.
+///
+/// The raw host is `X-Forwarded-Host` (only when `use_x_forwarded_host`),
+/// else `Host`, else `server_fallback` — which the caller builds like Django
+/// from `SERVER_NAME` plus `:port` when the port is not the scheme's default.
+/// Header bytes are read as Latin-1 like under WSGI, so non-ASCII bytes yield
+/// an [`HostError::InvalidSyntax`] with Django's message, never a panic. No
+/// host at all is reported as an invalid empty host.
 pub fn get_host(
-    h: &HeaderMap,
-    _x: bool,
-    _a: &[String],
-    _d: bool,
-    _f: Option<&str>,
+    headers: &HeaderMap,
+    use_x_forwarded_host: bool,
+    allowed: &[String],
+    debug: bool,
+    server_fallback: Option<&str>,
 ) -> Result<String, HostError> {
-    h.get("host")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .ok_or(HostError)
+    let forwarded = headers
+        .get(&X_FORWARDED_HOST)
+        .filter(|_| use_x_forwarded_host);
+    let raw = match forwarded.or_else(|| headers.get(HOST)) {
+        Some(value) => latin1(value.as_bytes()),
+        None => server_fallback.unwrap_or_default().to_string(),
+    };
+    check_host(&raw, allowed, debug)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn headers(pairs: &[(&str, &[u8])]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            if let (Ok(n), Ok(v)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_bytes(value),
+            ) {
+                map.append(n, v);
+            }
+        }
+        map
+    }
+
+    fn host_only(host: &str, allowed: &[String], debug: bool) -> Result<String, HostError> {
+        get_host(
+            &headers(&[("host", host.as_bytes())]),
+            false,
+            allowed,
+            debug,
+            None,
+        )
+    }
+
+    // tests/requests_tests/tests.py::HostValidationTests.poisoned_hosts
+    const POISONED_HOSTS: [&str; 5] = [
+        "example.com@evil.tld",
+        "example.com:dr.frankenstein@evil.tld",
+        "example.com:dr.frankenstein@evil.tld:80",
+        "example.com:80/badpath",
+        "example.com: recovermypassword.com",
+    ];
+
+    // ...::test_http_get_host
+    #[test]
+    fn http_get_host() {
+        let allowed = strings(&[
+            "forward.com",
+            "example.com",
+            "internal.com",
+            "12.34.56.78",
+            "[2001:19f0:feee::dead:beef:cafe]",
+            "xn--4ca9at.com",
+            ".multitenant.com",
+            "INSENSITIVE.com",
+            "[::ffff:169.254.169.254]",
+        ]);
+        let all = headers(&[
+            ("x-forwarded-host", b"forward.com"),
+            ("host", b"example.com"),
+        ]);
+        // X-Forwarded-Host is ignored when USE_X_FORWARDED_HOST is off.
+        assert_eq!(
+            get_host(&all, false, &allowed, false, Some("internal.com")),
+            Ok("example.com".into())
+        );
+        assert_eq!(
+            get_host(
+                &HeaderMap::new(),
+                false,
+                &allowed,
+                false,
+                Some("internal.com")
+            ),
+            Ok("internal.com".into())
+        );
+        assert_eq!(
+            get_host(
+                &HeaderMap::new(),
+                false,
+                &allowed,
+                false,
+                Some("internal.com:8042")
+            ),
+            Ok("internal.com:8042".into())
+        );
+        let legit = [
+            "example.com",
+            "example.com:80",
+            "12.34.56.78",
+            "12.34.56.78:443",
+            "[2001:19f0:feee::dead:beef:cafe]",
+            "[2001:19f0:feee::dead:beef:cafe]:8080",
+            "xn--4ca9at.com",
+            "anything.multitenant.com",
+            "multitenant.com",
+            "insensitive.com",
+            "example.com.",
+            "example.com.:80",
+            "[::ffff:169.254.169.254]",
+        ];
+        for host in legit {
+            assert_eq!(host_only(host, &allowed, false), Ok(host.to_string()));
+        }
+        for host in POISONED_HOSTS.iter().chain(&["other.com", "example.com.."]) {
+            assert!(host_only(host, &allowed, false).is_err(), "{host}");
+        }
+    }
+
+    // ...::test_http_get_host_with_x_forwarded_host
+    #[test]
+    fn http_get_host_with_x_forwarded_host() {
+        let allowed = strings(&["*"]);
+        let all = headers(&[
+            ("x-forwarded-host", b"forward.com"),
+            ("host", b"example.com"),
+        ]);
+        assert_eq!(
+            get_host(&all, true, &allowed, false, Some("internal.com")),
+            Ok("forward.com".into())
+        );
+        let host = headers(&[("host", b"example.com")]);
+        assert_eq!(
+            get_host(&host, true, &allowed, false, Some("internal.com")),
+            Ok("example.com".into())
+        );
+        assert_eq!(
+            get_host(
+                &HeaderMap::new(),
+                true,
+                &allowed,
+                false,
+                Some("internal.com:8042")
+            ),
+            Ok("internal.com:8042".into())
+        );
+        for host in POISONED_HOSTS {
+            assert!(host_only(host, &allowed, false).is_err(), "{host}");
+        }
+    }
+
+    // ...::test_host_validation_in_debug_mode
+    #[test]
+    fn debug_mode_allows_localhost() {
+        for host in ["localhost", "subdomain.localhost", "127.0.0.1", "[::1]"] {
+            assert_eq!(host_only(host, &[], true), Ok(host.to_string()));
+        }
+        assert!(host_only("example.com", &[], true).is_err());
+        assert!(host_only("localhost", &[], false).is_err());
+        assert_eq!(
+            effective_allowed_hosts(&strings(&["a.com"]), true),
+            strings(&["a.com"])
+        );
+    }
+
+    // ...::test_get_host_suggestion_of_allowed_host
+    #[test]
+    fn suggestion_messages() {
+        for host in [
+            "example.com",
+            "12.34.56.78",
+            "[2001:19f0:feee::dead:beef:cafe]",
+            "xn--4ca9at.com",
+        ] {
+            let msg = format!("Invalid HTTP_HOST header: '{host}'. You may need to add '{host}' to ALLOWED_HOSTS.");
+            assert_eq!(
+                host_only(host, &[], false).map_err(|e| e.to_string()),
+                Err(msg)
+            );
+        }
+        for (domain, port) in [
+            ("example.com", 80),
+            ("12.34.56.78", 443),
+            ("[2001:19f0:feee::dead:beef:cafe]", 8080),
+        ] {
+            let host = format!("{domain}:{port}");
+            let msg = format!("Invalid HTTP_HOST header: '{host}'. You may need to add '{domain}' to ALLOWED_HOSTS.");
+            assert_eq!(
+                host_only(&host, &[], false).map_err(|e| e.to_string()),
+                Err(msg)
+            );
+        }
+        for host in POISONED_HOSTS {
+            let msg = format!(
+                "Invalid HTTP_HOST header: '{host}'. The domain name provided is not valid according to RFC 1034/1035."
+            );
+            assert_eq!(
+                host_only(host, &[], false).map_err(|e| e.to_string()),
+                Err(msg)
+            );
+        }
+        assert_eq!(
+            host_only("invalid_hostname.com", &[], false).map_err(|e| e.to_string()),
+            Err("Invalid HTTP_HOST header: 'invalid_hostname.com'. The domain name provided is not valid \
+                 according to RFC 1034/1035."
+                .to_string())
+        );
+    }
+
+    // Messages printed by Django 6.1.3 (ALLOWED_HOSTS=["example.com"]).
+    #[test]
+    fn absurd_hosts() {
+        let allowed = strings(&["example.com"]);
+        let invalid = |h: &str| {
+            format!("Invalid HTTP_HOST header: {}. The domain name provided is not valid according to RFC 1034/1035.", py_repr(h))
+        };
+        let not_allowed = |h: &str, d: &str| {
+            format!(
+                "Invalid HTTP_HOST header: {}. You may need to add {} to ALLOWED_HOSTS.",
+                py_repr(h),
+                py_repr(d)
+            )
+        };
+        let msg = |h: &[u8]| {
+            get_host(&headers(&[("host", h)]), false, &allowed, false, None)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(msg(b"EXAMPLE.COM:80"), Ok("EXAMPLE.COM:80".into()));
+        assert_eq!(
+            msg(b"Other.COM."),
+            Err(not_allowed("Other.COM.", "other.com"))
+        );
+        assert_eq!(
+            msg(b"example.com.."),
+            Err(not_allowed("example.com..", "example.com."))
+        );
+        assert_eq!(msg(b"[::1]:80"), Err(not_allowed("[::1]:80", "[::1]")));
+        assert_eq!(msg(b"[::1"), Err(invalid("[::1")));
+        assert_eq!(msg(b"."), Err(invalid(".")));
+        assert_eq!(msg(b"a'b"), Err("Invalid HTTP_HOST header: \"a'b\". The domain name provided is not valid according to RFC 1034/1035.".into()));
+        // Non-UTF-8 bytes: Latin-1 decoded, as under WSGI.
+        assert_eq!(msg(b"ex\xe9.com"), Err("Invalid HTTP_HOST header: 'ex\u{e9}.com'. The domain name provided is not valid according to RFC 1034/1035.".into()));
+        assert_eq!(msg(b"\xff\xfe"), Err(invalid("\u{ff}\u{fe}")));
+        assert_eq!(
+            msg(b"example.com:99999999999999999999"),
+            Ok("example.com:99999999999999999999".into())
+        );
+        let long = "a".repeat(100_000);
+        assert_eq!(msg(long.as_bytes()), Err(not_allowed(&long, &long)));
+        assert_eq!(msg(b"example.com\t"), Err(invalid("example.com\t")));
+        assert_eq!(
+            get_host(&HeaderMap::new(), false, &allowed, false, None).map_err(|e| e.to_string()),
+            Err(invalid(""))
+        );
+        // U+212A KELVIN SIGN lower-cases to ASCII "k" in Python too.
+        assert_eq!(
+            split_domain_port("\u{212a}.com"),
+            ("k.com".into(), String::new())
+        );
+    }
+
+    // ...::test_split_domain_port
+    #[test]
+    fn split_domain_port_table() {
+        let table = [
+            ("<invalid>", ("", "")),
+            ("<invalid>:8080", ("", "")),
+            ("example.com 8080", ("", "")),
+            ("example.com:invalid", ("", "")),
+            ("[::1]", ("[::1]", "")),
+            ("[::1]:8080", ("[::1]", "8080")),
+            ("[::ffff:127.0.0.1]", ("[::ffff:127.0.0.1]", "")),
+            ("[::ffff:127.0.0.1]:8080", ("[::ffff:127.0.0.1]", "8080")),
+            (
+                "[1851:0000:3238:DEF1:0177:0000:0000:0125]",
+                ("[1851:0000:3238:def1:0177:0000:0000:0125]", ""),
+            ),
+            (
+                "[1851:0000:3238:DEF1:0177:0000:0000:0125]:8080",
+                ("[1851:0000:3238:def1:0177:0000:0000:0125]", "8080"),
+            ),
+            ("127.0.0.1", ("127.0.0.1", "")),
+            ("127.0.0.1:8080", ("127.0.0.1", "8080")),
+            ("example.com", ("example.com", "")),
+            ("example.com:8080", ("example.com", "8080")),
+            ("example.com.", ("example.com", "")),
+            ("example.com.:8080", ("example.com", "8080")),
+            ("xn--n28h.test", ("xn--n28h.test", "")),
+            ("xn--n28h.test:8080", ("xn--n28h.test", "8080")),
+            ("subdomain.example.com", ("subdomain.example.com", "")),
+            (
+                "subdomain.example.com:8080",
+                ("subdomain.example.com", "8080"),
+            ),
+        ];
+        for (host, (domain, port)) in table {
+            assert_eq!(
+                split_domain_port(host),
+                (domain.to_string(), port.to_string()),
+                "{host}"
+            );
+        }
+    }
+
+    // tests/utils_tests/test_http.py::IsSameDomainTests
+    #[test]
+    fn is_same_domain_table() {
+        for (host, pattern) in [
+            ("example.com", "example.com"),
+            ("example.com", ".example.com"),
+            ("foo.example.com", ".example.com"),
+            ("example.com:8888", "example.com:8888"),
+            ("example.com:8888", ".example.com:8888"),
+            ("foo.example.com:8888", ".example.com:8888"),
+        ] {
+            assert!(is_same_domain(host, pattern), "{host} {pattern}");
+        }
+        for (host, pattern) in [
+            ("example2.com", "example.com"),
+            ("foo.example.com", "example.com"),
+            ("example.com:9999", "example.com:8888"),
+            ("foo.example.com:8888", ""),
+        ] {
+            assert!(!is_same_domain(host, pattern), "{host} {pattern}");
+        }
+    }
 }
