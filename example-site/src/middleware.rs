@@ -102,6 +102,14 @@ impl Middleware for AsyncLoggingMiddleware {
     }
 }
 
+/// Registers a `SimpleAsyncMiddleware` printing through `print` under another name (to nest
+/// two of them in tests).
+pub fn register_printer_as(registry: &mut Registry, name: &str, print: Printer) {
+    registry.register(name, move |next, _| {
+        Ok(SimpleAsyncMiddleware::new(next, print.clone()))
+    });
+}
+
 /// Registers the seed's middleware; `print` is where `SimpleAsyncMiddleware` prints.
 pub fn register(registry: &mut Registry, print: Printer) {
     registry
