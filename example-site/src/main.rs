@@ -37,7 +37,11 @@ enum Command {
         deploy: bool,
     },
     /// Print the built chain, outermost first, with skipped entries and why.
-    Middleware,
+    Middleware {
+        /// Print every registered middleware name instead (one per line).
+        #[arg(long)]
+        registered: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -84,30 +88,40 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
-        Command::Middleware => match example_site::build_chain_with(&registry, &settings) {
-            Ok(chain) => {
-                println!("MIDDLEWARE (outermost first) from {}:", settings.source());
-                for (i, e) in chain.entries().iter().enumerate() {
-                    match &e.status {
-                        EntryStatus::Active => println!("  {i:2}. {}", e.name),
-                        EntryStatus::NotUsed(reason) => println!(
-                            "  {i:2}. {} (skipped: not used{})",
-                            e.name,
-                            reason
-                                .as_ref()
-                                .map(|r| format!(": {r}"))
-                                .unwrap_or_default()
-                        ),
+        Command::Middleware { registered: true } => {
+            let mut names: Vec<&str> = registry.names().collect();
+            names.sort_unstable();
+            for n in names {
+                println!("{n}");
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Middleware { registered: false } => {
+            match example_site::build_chain_with(&registry, &settings) {
+                Ok(chain) => {
+                    println!("MIDDLEWARE (outermost first) from {}:", settings.source());
+                    for (i, e) in chain.entries().iter().enumerate() {
+                        match &e.status {
+                            EntryStatus::Active => println!("  {i:2}. {}", e.name),
+                            EntryStatus::NotUsed(reason) => println!(
+                                "  {i:2}. {} (skipped: not used{})",
+                                e.name,
+                                reason
+                                    .as_ref()
+                                    .map(|r| format!(": {r}"))
+                                    .unwrap_or_default()
+                            ),
+                        }
                     }
+                    println!("      -> views");
+                    ExitCode::SUCCESS
                 }
-                println!("      -> views");
-                ExitCode::SUCCESS
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
             }
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(2)
-            }
-        },
+        }
         Command::Serve { bind } => {
             let chain = match example_site::build_chain_with(&registry, &settings) {
                 Ok(c) => c,

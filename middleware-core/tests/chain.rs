@@ -1,4 +1,5 @@
 //! The chain machinery, mirroring Django's `tests/middleware_exceptions` and `tests/handlers`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::{Arc, Mutex};
 
@@ -13,6 +14,7 @@ use middleware_core::{
 };
 
 type Log = Arc<Mutex<Vec<String>>>;
+type Chunks = tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>;
 
 /// A middleware that records every hook call and can be told to short-circuit or fail.
 struct Recorder {
@@ -421,9 +423,7 @@ async fn streaming_bodies_pass_through_untouched_and_unbuffered() {
     let router = {
         let mut r = Router::new();
         let rx = rx.clone();
-        struct StreamView(
-            Arc<Mutex<Option<tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>>>>,
-        );
+        struct StreamView(Arc<Mutex<Option<Chunks>>>);
         #[async_trait]
         impl middleware_core::View for StreamView {
             async fn call(&self, _: &mut Request) -> Result<Response, Error> {

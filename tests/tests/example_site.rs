@@ -1,4 +1,5 @@
 //! The example site end to end: the seed's middleware, errors and panics, bad settings, and the
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! real server on loopback.
 
 use std::sync::{Arc, Mutex};
@@ -49,10 +50,14 @@ async fn nested_print_middleware_print_in_onion_order() {
         let p = printed.clone();
         move |line: &str| p.lock().unwrap().push(format!("outer {line}"))
     }));
-    example_site::middleware::register_printer_as(&mut registry, "InnerPrinter", Arc::new({
-        let p = printed.clone();
-        move |line: &str| p.lock().unwrap().push(format!("inner {line}"))
-    }));
+    example_site::middleware::register_printer_as(
+        &mut registry,
+        "InnerPrinter",
+        Arc::new({
+            let p = printed.clone();
+            move |line: &str| p.lock().unwrap().push(format!("inner {line}"))
+        }),
+    );
     let settings = Settings::from_toml_str(
         "ALLOWED_HOSTS = [\"testserver\"]\nMIDDLEWARE = [\"SimpleAsyncMiddleware\", \"InnerPrinter\"]",
         "t",
@@ -62,7 +67,12 @@ async fn nested_print_middleware_print_in_onion_order() {
     Client::new(chain).get("/").await;
     assert_eq!(
         *printed.lock().unwrap(),
-        ["outer Before view", "inner Before view", "inner After view", "outer After view"]
+        [
+            "outer Before view",
+            "inner Before view",
+            "inner After view",
+            "outer After view"
+        ]
     );
 }
 
@@ -119,10 +129,17 @@ fn build_error(toml: &str) -> String {
 #[test]
 fn bad_settings_files_fail_with_the_setting_and_the_fix() {
     let msg = build_error("DEBUG = true\nALLOWED_HOST = []");
-    assert!(msg.contains("unknown setting ALLOWED_HOST in bad.toml") && msg.contains("ALLOWED_HOSTS"), "{msg}");
+    assert!(
+        msg.contains("unknown setting ALLOWED_HOST in bad.toml") && msg.contains("ALLOWED_HOSTS"),
+        "{msg}"
+    );
 
     let msg = build_error("MIDDLEWARE = [\"example_site.middleware.AsyncHeaderMidleware\"]");
-    assert!(msg.contains("MIDDLEWARE[0]") && msg.contains("example_site.middleware.AsyncHeaderMiddleware"), "{msg}");
+    assert!(
+        msg.contains("MIDDLEWARE[0]")
+            && msg.contains("example_site.middleware.AsyncHeaderMiddleware"),
+        "{msg}"
+    );
 
     let msg = build_error("DEBUG = 1");
     assert!(msg.contains("invalid setting DEBUG in bad.toml"), "{msg}");
@@ -142,7 +159,11 @@ fn the_shipped_settings_file_builds() {
     example_site::build_chain(&settings).unwrap();
 }
 
-async fn start_server() -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+async fn start_server() -> (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
     let settings = Settings::from_toml_str(SEED, "test").unwrap();
     let registry = example_site::registry_with_printer(Arc::new(|_: &str| {}));
     let chain = example_site::build_chain_with(&registry, &settings).unwrap();
@@ -181,7 +202,11 @@ async fn read_response(stream: &mut tokio::net::TcpStream) -> String {
             let head = &text[..head_end];
             let len = head
                 .lines()
-                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(|v| v.trim().parse::<usize>().unwrap()))
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length: ")
+                        .map(|v| v.trim().parse::<usize>().unwrap())
+                })
                 .unwrap_or(0);
             if buf.len() >= head_end + 4 + len {
                 break;
@@ -196,11 +221,18 @@ async fn read_response(stream: &mut tokio::net::TcpStream) -> String {
 async fn server_survives_a_panic_on_the_same_connection() {
     let (addr, stop, handle) = start_server().await;
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(b"GET /panic/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").await.unwrap();
+    s.write_all(b"GET /panic/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .unwrap();
     let r = read_response(&mut s).await;
     assert!(r.starts_with("HTTP/1.1 500"), "{r}");
-    assert!(r.to_ascii_lowercase().contains("x-custom-header: hello"), "{r}");
-    s.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").await.unwrap();
+    assert!(
+        r.to_ascii_lowercase().contains("x-custom-header: hello"),
+        "{r}"
+    );
+    s.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .unwrap();
     let r = read_response(&mut s).await;
     assert!(r.starts_with("HTTP/1.1 200"), "{r}");
     assert!(r.ends_with("Hello, world!"), "{r}");
@@ -213,20 +245,30 @@ async fn server_survives_a_panic_on_the_same_connection() {
 async fn server_answers_malformed_and_oversized_requests_with_4xx() {
     let (addr, stop, handle) = start_server().await;
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header Line\r\n\r\n").await.unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header Line\r\n\r\n")
+        .await
+        .unwrap();
     let r = read_response(&mut s).await;
     assert!(r.starts_with("HTTP/1.1 400"), "{r}");
 
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5000\r\n\r\n").await.unwrap();
+    s.write_all(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5000\r\n\r\n")
+        .await
+        .unwrap();
     let r = read_response(&mut s).await;
     assert!(r.starts_with("HTTP/1.1 413"), "{r}");
 
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let huge = format!("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: {}\r\n\r\n", "a".repeat(100_000));
+    let huge = format!(
+        "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(100_000)
+    );
     let _ = s.write_all(huge.as_bytes()).await;
     let r = read_response(&mut s).await;
-    assert!(r.starts_with("HTTP/1.1 431") || r.starts_with("HTTP/1.1 400"), "{r}");
+    assert!(
+        r.starts_with("HTTP/1.1 431") || r.starts_with("HTTP/1.1 400"),
+        "{r}"
+    );
 
     stop.send(()).unwrap();
     handle.await.unwrap();
@@ -237,11 +279,16 @@ async fn server_answers_malformed_and_oversized_requests_with_4xx() {
 async fn graceful_shutdown_finishes_in_flight_requests() {
     let (addr, stop, handle) = start_server().await;
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(b"GET /big/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").await.unwrap();
+    s.write_all(b"GET /big/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
     stop.send(()).unwrap();
     let r = read_response(&mut s).await;
     assert!(r.starts_with("HTTP/1.1 200"), "{r}");
     assert!(r.ends_with("</body></html>\n"));
-    tokio::time::timeout(Duration::from_secs(10), handle).await.unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(10), handle)
+        .await
+        .unwrap()
+        .unwrap();
 }

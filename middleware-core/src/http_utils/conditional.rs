@@ -162,7 +162,7 @@ pub fn conditional_decision(
     // Step 2: If-Unmodified-Since, only when If-Match is absent.
     if if_match.is_empty() {
         if let Some(since) = if_unmodified_since {
-            if !last_modified.is_some_and(|lm| lm <= since) {
+            if last_modified.is_none_or(|lm| lm > since) {
                 return Conditional::PreconditionFailed;
             }
         }

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Re-runs the interop check with a live Django 6.1.3: values signed by our code must verify in
+# Django. Needs Python >= 3.12 (pyenv's is used when present) and PyPI; skips with a visible
+# message when neither is available.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+py=""
+for cand in "${DJANGO_PYTHON:-}" ~/.pyenv/versions/3.12*/bin/python ~/.pyenv/versions/3.13*/bin/python python3.12 python3.13; do
+    [ -n "$cand" ] && command -v "$cand" >/dev/null 2>&1 || continue
+    if "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then py=$cand; break; fi
+done
+if [ -z "$py" ]; then
+    echo "SKIP: no Python >= 3.12 found for the live Django cross-check"
+    exit 0
+fi
+venv=".venv/django-6.1.3"
+if [ ! -x "$venv/bin/python" ]; then
+    "$py" -m venv "$venv"
+    "$venv/bin/pip" install -q django==6.1.3 || { echo "SKIP: could not install django==6.1.3"; exit 0; }
+fi
+out=$(mktemp)
+RUST_SIGNING_OUT="$out" cargo test -q -p middleware-core --test django_signing_fixtures >/dev/null
+"$venv/bin/python" tests/fixtures/django/check_rust_values.py "$out"
+for extra in tests/fixtures/django/check_*.py; do
+    case "$extra" in */check_rust_values.py) continue ;; esac
+    "$venv/bin/python" "$extra"
+done
+rm -f "$out"
