@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod conditional_get;
 pub mod gzip;
 
 use middleware_core::Registry;
@@ -17,4 +18,5 @@ use middleware_core::Registry;
 /// Registers every built-in middleware (and its settings and system checks).
 pub fn register_all(registry: &mut Registry) {
     gzip::register(registry);
+    conditional_get::register(registry);
 }
