@@ -12,6 +12,7 @@
 
 pub mod conditional_get;
 pub mod gzip;
+pub mod locale;
 
 use middleware_core::Registry;
 
@@ -19,4 +20,5 @@ use middleware_core::Registry;
 pub fn register_all(registry: &mut Registry) {
     gzip::register(registry);
     conditional_get::register(registry);
+    locale::register(registry);
 }
