@@ -316,7 +316,7 @@ fn decide(
     }
     if if_match.is_empty() {
         if let Some(ius) = if_unmodified_since {
-            if !last_modified.is_some_and(|lm| lm <= ius) {
+            if last_modified.is_none_or(|lm| lm > ius) {
                 return Decision::PreconditionFailed;
             }
         }

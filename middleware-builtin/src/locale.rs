@@ -123,7 +123,7 @@ impl LocaleConfig {
 
     fn is_supported(&self, code: &str) -> bool {
         let lower = code.to_lowercase();
-        self.languages.iter().any(|l| *l == lower)
+        self.languages.contains(&lower)
     }
 
     /// Django's `get_supported_language_variant(code, strict)`: the code itself, a special

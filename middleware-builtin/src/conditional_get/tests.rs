@@ -1,3 +1,6 @@
+//! Tests (unwrap is fine here: a failed unwrap is a failed test).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::convert::Infallible;
 
 use bytes::Bytes;

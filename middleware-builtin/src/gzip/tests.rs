@@ -1,3 +1,6 @@
+//! Tests (unwrap is fine here: a failed unwrap is a failed test).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::convert::Infallible;
 use std::io::Read;
 use std::task::Poll;
@@ -104,10 +107,7 @@ async fn compress_streaming_response_unicode() {
 #[tokio::test]
 async fn compress_file_response() {
     let file = include_bytes!("tests.rs");
-    let chunks: Vec<Bytes> = file
-        .chunks(4096)
-        .map(|c| Bytes::copy_from_slice(c))
-        .collect();
+    let chunks: Vec<Bytes> = file.chunks(4096).map(Bytes::copy_from_slice).collect();
     let r = gzip_with(&gzip_req(), stream_page(chunks), Padding::default());
     assert_eq!(header(&r, "content-encoding"), Some("gzip"));
     assert_eq!(decompress(&body_of(r).await), file);

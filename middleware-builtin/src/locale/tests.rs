@@ -1,3 +1,6 @@
+//! Tests (unwrap is fine here: a failed unwrap is a failed test).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use http::Method;
 use middleware_core::response::text;
 use middleware_core::test_client::Client;
@@ -435,8 +438,7 @@ fn bad_languages_setting_is_a_settings_error() {
     .unwrap();
     let err = Chain::builder(&registry, &settings)
         .build()
-        .err()
-        .expect("LANGUAGES must be a list of pairs");
+        .expect_err("LANGUAGES must be a list of pairs");
     assert!(err.to_string().contains("LANGUAGES"), "{err}");
 }
 
