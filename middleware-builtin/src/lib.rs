@@ -10,9 +10,15 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod conditional_get;
+pub mod gzip;
+pub mod locale;
+
 use middleware_core::Registry;
 
 /// Registers every built-in middleware (and its settings and system checks).
 pub fn register_all(registry: &mut Registry) {
-    let _ = registry;
+    gzip::register(registry);
+    conditional_get::register(registry);
+    locale::register(registry);
 }
