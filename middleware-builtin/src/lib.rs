@@ -12,7 +12,19 @@
 
 use middleware_core::Registry;
 
+pub mod checks;
+pub mod clickjacking;
+pub mod common;
+pub mod csp;
+#[cfg(test)]
+mod policy_test_support;
+pub mod security;
+
 /// Registers every built-in middleware (and its settings and system checks).
 pub fn register_all(registry: &mut Registry) {
-    let _ = registry;
+    security::register(registry);
+    common::register(registry);
+    clickjacking::register(registry);
+    csp::register(registry);
+    checks::register(registry);
 }
