@@ -227,8 +227,10 @@ impl CommonMiddleware {
         mut response: Response,
     ) -> Result<Response, Error> {
         if response.status() == StatusCode::NOT_FOUND && self.should_redirect_with_slash(request) {
-            // Returned as made: Django adds no Content-Length to this redirect.
-            return Ok(self.redirect(&self.full_path_with_slash(request)?));
+            // The redirect replaces the 404. Django 6.1 answers it with `Content-Length: 0`
+            // (GET and HEAD alike, per the recorded conformance run), so it gets the header
+            // below like any other response.
+            response = self.redirect(&self.full_path_with_slash(request)?);
         }
         if !response.headers().contains_key(header::CONTENT_LENGTH) {
             if let Some(len) = response.content().map(|c| c.len()) {
@@ -700,6 +702,7 @@ mod tests {
         let r = get("", 404, "/slash").await;
         assert_eq!(r.status, 301);
         assert!(r.body.is_empty());
+        assert_eq!(r.header("content-length"), Some("0"));
     }
 
     #[test]
