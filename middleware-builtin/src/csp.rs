@@ -301,21 +301,27 @@ fn override_of<'a, T: Clone + Send + Sync + 'static>(
     })
 }
 
-fn apply(response: &mut Response, name: HeaderName, policy: &CspPolicy, nonce: Option<&str>) {
-    if policy.is_empty() || response.headers().contains_key(&name) {
-        return;
+/// The header value for `policy`, unless the response already has `name` or there is nothing
+/// to send.
+fn header_value(
+    response: &Response,
+    name: &HeaderName,
+    policy: &CspPolicy,
+    nonce: Option<&str>,
+) -> Option<HeaderValue> {
+    if policy.is_empty() || response.headers().contains_key(name) {
+        return None;
     }
     let value = policy.build(nonce);
     if value.is_empty() {
-        return;
+        return None;
     }
     match HeaderValue::from_str(&value) {
-        Ok(v) => {
-            response.headers_mut().insert(name, v);
-        }
+        Ok(v) => Some(v),
         // Only a view's override can get here: settings are validated at start-up.
         Err(_) => {
-            tracing::error!(header = %name, "CSP override cannot be a header value; not sent")
+            tracing::error!(header = %name, "CSP override cannot be a header value; not sent");
+            None
         }
     }
 }
@@ -327,14 +333,18 @@ impl Middleware for ContentSecurityPolicyMiddleware {
         request.extensions_mut().insert(nonce.clone());
         let mut response = self.next.get_response(request).await;
         let nonce = nonce.get();
-        let policy = override_of::<CspOverride>(request, &response)
-            .map(|o| o.0.clone())
-            .unwrap_or_else(|| self.policy.clone());
+        // Computed before the response is changed, as the overrides borrow from it.
+        let policy = override_of::<CspOverride>(request, &response).map_or(&self.policy, |o| &o.0);
+        let enforced = header_value(&response, &HEADER, policy, nonce);
         let report_only = override_of::<CspReportOnlyOverride>(request, &response)
-            .map(|o| o.0.clone())
-            .unwrap_or_else(|| self.report_only.clone());
-        apply(&mut response, HEADER, &policy, nonce);
-        apply(&mut response, HEADER_REPORT_ONLY, &report_only, nonce);
+            .map_or(&self.report_only, |o| &o.0);
+        let report_only = header_value(&response, &HEADER_REPORT_ONLY, report_only, nonce);
+        if let Some(v) = enforced {
+            response.headers_mut().insert(HEADER, v);
+        }
+        if let Some(v) = report_only {
+            response.headers_mut().insert(HEADER_REPORT_ONLY, v);
+        }
         Ok(response)
     }
 
