@@ -110,7 +110,11 @@ pub fn router() -> Result<Router, middleware_core::urls::UrlError> {
         .add(Route::new("forbidden/", forbidden).name("forbidden"))?
         .add(Route::new("missing/", missing).name("missing"))?
         .add(Route::new("bad/", bad).name("bad"))?
-        .add(Route::new("frame-ok/", frame_ok).name("frame-ok"))?
+        .add(
+            Route::new("frame-ok/", frame_ok)
+                .name("frame-ok")
+                .marker(middleware_builtin::clickjacking::XFrameOptionsExempt),
+        )?
         .add(Route::new("no-slash", no_slash).name("no-slash"))?
         .add(Route::new("panic/", panic).name("panic"))?;
     Ok(r)

@@ -16,8 +16,21 @@ pub mod locale;
 
 use middleware_core::Registry;
 
+pub mod checks;
+pub mod clickjacking;
+pub mod common;
+pub mod csp;
+#[cfg(test)]
+mod policy_test_support;
+pub mod security;
+
 /// Registers every built-in middleware (and its settings and system checks).
 pub fn register_all(registry: &mut Registry) {
+    security::register(registry);
+    common::register(registry);
+    clickjacking::register(registry);
+    csp::register(registry);
+    checks::register(registry);
     gzip::register(registry);
     conditional_get::register(registry);
     locale::register(registry);

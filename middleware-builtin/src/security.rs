@@ -1,0 +1,646 @@
+//! `SecurityMiddleware`: Django's `django.middleware.security.SecurityMiddleware`.
+//!
+//! Redirects plain-HTTP requests to HTTPS (`SECURE_SSL_REDIRECT`) and adds the security headers
+//! `Strict-Transport-Security` (secure requests only), `X-Content-Type-Options`,
+//! `Referrer-Policy` and `Cross-Origin-Opener-Policy`, never replacing a header the response
+//! already has.
+//!
+//! ```
+//! use middleware_core::test_client::Client;
+//! use middleware_core::{Chain, Registry, Router, Settings};
+//!
+//! let mut registry = Registry::new();
+//! middleware_builtin::security::register(&mut registry);
+//! let settings = Settings::from_toml_str(r#"
+//!     ALLOWED_HOSTS = ["testserver"]
+//!     MIDDLEWARE = ["django.middleware.security.SecurityMiddleware"]
+//!     SECURE_SSL_REDIRECT = true
+//!     SECURE_HSTS_SECONDS = 3600
+//! "#, "settings.toml").unwrap();
+//! let chain = Chain::builder(&registry, &settings).urls(Router::new()).build().unwrap();
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let response = Client::new(chain).get("/page?x=1").await;
+//! assert_eq!(response.status, 301);
+//! assert_eq!(response.header("location"), Some("https://testserver/page?x=1"));
+//! assert_eq!(response.header("x-content-type-options"), Some("nosniff"));
+//! # });
+//! ```
+//!
+//! Django's `None` for `SECURE_REFERRER_POLICY`, `SECURE_CROSS_ORIGIN_OPENER_POLICY` and
+//! `SECURE_SSL_HOST` is written `false`: TOML has no null.
+
+use std::sync::Arc;
+
+use http::header::{HeaderName, HeaderValue};
+use middleware_core::response::permanent_redirect;
+use middleware_core::{
+    async_trait, Error, HookMiddleware, Hooks, Registry, Request, RequestExt, Response, Settings,
+    SettingsError,
+};
+use regex::Regex;
+use serde::Deserialize;
+
+/// The settings `SecurityMiddleware` reads, with Django's names.
+pub const SETTINGS: &[&str] = &[
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+    "SECURE_CONTENT_TYPE_NOSNIFF",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_SSL_HOST",
+    "SECURE_REDIRECT_EXEMPT",
+    "SECURE_REFERRER_POLICY",
+    "SECURE_CROSS_ORIGIN_OPENER_POLICY",
+];
+
+/// The Django default of `SECURE_REFERRER_POLICY` and `SECURE_CROSS_ORIGIN_OPENER_POLICY`.
+const SAME_ORIGIN: &str = "same-origin";
+
+/// A setting that is a string, a list of strings, or `false` (Django's `None`).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub(crate) enum StringsOrOff {
+    /// `false` (or `true`, which is rejected where it means nothing).
+    Bool(bool),
+    /// One string.
+    One(String),
+    /// A list of strings.
+    Many(Vec<String>),
+}
+
+/// `SECURE_REFERRER_POLICY` as written, or `None` when it is `false` (Django's `None`).
+pub(crate) fn referrer_policy_setting(
+    settings: &Settings,
+) -> Result<Option<StringsOrOff>, SettingsError> {
+    let value = settings
+        .get::<StringsOrOff>("SECURE_REFERRER_POLICY")?
+        .unwrap_or_else(|| StringsOrOff::One(SAME_ORIGIN.to_owned()));
+    match value {
+        StringsOrOff::Bool(false) => Ok(None),
+        StringsOrOff::Bool(true) => Err(settings.invalid(
+            "SECURE_REFERRER_POLICY",
+            "true is not a policy",
+            "write a policy such as \"same-origin\", a list of policies, or false for none",
+        )),
+        other => Ok(Some(other)),
+    }
+}
+
+/// A setting that is a string or `false` (Django's `None`); `None` when `false` or unset.
+pub(crate) fn string_or_off(
+    settings: &Settings,
+    key: &str,
+    default: Option<&str>,
+) -> Result<Option<String>, SettingsError> {
+    match settings.get::<StringsOrOff>(key)? {
+        None => Ok(default.map(str::to_owned)),
+        Some(StringsOrOff::Bool(false)) => Ok(None),
+        Some(StringsOrOff::One(s)) => Ok(Some(s)),
+        Some(_) => Err(settings.invalid(
+            key,
+            "expected a string or false",
+            format!("write {key} = \"...\", or {key} = false for Django's None"),
+        )),
+    }
+}
+
+/// `SecurityMiddleware`'s settings, read once at start-up.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct SecurityConfig {
+    /// `SECURE_HSTS_SECONDS` (default 0: no HSTS header).
+    pub hsts_seconds: u64,
+    /// `SECURE_HSTS_INCLUDE_SUBDOMAINS` (default `false`).
+    pub hsts_include_subdomains: bool,
+    /// `SECURE_HSTS_PRELOAD` (default `false`).
+    pub hsts_preload: bool,
+    /// `SECURE_CONTENT_TYPE_NOSNIFF` (default `true`).
+    pub content_type_nosniff: bool,
+    /// `SECURE_SSL_REDIRECT` (default `false`).
+    pub ssl_redirect: bool,
+    /// `SECURE_SSL_HOST` (default `None`: the request's host).
+    pub ssl_host: Option<String>,
+    /// `SECURE_REDIRECT_EXEMPT`: regexes searched in the path without its leading `/`.
+    pub redirect_exempt: Vec<Regex>,
+    /// The `Referrer-Policy` value (from `SECURE_REFERRER_POLICY`, default `same-origin`).
+    pub referrer_policy: Option<HeaderValue>,
+    /// `SECURE_CROSS_ORIGIN_OPENER_POLICY` (default `same-origin`).
+    pub cross_origin_opener_policy: Option<HeaderValue>,
+}
+
+impl SecurityConfig {
+    /// Reads the settings; a wrong type, a bad regex or a value that cannot be a header is an
+    /// error naming the setting.
+    pub fn from_settings(settings: &Settings) -> Result<Self, SettingsError> {
+        let header = |key: &str, value: &str| {
+            HeaderValue::from_str(value).map_err(|_| {
+                settings.invalid(
+                    key,
+                    format!("{value:?} cannot be sent in an HTTP header"),
+                    "use visible ASCII characters only",
+                )
+            })
+        };
+        let referrer_policy = match referrer_policy_setting(settings)? {
+            None => None,
+            Some(StringsOrOff::One(s)) => {
+                // Django splits a string on commas and strips each part: "a, b" -> "a,b".
+                let joined = s.split(',').map(str::trim).collect::<Vec<_>>().join(",");
+                Some(joined)
+            }
+            Some(StringsOrOff::Many(list)) => Some(list.join(",")),
+            Some(StringsOrOff::Bool(_)) => None,
+        };
+        // An empty value is falsy in Django: no header.
+        let referrer_policy = match referrer_policy.filter(|s| !s.is_empty()) {
+            Some(s) => Some(header("SECURE_REFERRER_POLICY", &s)?),
+            None => None,
+        };
+        let coop = match string_or_off(
+            settings,
+            "SECURE_CROSS_ORIGIN_OPENER_POLICY",
+            Some(SAME_ORIGIN),
+        )?
+        .filter(|s| !s.is_empty())
+        {
+            Some(s) => Some(header("SECURE_CROSS_ORIGIN_OPENER_POLICY", &s)?),
+            None => None,
+        };
+        let exempt: Vec<String> = settings.get_or("SECURE_REDIRECT_EXEMPT", Vec::new())?;
+        let redirect_exempt = exempt
+            .iter()
+            .map(|pattern| {
+                Regex::new(pattern).map_err(|e| {
+                    settings.invalid(
+                        "SECURE_REDIRECT_EXEMPT",
+                        format!("{pattern:?} is not a valid regular expression: {e}"),
+                        "use the Rust regex syntax (no look-around or back-references)",
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(SecurityConfig {
+            hsts_seconds: settings.get_or("SECURE_HSTS_SECONDS", 0)?,
+            hsts_include_subdomains: settings.get_or("SECURE_HSTS_INCLUDE_SUBDOMAINS", false)?,
+            hsts_preload: settings.get_or("SECURE_HSTS_PRELOAD", false)?,
+            content_type_nosniff: settings.get_or("SECURE_CONTENT_TYPE_NOSNIFF", true)?,
+            ssl_redirect: settings.get_or("SECURE_SSL_REDIRECT", false)?,
+            ssl_host: string_or_off(settings, "SECURE_SSL_HOST", None)?.filter(|s| !s.is_empty()),
+            redirect_exempt,
+            referrer_policy,
+            cross_origin_opener_policy: coop,
+        })
+    }
+
+    /// The `Strict-Transport-Security` value, or `None` when HSTS is off.
+    fn hsts_value(&self) -> Option<HeaderValue> {
+        if self.hsts_seconds == 0 {
+            return None;
+        }
+        let mut value = format!("max-age={}", self.hsts_seconds);
+        if self.hsts_include_subdomains {
+            value.push_str("; includeSubDomains");
+        }
+        if self.hsts_preload {
+            value.push_str("; preload");
+        }
+        HeaderValue::from_str(&value).ok()
+    }
+}
+
+/// Django's `SecurityMiddleware` (hook style, as Django's is a `MiddlewareMixin`: the headers
+/// are added to its own SSL redirect too).
+#[derive(Debug)]
+pub struct SecurityMiddleware {
+    config: Arc<SecurityConfig>,
+    hsts: Option<HeaderValue>,
+}
+
+impl SecurityMiddleware {
+    /// A middleware with `config`.
+    pub fn new(config: SecurityConfig) -> Self {
+        let hsts = config.hsts_value();
+        SecurityMiddleware {
+            config: Arc::new(config),
+            hsts,
+        }
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &SecurityConfig {
+        &self.config
+    }
+}
+
+#[async_trait]
+impl HookMiddleware for SecurityMiddleware {
+    async fn process_request(&self, request: &mut Request) -> Result<Option<Response>, Error> {
+        if !self.config.ssl_redirect || request.is_secure() {
+            return Ok(None);
+        }
+        let path = request.path_info();
+        let path = path.trim_start_matches('/');
+        if self.config.redirect_exempt.iter().any(|r| r.is_match(path)) {
+            return Ok(None);
+        }
+        let host = match &self.config.ssl_host {
+            Some(host) => host.clone(),
+            None => request.get_host()?,
+        };
+        Ok(Some(permanent_redirect(&format!(
+            "https://{host}{}",
+            request.full_path()
+        ))))
+    }
+
+    async fn process_response(
+        &self,
+        request: &mut Request,
+        mut response: Response,
+    ) -> Result<Response, Error> {
+        let headers = response.headers_mut();
+        if let Some(hsts) = &self.hsts {
+            if request.is_secure() {
+                headers
+                    .entry(http::header::STRICT_TRANSPORT_SECURITY)
+                    .or_insert_with(|| hsts.clone());
+            }
+        }
+        if self.config.content_type_nosniff {
+            headers
+                .entry(http::header::X_CONTENT_TYPE_OPTIONS)
+                .or_insert_with(|| HeaderValue::from_static("nosniff"));
+        }
+        if let Some(policy) = &self.config.referrer_policy {
+            headers
+                .entry(http::header::REFERRER_POLICY)
+                .or_insert_with(|| policy.clone());
+        }
+        if let Some(coop) = &self.config.cross_origin_opener_policy {
+            headers
+                .entry(HeaderName::from_static("cross-origin-opener-policy"))
+                .or_insert_with(|| coop.clone());
+        }
+        Ok(response)
+    }
+
+    fn hooks(&self) -> Hooks {
+        Hooks::NONE
+    }
+}
+
+/// Registers `SecurityMiddleware` under its Rust name and Django's dotted path.
+pub fn register(registry: &mut Registry) {
+    registry
+        .register_hooks("SecurityMiddleware", |ctx| {
+            Ok(SecurityMiddleware::new(SecurityConfig::from_settings(
+                ctx.settings,
+            )?))
+        })
+        .alias("django.middleware.security.SecurityMiddleware")
+        .settings(SETTINGS);
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::policy_test_support::{chain_with, client, Views};
+    use http::{HeaderMap, Method};
+    use middleware_core::Body;
+
+    const MW: &str = "MIDDLEWARE = [\"SecurityMiddleware\"]\n";
+
+    /// A GET through a chain of SecurityMiddleware whose view answers with `headers`.
+    async fn response(
+        conf: &str,
+        secure: bool,
+        headers: &[(&'static str, &'static str)],
+    ) -> HeaderMap {
+        let views = Views::new().respond_with_headers(headers);
+        let chain = chain_with(&format!("{MW}{conf}"), views.router());
+        let mut c = client(chain).secure(secure);
+        c.get("/some/url").await.headers
+    }
+
+    async fn request(conf: &str, path: &str, secure: bool) -> (u16, Option<String>) {
+        let chain = chain_with(&format!("{MW}{conf}"), Views::new().router());
+        let mut c = client(chain).secure(secure);
+        let r = c.request(Method::GET, path, &[], Body::empty()).await;
+        (r.status.as_u16(), r.header("location").map(str::to_owned))
+    }
+
+    // Django: tests/middleware/test_security.py::SecurityMiddlewareTest::test_sts_on
+    #[tokio::test]
+    async fn test_sts_on() {
+        let h = response("SECURE_HSTS_SECONDS = 3600", true, &[]).await;
+        assert_eq!(h["strict-transport-security"], "max-age=3600");
+    }
+
+    // Django: tests/middleware/test_security.py::SecurityMiddlewareTest::test_sts_already_present
+    #[tokio::test]
+    async fn test_sts_already_present() {
+        let h = response(
+            "SECURE_HSTS_SECONDS = 3600",
+            true,
+            &[("strict-transport-security", "max-age=7200")],
+        )
+        .await;
+        assert_eq!(h["strict-transport-security"], "max-age=7200");
+    }
+
+    // Django: tests/middleware/test_security.py::SecurityMiddlewareTest::test_sts_only_if_secure
+    #[tokio::test]
+    async fn test_sts_only_if_secure() {
+        let h = response("SECURE_HSTS_SECONDS = 3600", false, &[]).await;
+        assert!(!h.contains_key("strict-transport-security"));
+    }
+
+    // Django: tests/middleware/test_security.py::SecurityMiddlewareTest::test_sts_off
+    #[tokio::test]
+    async fn test_sts_off() {
+        let h = response("SECURE_HSTS_SECONDS = 0", true, &[]).await;
+        assert!(!h.contains_key("strict-transport-security"));
+    }
+
+    // Django: tests/middleware/test_security.py::SecurityMiddlewareTest::test_sts_include_subdomains
+    #[tokio::test]
+    async fn test_sts_include_subdomains() {
+        let h = response(
+            "SECURE_HSTS_SECONDS = 600\nSECURE_HSTS_INCLUDE_SUBDOMAINS = true",
+            true,
+            &[],
+        )
+        .await;
+        assert_eq!(
+            h["strict-transport-security"],
+            "max-age=600; includeSubDomains"
+        );
+    }
+
+    // Django: tests/middleware/test_security.py::SecurityMiddlewareTest::test_sts_no_include_subdomains
+    #[tokio::test]
+    async fn test_sts_no_include_subdomains() {
+        let h = response(
+            "SECURE_HSTS_SECONDS = 600\nSECURE_HSTS_INCLUDE_SUBDOMAINS = false",
+            true,
+            &[],
+        )
+        .await;
+        assert_eq!(h["strict-transport-security"], "max-age=600");
+    }
+
+    // Django: tests/middleware/test_security.py::SecurityMiddlewareTest::test_sts_preload
+    #[tokio::test]
+    async fn test_sts_preload() {
+        let h = response(
+            "SECURE_HSTS_SECONDS = 10886400\nSECURE_HSTS_PRELOAD = true",
+            true,
+            &[],
+        )
+        .await;
+        assert_eq!(h["strict-transport-security"], "max-age=10886400; preload");
+    }
+
+    // Django: tests/middleware/test_security.py::SecurityMiddlewareTest::test_sts_subdomains_and_preload
+    #[tokio::test]
+    async fn test_sts_subdomains_and_preload() {
+        let h = response(
+            "SECURE_HSTS_SECONDS = 10886400\nSECURE_HSTS_INCLUDE_SUBDOMAINS = true\nSECURE_HSTS_PRELOAD = true",
+            true,
+            &[],
+        )
+        .await;
+        assert_eq!(
+            h["strict-transport-security"],
+            "max-age=10886400; includeSubDomains; preload"
+        );
+    }
+
+    // Django: tests/middleware/test_security.py::SecurityMiddlewareTest::test_sts_no_preload
+    #[tokio::test]
+    async fn test_sts_no_preload() {
+        let h = response(
+            "SECURE_HSTS_SECONDS = 10886400\nSECURE_HSTS_PRELOAD = false",
+            true,
+            &[],
+        )
+        .await;
+        assert_eq!(h["strict-transport-security"], "max-age=10886400");
+    }
+
+    // Django: tests/middleware/test_security.py::SecurityMiddlewareTest::test_content_type_on
+    #[tokio::test]
+    async fn test_content_type_on() {
+        let h = response("SECURE_CONTENT_TYPE_NOSNIFF = true", false, &[]).await;
+        assert_eq!(h["x-content-type-options"], "nosniff");
+    }
+
+    // Django: tests/middleware/test_security.py::SecurityMiddlewareTest::test_content_type_already_present
+    #[tokio::test]
+    async fn test_content_type_already_present() {
+        let h = response(
+            "SECURE_CONTENT_TYPE_NOSNIFF = true",
+            false,
+            &[("x-content-type-options", "foo")],
+        )
+        .await;
+        assert_eq!(h["x-content-type-options"], "foo");
+    }
+
+    // Django: tests/middleware/test_security.py::SecurityMiddlewareTest::test_content_type_off
+    #[tokio::test]
+    async fn test_content_type_off() {
+        let h = response("SECURE_CONTENT_TYPE_NOSNIFF = false", false, &[]).await;
+        assert!(!h.contains_key("x-content-type-options"));
+    }
+
+    // Django: tests/middleware/test_security.py::SecurityMiddlewareTest::test_ssl_redirect_on
+    #[tokio::test]
+    async fn test_ssl_redirect_on() {
+        let (status, location) = request(
+            "SECURE_SSL_REDIRECT = true",
+            "/some/url?query=string",
+            false,
+        )
+        .await;
+        assert_eq!(status, 301);
+        assert_eq!(
+            location.as_deref(),
+            Some("https://testserver/some/url?query=string")
+        );
+    }
+
+    // Django: tests/middleware/test_security.py::SecurityMiddlewareTest::test_no_redirect_ssl
+    #[tokio::test]
+    async fn test_no_redirect_ssl() {
+        let (status, location) = request("SECURE_SSL_REDIRECT = true", "/some/url", true).await;
+        assert_eq!((status, location), (200, None));
+    }
+
+    // Django: tests/middleware/test_security.py::SecurityMiddlewareTest::test_redirect_exempt
+    #[tokio::test]
+    async fn test_redirect_exempt() {
+        let conf = "SECURE_SSL_REDIRECT = true\nSECURE_REDIRECT_EXEMPT = [\"^insecure/\"]";
+        assert_eq!(request(conf, "/insecure/page", false).await, (200, None));
+        // Not exempt: the regex is anchored at the start of the path without its '/'.
+        assert_eq!(request(conf, "/secure/insecure/", false).await.0, 301);
+    }
+
+    // Django: tests/middleware/test_security.py::SecurityMiddlewareTest::test_redirect_ssl_host
+    #[tokio::test]
+    async fn test_redirect_ssl_host() {
+        let (status, location) = request(
+            "SECURE_SSL_REDIRECT = true\nSECURE_SSL_HOST = \"secure.example.com\"",
+            "/some/url",
+            false,
+        )
+        .await;
+        assert_eq!(status, 301);
+        assert_eq!(
+            location.as_deref(),
+            Some("https://secure.example.com/some/url")
+        );
+    }
+
+    // Django: tests/middleware/test_security.py::SecurityMiddlewareTest::test_ssl_redirect_off
+    #[tokio::test]
+    async fn test_ssl_redirect_off() {
+        assert_eq!(
+            request("SECURE_SSL_REDIRECT = false", "/some/url", false).await,
+            (200, None)
+        );
+    }
+
+    // Django: tests/middleware/test_security.py::SecurityMiddlewareTest::test_referrer_policy_off
+    #[tokio::test]
+    async fn test_referrer_policy_off() {
+        let h = response("SECURE_REFERRER_POLICY = false", false, &[]).await;
+        assert!(!h.contains_key("referrer-policy"));
+    }
+
+    // Django: tests/middleware/test_security.py::SecurityMiddlewareTest::test_referrer_policy_on
+    #[tokio::test]
+    async fn test_referrer_policy_on() {
+        // Django's tuple case is the same TOML list as its list case.
+        let cases = [
+            ("\"strict-origin\"", "strict-origin"),
+            ("\"strict-origin,origin\"", "strict-origin,origin"),
+            ("\"strict-origin, origin\"", "strict-origin,origin"),
+            ("[\"strict-origin\", \"origin\"]", "strict-origin,origin"),
+        ];
+        for (value, expected) in cases {
+            let h = response(&format!("SECURE_REFERRER_POLICY = {value}"), false, &[]).await;
+            assert_eq!(h["referrer-policy"], expected, "{value}");
+        }
+    }
+
+    // Django: tests/middleware/test_security.py::SecurityMiddlewareTest::test_referrer_policy_already_present
+    #[tokio::test]
+    async fn test_referrer_policy_already_present() {
+        let h = response(
+            "SECURE_REFERRER_POLICY = \"strict-origin\"",
+            false,
+            &[("referrer-policy", "unsafe-url")],
+        )
+        .await;
+        assert_eq!(h["referrer-policy"], "unsafe-url");
+    }
+
+    // Django: tests/middleware/test_security.py::SecurityMiddlewareTest::test_coop_off
+    #[tokio::test]
+    async fn test_coop_off() {
+        let h = response("SECURE_CROSS_ORIGIN_OPENER_POLICY = false", false, &[]).await;
+        assert!(!h.contains_key("cross-origin-opener-policy"));
+    }
+
+    // Django: tests/middleware/test_security.py::SecurityMiddlewareTest::test_coop_default
+    #[tokio::test]
+    async fn test_coop_default() {
+        let h = response("", false, &[]).await;
+        assert_eq!(h["cross-origin-opener-policy"], "same-origin");
+        // The Referrer-Policy default is same-origin too.
+        assert_eq!(h["referrer-policy"], "same-origin");
+    }
+
+    // Django: tests/middleware/test_security.py::SecurityMiddlewareTest::test_coop_on
+    #[tokio::test]
+    async fn test_coop_on() {
+        for value in ["same-origin", "same-origin-allow-popups", "unsafe-none"] {
+            let conf = format!("SECURE_CROSS_ORIGIN_OPENER_POLICY = \"{value}\"");
+            let h = response(&conf, false, &[]).await;
+            assert_eq!(h["cross-origin-opener-policy"], value);
+        }
+    }
+
+    // Django: tests/middleware/test_security.py::SecurityMiddlewareTest::test_coop_already_present
+    #[tokio::test]
+    async fn test_coop_already_present() {
+        let h = response(
+            "SECURE_CROSS_ORIGIN_OPENER_POLICY = \"unsafe-none\"",
+            false,
+            &[("cross-origin-opener-policy", "same-origin")],
+        )
+        .await;
+        assert_eq!(h["cross-origin-opener-policy"], "same-origin");
+    }
+
+    // Django's MiddlewareMixin runs process_response on the redirect made by process_request.
+    #[tokio::test]
+    async fn ssl_redirect_carries_the_security_headers_but_not_hsts() {
+        let chain = chain_with(
+            &format!("{MW}SECURE_SSL_REDIRECT = true\nSECURE_HSTS_SECONDS = 60"),
+            Views::new().router(),
+        );
+        let r = client(chain).get("/x").await;
+        assert_eq!(r.status, 301);
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(r.header("referrer-policy"), Some("same-origin"));
+        assert!(r.header("strict-transport-security").is_none());
+    }
+
+    #[tokio::test]
+    async fn proxy_ssl_header_makes_the_request_secure() {
+        let conf = format!(
+            "{MW}SECURE_SSL_REDIRECT = true\nSECURE_HSTS_SECONDS = 60\nSECURE_PROXY_SSL_HEADER = [\"HTTP_X_FORWARDED_PROTO\", \"https\"]"
+        );
+        let chain = chain_with(&conf, Views::new().router());
+        let mut c = client(chain);
+        let r = c
+            .request(
+                Method::GET,
+                "/x",
+                &[("x-forwarded-proto", "https")],
+                Body::empty(),
+            )
+            .await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("strict-transport-security"), Some("max-age=60"));
+    }
+
+    #[test]
+    fn bad_settings_are_start_up_errors_naming_the_key() {
+        for (conf, key) in [
+            (
+                "SECURE_REDIRECT_EXEMPT = [\"(unclosed\"]",
+                "SECURE_REDIRECT_EXEMPT",
+            ),
+            ("SECURE_REFERRER_POLICY = true", "SECURE_REFERRER_POLICY"),
+            ("SECURE_REFERRER_POLICY = 3", "SECURE_REFERRER_POLICY"),
+            (
+                "SECURE_CROSS_ORIGIN_OPENER_POLICY = [\"a\"]",
+                "SECURE_CROSS_ORIGIN_OPENER_POLICY",
+            ),
+            (
+                "SECURE_CROSS_ORIGIN_OPENER_POLICY = \"bad\\nvalue\"",
+                "SECURE_CROSS_ORIGIN_OPENER_POLICY",
+            ),
+            ("SECURE_HSTS_SECONDS = -1", "SECURE_HSTS_SECONDS"),
+            ("SECURE_SSL_HOST = 5", "SECURE_SSL_HOST"),
+        ] {
+            let settings = Settings::from_toml_str(conf, "t").unwrap();
+            let err = SecurityConfig::from_settings(&settings).unwrap_err();
+            assert!(err.to_string().contains(key), "{conf}: {err}");
+        }
+    }
+}
