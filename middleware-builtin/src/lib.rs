@@ -10,9 +10,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod csrf;
+
 use middleware_core::Registry;
 
 /// Registers every built-in middleware (and its settings and system checks).
 pub fn register_all(registry: &mut Registry) {
-    let _ = registry;
+    csrf::register(registry);
 }
