@@ -110,6 +110,7 @@ pub fn find_field(body: &[u8], boundary: &str, field: &str) -> Option<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

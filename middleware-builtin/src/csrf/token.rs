@@ -147,6 +147,7 @@ pub fn does_token_match(token: &str, secret: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
