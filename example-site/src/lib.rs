@@ -30,6 +30,11 @@ pub fn registry_with_printer(print: middleware::Printer) -> Registry {
     let mut registry = Registry::new();
     middleware_builtin::register_all(&mut registry);
     middleware::register(&mut registry, print);
+    // CSRF_FAILURE_VIEW = "example_site.views.csrf_failure" resolves here.
+    middleware_builtin::csrf::CsrfFailureViews::global().insert(
+        "example_site.views.csrf_failure",
+        Arc::new(views::csrf_failure),
+    );
     registry
 }
 

@@ -93,6 +93,43 @@ pub async fn no_slash(_: &mut Request) -> Result<Response, Error> {
     Ok(text(StatusCode::OK, "no slash here"))
 }
 
+/// The page of `/form/`: a POST form carrying `token` (ROUTES.md's `FORM(token)`).
+pub fn form_body(token: &str) -> String {
+    let padding = format!("<p>{}</p>\n", "Please submit this form. ".repeat(25));
+    format!(
+        "<!DOCTYPE html><html><body><form method=\"post\" action=\"/form/\">\
+         <input type=\"hidden\" name=\"csrfmiddlewaretoken\" value=\"{token}\">\
+         <button type=\"submit\">Send</button></form>\n{padding}</body></html>\n"
+    )
+}
+
+/// `/form/`: POST answers `ok` (the CSRF middleware guards it); any other method renders the
+/// form with a fresh CSRF token (which also makes the middleware send the cookie).
+pub async fn form(req: &mut Request) -> Result<Response, Error> {
+    if req.method() == http::Method::POST {
+        return Ok(text(StatusCode::OK, "ok"));
+    }
+    let token = middleware_builtin::csrf::get_token(req);
+    Ok(middleware_core::response::html(
+        StatusCode::OK,
+        form_body(&token),
+    ))
+}
+
+/// `/csrf-exempt/`: exempt from CSRF checks.
+pub async fn csrf_exempt(_: &mut Request) -> Result<Response, Error> {
+    Ok(text(StatusCode::OK, "exempt ok"))
+}
+
+/// The site's CSRF failure view, `example_site.views.csrf_failure` (the `CSRF_FAILURE_VIEW`
+/// setting names it): `403 CSRF verification failed: {reason}` in plain text.
+pub fn csrf_failure(_: &Request, reason: &str) -> Response {
+    text(
+        StatusCode::FORBIDDEN,
+        format!("403 CSRF verification failed: {reason}\n"),
+    )
+}
+
 /// `/panic/`: panics; the chain answers 500 and the server keeps serving.
 pub async fn panic(_: &mut Request) -> Result<Response, Error> {
     panic!("the /panic/ view panics on purpose")
@@ -116,7 +153,13 @@ pub fn router() -> Result<Router, middleware_core::urls::UrlError> {
                 .marker(middleware_builtin::clickjacking::XFrameOptionsExempt),
         )?
         .add(Route::new("no-slash", no_slash).name("no-slash"))?
-        .add(Route::new("panic/", panic).name("panic"))?;
+        .add(Route::new("panic/", panic).name("panic"))?
+        .add(Route::new("form/", form).name("form"))?
+        .add(
+            Route::new("csrf-exempt/", csrf_exempt)
+                .name("csrf-exempt")
+                .marker(middleware_builtin::csrf::CsrfExempt),
+        )?;
     Ok(r)
 }
 

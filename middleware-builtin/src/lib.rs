@@ -13,6 +13,7 @@
 pub mod conditional_get;
 pub mod gzip;
 pub mod locale;
+pub mod csrf;
 
 use middleware_core::Registry;
 
@@ -34,4 +35,5 @@ pub fn register_all(registry: &mut Registry) {
     gzip::register(registry);
     conditional_get::register(registry);
     locale::register(registry);
+    csrf::register(registry);
 }

@@ -1,0 +1,645 @@
+//! `CsrfViewMiddleware`: Django's cross-site request forgery protection, wire-compatible with
+//! Django 6.1 (same cookie, same token format, same checks, same reject reasons).
+//!
+//! ```
+//! use middleware_builtin::csrf::{self, CsrfExempt};
+//! use middleware_core::{test_client::Client, Chain, Error, Registry, Request, Response, Route, Router, Settings};
+//!
+//! async fn form(req: &mut Request) -> Result<Response, Error> {
+//!     let token = csrf::get_token(req); // 64 characters, fresh mask each call
+//!     Ok(Response::new(format!("<input name=\"csrfmiddlewaretoken\" value=\"{token}\">").into()))
+//! }
+//! async fn hook(_: &mut Request) -> Result<Response, Error> {
+//!     Ok(Response::new("ok".into()))
+//! }
+//!
+//! let mut registry = Registry::new();
+//! csrf::register(&mut registry);
+//! let settings = Settings::from_toml_str(r#"
+//!     ALLOWED_HOSTS = ["testserver"]
+//!     MIDDLEWARE = ["django.middleware.csrf.CsrfViewMiddleware"]
+//! "#, "settings.toml").unwrap();
+//! let mut router = Router::new();
+//! router.add(Route::new("form/", form)).unwrap();
+//! router.add(Route::new("hook/", hook).marker(CsrfExempt)).unwrap();
+//! let chain = Chain::builder(&registry, &settings).urls(router).build().unwrap();
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let mut client = Client::new(chain).enforce_csrf_checks(true);
+//! assert_eq!(client.post_form("/form/", &[]).await.status, 403); // CSRF cookie not set.
+//! assert_eq!(client.post_form("/hook/", &[]).await.status, 200); // exempt
+//! let page = client.get("/form/").await; // sets the csrftoken cookie
+//! let token = page.text()[41..105].to_owned();
+//! assert_eq!(client.post_form("/form/", &[("csrfmiddlewaretoken", &token)]).await.status, 200);
+//! # });
+//! ```
+//!
+//! Per request: the secret is read from the `CSRF_COOKIE_NAME` cookie (a malformed cookie is
+//! replaced by a new secret, sent back on the response); `process_view` checks unsafe requests
+//! (Origin, then strict Referer on HTTPS, then the token from the `csrfmiddlewaretoken` POST
+//! field or the `CSRF_HEADER_NAME` header); a rejection is answered by `CSRF_FAILURE_VIEW`
+//! (403) and logged at warning on target `django.security.csrf`. The cookie is (re)sent only
+//! when [`get_token`] or [`rotate_token`] was called, or the cookie was malformed.
+//!
+//! See `docs/middleware/csrf.md` for settings, order and differences from Django.
+
+pub mod failure;
+pub mod multipart;
+pub mod token;
+pub mod url;
+
+mod checks;
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use http::header::{self, HeaderName};
+use middleware_core::http_utils::cookies::SetCookie;
+use middleware_core::response::ResponseExt;
+use middleware_core::settings::meta_to_header;
+use middleware_core::test_client::DontEnforceCsrfChecks;
+use middleware_core::{
+    BuildContext, Error, FactoryError, Hooks, Middleware, Next, Registry, Request, RequestExt,
+    ResolverMatch, Response, Settings,
+};
+
+pub use failure::{csrf_failure, CsrfFailureView, CsrfFailureViews, DEFAULT_FAILURE_VIEW};
+pub use token::{
+    check_token_format, does_token_match, mask_cipher_secret, unmask_cipher_token,
+    TokenFormatError, CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, CSRF_TOKEN_LENGTH,
+};
+
+/// `Origin checking failed - %s does not match any trusted origins.`
+pub const REASON_BAD_ORIGIN: &str =
+    "Origin checking failed - %s does not match any trusted origins.";
+/// `Referer checking failed - no Referer.`
+pub const REASON_NO_REFERER: &str = "Referer checking failed - no Referer.";
+/// `Referer checking failed - %s does not match any trusted origins.`
+pub const REASON_BAD_REFERER: &str =
+    "Referer checking failed - %s does not match any trusted origins.";
+/// `CSRF cookie not set.`
+pub const REASON_NO_CSRF_COOKIE: &str = "CSRF cookie not set.";
+/// `CSRF token missing.`
+pub const REASON_CSRF_TOKEN_MISSING: &str = "CSRF token missing.";
+/// `Referer checking failed - Referer is malformed.`
+pub const REASON_MALFORMED_REFERER: &str = "Referer checking failed - Referer is malformed.";
+/// `Referer checking failed - Referer is insecure while host is secure.`
+pub const REASON_INSECURE_REFERER: &str =
+    "Referer checking failed - Referer is insecure while host is secure.";
+
+/// The settings this middleware reads (all Django's, with Django's defaults).
+pub const CSRF_SETTINGS: &[&str] = &[
+    "CSRF_COOKIE_NAME",
+    "CSRF_COOKIE_AGE",
+    "CSRF_COOKIE_DOMAIN",
+    "CSRF_COOKIE_PATH",
+    "CSRF_COOKIE_SECURE",
+    "CSRF_COOKIE_HTTPONLY",
+    "CSRF_COOKIE_SAMESITE",
+    "CSRF_HEADER_NAME",
+    "CSRF_TRUSTED_ORIGINS",
+    "CSRF_USE_SESSIONS",
+    "CSRF_FAILURE_VIEW",
+];
+
+/// Django's `csrf_exempt`: the route's view is not checked (the cookie machinery still runs, so
+/// [`get_token`] works).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CsrfExempt;
+
+/// Django's `ensure_csrf_cookie`: after the middleware accepted (or exempted) the request,
+/// [`get_token`] is called, so the response always carries the cookie. Needs the middleware.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EnsureCsrfCookie;
+
+/// The per-request CSRF state: Django's `META["CSRF_COOKIE"]`, `META["CSRF_COOKIE_NEEDS_UPDATE"]`
+/// and `request.csrf_processing_done`. Lives in the request's extensions.
+#[derive(Clone, Default)]
+struct CsrfState {
+    secret: Option<String>,
+    needs_update: bool,
+    processing_done: bool,
+}
+
+impl fmt::Debug for CsrfState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print the secret.
+        f.debug_struct("CsrfState")
+            .field("has_secret", &self.secret.is_some())
+            .field("needs_update", &self.needs_update)
+            .field("processing_done", &self.processing_done)
+            .finish()
+    }
+}
+
+fn state_mut(request: &mut Request) -> &mut CsrfState {
+    request
+        .extensions_mut()
+        .get_or_insert_default::<CsrfState>()
+}
+
+fn add_new_csrf_cookie(request: &mut Request) -> String {
+    let secret = token::new_csrf_string();
+    let state = state_mut(request);
+    state.secret = Some(secret.clone());
+    state.needs_update = true;
+    secret
+}
+
+/// Django's `get_token(request)`: the token for a form or an AJAX header (64 characters, a fresh
+/// mask of the request's secret on every call). Creates a secret if the request has none, and
+/// flags the cookie to be sent with the response (renewing its expiry), as Django does.
+pub fn get_token(request: &mut Request) -> String {
+    let existing = {
+        let state = state_mut(request);
+        if state.secret.is_some() {
+            state.needs_update = true;
+        }
+        state.secret.clone()
+    };
+    let secret = match existing {
+        Some(secret) => secret,
+        None => add_new_csrf_cookie(request),
+    };
+    // The secret is always well formed (from the alphabet, or a validated cookie); should that
+    // ever fail, a new secret keeps the page working instead of panicking.
+    match token::mask_cipher_secret(&secret) {
+        Ok(token) => token,
+        Err(_) => {
+            let secret = add_new_csrf_cookie(request);
+            token::mask_cipher_secret(&secret).unwrap_or_default()
+        }
+    }
+}
+
+/// Django's `rotate_token(request)`: a new secret for this request, sent with the response.
+/// Call it when a user logs in.
+pub fn rotate_token(request: &mut Request) {
+    add_new_csrf_cookie(request);
+}
+
+/// Cookie attributes and checks, read once from the settings.
+struct CsrfConfig {
+    cookie_name: String,
+    cookie_age: Option<i64>,
+    cookie_domain: Option<String>,
+    cookie_path: String,
+    cookie_secure: bool,
+    cookie_httponly: bool,
+    cookie_samesite: Option<String>,
+    header: HeaderName,
+    header_label: String,
+    trusted_origin_hosts: Vec<String>,
+    allowed_origins_exact: HashSet<String>,
+    allowed_origin_subdomains: HashMap<String, Vec<String>>,
+    use_x_forwarded_port: bool,
+    failure_view: CsrfFailureView,
+}
+
+/// A setting that Django allows to be `None`: TOML has no null, so `false` stands for it.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum OrFalse<T> {
+    Value(T),
+    Flag(bool),
+}
+
+fn get_optional<T: serde::de::DeserializeOwned>(
+    settings: &Settings,
+    key: &str,
+    default: Option<T>,
+) -> Result<Option<T>, FactoryError> {
+    match settings.get::<OrFalse<T>>(key)? {
+        None => Ok(default),
+        Some(OrFalse::Value(v)) => Ok(Some(v)),
+        Some(OrFalse::Flag(false)) => Ok(None),
+        Some(OrFalse::Flag(true)) => Err(settings
+            .invalid(
+                key,
+                "true is not a valid value",
+                format!("give {key} a value, or false for None"),
+            )
+            .into()),
+    }
+}
+
+impl CsrfConfig {
+    fn from_settings(settings: &Settings, views: &CsrfFailureViews) -> Result<Self, FactoryError> {
+        if settings.get_or("CSRF_USE_SESSIONS", false)? {
+            // TODO(lead): sessions-based CSRF (secret under the session key `_csrftoken`, and
+            // SESSION_COOKIE_DOMAIN for the Referer check) needs the SessionMiddleware branch;
+            // wire it here once `request.session` exists in the core.
+            return Err(FactoryError::ImproperlyConfigured(
+                "CSRF_USE_SESSIONS = true: sessions-based CSRF is not available yet in this \
+                 port. Set CSRF_USE_SESSIONS = false (the CSRF secret then lives in the \
+                 CSRF_COOKIE_NAME cookie)."
+                    .into(),
+            ));
+        }
+        let cookie_samesite =
+            get_optional::<String>(settings, "CSRF_COOKIE_SAMESITE", Some("Lax".into()))?;
+        if let Some(s) = &cookie_samesite {
+            if SetCookie::new("csrftoken", "").samesite_str(s).is_err() {
+                return Err(settings
+                    .invalid(
+                        "CSRF_COOKIE_SAMESITE",
+                        format!("{s:?} is not a SameSite value"),
+                        "use \"Lax\", \"Strict\", \"None\" or false",
+                    )
+                    .into());
+            }
+        }
+        let header_setting: String =
+            settings.get_or("CSRF_HEADER_NAME", "HTTP_X_CSRFTOKEN".into())?;
+        let header = meta_to_header(&header_setting).ok_or_else(|| {
+            settings.invalid(
+                "CSRF_HEADER_NAME",
+                format!("{header_setting:?} is not a header name"),
+                "use Django's META form, e.g. \"HTTP_X_CSRFTOKEN\"",
+            )
+        })?;
+        let trusted: Vec<String> = settings.get_or("CSRF_TRUSTED_ORIGINS", Vec::new())?;
+        let mut trusted_origin_hosts = Vec::new();
+        let mut allowed_origins_exact = HashSet::new();
+        let mut allowed_origin_subdomains: HashMap<String, Vec<String>> = HashMap::new();
+        for origin in &trusted {
+            // Django would fail on every request using an unparsable entry; refuse at start-up.
+            let parsed = url::urlsplit(origin).map_err(|e| {
+                settings.invalid(
+                    "CSRF_TRUSTED_ORIGINS",
+                    format!("{origin:?} is not a valid origin ({e})"),
+                    "list origins like \"https://example.com\" or \"https://*.example.com\"",
+                )
+            })?;
+            let host = parsed.netloc.trim_start_matches('*').to_owned();
+            trusted_origin_hosts.push(host.clone());
+            if origin.contains('*') {
+                allowed_origin_subdomains
+                    .entry(parsed.scheme)
+                    .or_default()
+                    .push(host);
+            } else {
+                allowed_origins_exact.insert(origin.clone());
+            }
+        }
+        let view_name: String =
+            settings.get_or("CSRF_FAILURE_VIEW", DEFAULT_FAILURE_VIEW.into())?;
+        let failure_view = views.get(&view_name).ok_or_else(|| {
+            settings.invalid(
+                "CSRF_FAILURE_VIEW",
+                format!("the CSRF failure view {view_name:?} is not registered (security.E102)"),
+                format!(
+                    "register it with CsrfFailureViews::insert before building the chain, or use {DEFAULT_FAILURE_VIEW:?}"
+                ),
+            )
+        })?;
+        Ok(CsrfConfig {
+            cookie_name: settings.get_or("CSRF_COOKIE_NAME", "csrftoken".into())?,
+            cookie_age: get_optional(settings, "CSRF_COOKIE_AGE", Some(60 * 60 * 24 * 7 * 52))?,
+            cookie_domain: get_optional(settings, "CSRF_COOKIE_DOMAIN", None)?,
+            cookie_path: settings.get_or("CSRF_COOKIE_PATH", "/".into())?,
+            cookie_secure: settings.get_or("CSRF_COOKIE_SECURE", false)?,
+            cookie_httponly: settings.get_or("CSRF_COOKIE_HTTPONLY", false)?,
+            cookie_samesite,
+            header,
+            header_label: url::header_label(&header_setting),
+            trusted_origin_hosts,
+            allowed_origins_exact,
+            allowed_origin_subdomains,
+            use_x_forwarded_port: settings.core().use_x_forwarded_port,
+            failure_view,
+        })
+    }
+}
+
+/// Django's `CsrfViewMiddleware`.
+pub struct CsrfViewMiddleware {
+    next: Next,
+    config: Arc<CsrfConfig>,
+}
+
+impl fmt::Debug for CsrfViewMiddleware {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CsrfViewMiddleware")
+            .field("cookie_name", &self.config.cookie_name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A header as Django's `META` holds it: every line joined with `,` (as a WSGI/ASGI server
+/// does) and decoded as Latin-1, so any byte sequence is a string of the same length.
+fn meta_header(request: &Request, name: &HeaderName) -> Option<String> {
+    let mut values = request.headers().get_all(name).iter().peekable();
+    values.peek()?;
+    let bytes: Vec<u8> = values
+        .map(|v| v.as_bytes())
+        .collect::<Vec<_>>()
+        .join(&b","[..]);
+    Some(bytes.into_iter().map(char::from).collect())
+}
+
+/// `Result` of a check: `Err(reason)` rejects.
+type Verdict = Result<(), String>;
+
+impl CsrfViewMiddleware {
+    /// Django's `_get_secret` (cookie mode): `Ok(None)` without a cookie, the secret (a legacy
+    /// 64-character masked cookie unmasked), or why the cookie is malformed.
+    fn get_secret(&self, request: &Request) -> Result<Option<String>, TokenFormatError> {
+        let Some(cookie) = request.cookie(&self.config.cookie_name) else {
+            return Ok(None);
+        };
+        // Django sees the cookie header decoded as Latin-1: count bytes as characters.
+        let cookie: String = cookie.bytes().map(char::from).collect();
+        check_token_format(&cookie)?;
+        if cookie.len() == CSRF_TOKEN_LENGTH {
+            return unmask_cipher_token(&cookie).map(Some);
+        }
+        Ok(Some(cookie))
+    }
+
+    fn process_request(&self, request: &mut Request) {
+        match self.get_secret(request) {
+            Err(_) => {
+                add_new_csrf_cookie(request);
+            }
+            Ok(Some(secret)) => state_mut(request).secret = Some(secret),
+            Ok(None) => {}
+        }
+    }
+
+    fn process_response(&self, request: &mut Request, response: &mut Response) {
+        let state = state_mut(request);
+        if !state.needs_update {
+            return;
+        }
+        // Cleared so an outer instance (decorator and middleware both) does not set it twice.
+        state.needs_update = false;
+        let Some(secret) = state.secret.clone() else {
+            return;
+        };
+        let c = &self.config;
+        let mut cookie = SetCookie::new(c.cookie_name.clone(), secret)
+            .path(c.cookie_path.clone())
+            .secure(c.cookie_secure)
+            .httponly(c.cookie_httponly);
+        if let Some(age) = c.cookie_age {
+            cookie = cookie.max_age(age);
+        }
+        if let Some(domain) = c.cookie_domain.as_deref().filter(|d| !d.is_empty()) {
+            cookie = cookie.domain(domain);
+        }
+        if let Some(samesite) = &c.cookie_samesite {
+            // Validated at start-up.
+            cookie = cookie.clone().samesite_str(samesite).unwrap_or(cookie);
+        }
+        response.set_cookie(&cookie);
+        response.patch_vary_headers(&["Cookie"]);
+    }
+
+    /// Django's `request.get_port()`.
+    fn get_port(&self, request: &Request) -> String {
+        if self.config.use_x_forwarded_port {
+            if let Some(port) = meta_header(request, &HeaderName::from_static("x-forwarded-port")) {
+                return port;
+            }
+        }
+        request
+            .extensions()
+            .get::<middleware_core::ConnectionInfo>()
+            .and_then(|c| c.local_addr)
+            // Django's test client and most servers report 80 when nothing better is known.
+            .map_or_else(|| "80".to_owned(), |a| a.port().to_string())
+    }
+
+    /// Django's `_origin_verified`.
+    fn origin_verified(&self, request: &Request, origin: &str) -> bool {
+        if let Ok(host) = request.get_host() {
+            let scheme = if request.is_secure() { "https" } else { "http" };
+            if origin == format!("{scheme}://{host}") {
+                return true;
+            }
+        }
+        if self.config.allowed_origins_exact.contains(origin) {
+            return true;
+        }
+        let Ok(parsed) = url::urlsplit(origin) else {
+            return false;
+        };
+        self.config
+            .allowed_origin_subdomains
+            .get(&parsed.scheme)
+            .is_some_and(|hosts| hosts.iter().any(|h| url::is_same_domain(&parsed.netloc, h)))
+    }
+
+    /// Django's `_check_referer` (HTTPS requests without `Origin`).
+    fn check_referer(&self, request: &Request) -> Verdict {
+        let Some(referer) = meta_header(request, &header::REFERER) else {
+            return Err(REASON_NO_REFERER.into());
+        };
+        let parsed = url::urlsplit(&referer).map_err(|_| REASON_MALFORMED_REFERER.to_owned())?;
+        if parsed.scheme.is_empty() || parsed.netloc.is_empty() {
+            return Err(REASON_MALFORMED_REFERER.into());
+        }
+        if parsed.scheme != "https" {
+            return Err(REASON_INSECURE_REFERER.into());
+        }
+        if self
+            .config
+            .trusted_origin_hosts
+            .iter()
+            .any(|h| url::is_same_domain(&parsed.netloc, h))
+        {
+            return Ok(());
+        }
+        let bad = || REASON_BAD_REFERER.replace("%s", &parsed.geturl());
+        let good = match &self.config.cookie_domain {
+            None => request.get_host().map_err(|_| bad())?,
+            Some(domain) => {
+                let port = self.get_port(request);
+                if port == "443" || port == "80" {
+                    domain.clone()
+                } else {
+                    format!("{domain}:{port}")
+                }
+            }
+        };
+        if url::is_same_domain(&parsed.netloc, &good) {
+            Ok(())
+        } else {
+            Err(bad())
+        }
+    }
+
+    fn bad_token_message(&self, reason: &str, from_post: bool) -> String {
+        if from_post {
+            format!("CSRF token from POST {reason}.")
+        } else {
+            format!(
+                "CSRF token from the {} HTTP header {reason}.",
+                self.config.header_label
+            )
+        }
+    }
+
+    /// The `csrfmiddlewaretoken` POST field (`""` when absent), for POST requests only.
+    async fn post_token(&self, request: &mut Request) -> Result<String, Error> {
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        if let Some(boundary) = multipart::boundary(&content_type) {
+            return match request.body_bytes().await {
+                Ok(body) => Ok(
+                    multipart::find_field(&body, &boundary, "csrfmiddlewaretoken")
+                        .unwrap_or_default(),
+                ),
+                // Django's UnreadablePostError (client went away): no token.
+                Err(Error::BadRequest(_)) => Ok(String::new()),
+                Err(e) => Err(e),
+            };
+        }
+        match request.post().await {
+            Ok(form) => Ok(form.get("csrfmiddlewaretoken").unwrap_or("").to_owned()),
+            Err(Error::BadRequest(_)) => Ok(String::new()),
+            // Too big / too many fields: Django raises from request.POST too (400).
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Django's `_check_token`.
+    async fn check_token(&self, request: &mut Request) -> Result<Verdict, Error> {
+        // Read again rather than from the state: rotate_token() may have run since.
+        let secret = match self.get_secret(request) {
+            Err(e) => return Ok(Err(format!("CSRF cookie {e}."))),
+            Ok(None) => return Ok(Err(REASON_NO_CSRF_COOKIE.into())),
+            Ok(Some(secret)) => secret,
+        };
+        let mut token = String::new();
+        if request.method() == http::Method::POST {
+            token = self.post_token(request).await?;
+        }
+        let from_post = !token.is_empty();
+        if !from_post {
+            match meta_header(request, &self.config.header) {
+                Some(value) => token = value,
+                None => return Ok(Err(REASON_CSRF_TOKEN_MISSING.into())),
+            }
+        }
+        if let Err(e) = check_token_format(&token) {
+            return Ok(Err(self.bad_token_message(&e.to_string(), from_post)));
+        }
+        if !does_token_match(&token, &secret) {
+            return Ok(Err(self.bad_token_message("incorrect", from_post)));
+        }
+        Ok(Ok(()))
+    }
+
+    /// Django's `process_view` decision: `Ok(None)` accepts, `Ok(Some(reason))` rejects.
+    async fn verdict(
+        &self,
+        request: &mut Request,
+        markers: &middleware_core::Markers,
+    ) -> Result<Option<String>, Error> {
+        if state_mut(request).processing_done || markers.contains::<CsrfExempt>() {
+            return Ok(None);
+        }
+        let accept = |request: &mut Request| {
+            state_mut(request).processing_done = true;
+            Ok(None)
+        };
+        if request.is_safe_method()
+            || request
+                .extensions()
+                .get::<DontEnforceCsrfChecks>()
+                .is_some()
+        {
+            return accept(request);
+        }
+        if let Some(origin) = meta_header(request, &header::ORIGIN) {
+            if !self.origin_verified(request, &origin) {
+                return Ok(Some(REASON_BAD_ORIGIN.replace("%s", &origin)));
+            }
+        } else if request.is_secure() {
+            if let Err(reason) = self.check_referer(request) {
+                return Ok(Some(reason));
+            }
+        }
+        if let Err(reason) = self.check_token(request).await? {
+            return Ok(Some(reason));
+        }
+        accept(request)
+    }
+
+    fn reject(&self, request: &Request, reason: &str) -> Response {
+        let response = (self.config.failure_view)(request, reason);
+        // Django's log_response: "Forbidden (%s): %s" at warning. The reason names headers
+        // and lengths, never the token or the secret.
+        tracing::warn!(
+            target: "django.security.csrf",
+            status_code = response.status().as_u16(),
+            path = request.path(),
+            "Forbidden ({reason}): {}",
+            request.path()
+        );
+        response
+    }
+}
+
+#[async_trait]
+impl Middleware for CsrfViewMiddleware {
+    async fn call(&self, request: &mut Request) -> Result<Response, Error> {
+        self.process_request(request);
+        let mut response = self.next.get_response(request).await;
+        self.process_response(request, &mut response);
+        Ok(response)
+    }
+
+    fn hooks(&self) -> Hooks {
+        Hooks::VIEW
+    }
+
+    async fn process_view(
+        &self,
+        request: &mut Request,
+        view: &ResolverMatch,
+    ) -> Result<Option<Response>, Error> {
+        match self.verdict(request, &view.markers).await? {
+            Some(reason) => Ok(Some(self.reject(request, &reason))),
+            None => {
+                if view.markers.contains::<EnsureCsrfCookie>() {
+                    get_token(request);
+                }
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// Registers `CsrfViewMiddleware` (also as `django.middleware.csrf.CsrfViewMiddleware`), its
+/// settings and system checks, resolving `CSRF_FAILURE_VIEW` in [`CsrfFailureViews::global`].
+pub fn register(registry: &mut Registry) {
+    register_with_failure_views(registry, CsrfFailureViews::global().clone());
+}
+
+/// As [`register`], resolving `CSRF_FAILURE_VIEW` in `views` (for embedders that keep their own
+/// table, and for tests).
+pub fn register_with_failure_views(registry: &mut Registry, views: CsrfFailureViews) {
+    let for_factory = views.clone();
+    registry
+        .register("CsrfViewMiddleware", move |next, ctx: &BuildContext<'_>| {
+            let config = CsrfConfig::from_settings(ctx.settings, &for_factory)?;
+            Ok(CsrfViewMiddleware {
+                next,
+                config: Arc::new(config),
+            })
+        })
+        .alias("django.middleware.csrf.CsrfViewMiddleware")
+        .settings(CSRF_SETTINGS)
+        .requires_before_if("SessionMiddleware", |s| {
+            s.get_or("CSRF_USE_SESSIONS", false).unwrap_or(false)
+        });
+    checks::register(registry, views);
+}
