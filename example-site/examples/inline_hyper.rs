@@ -14,7 +14,10 @@ use hyper_util::server::conn::auto;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let addr: std::net::SocketAddr = args.next().unwrap_or_else(|| "127.0.0.1:8001".into()).parse()?;
+    let addr: std::net::SocketAddr = args
+        .next()
+        .unwrap_or_else(|| "127.0.0.1:8001".into())
+        .parse()?;
     let mut headers = Vec::new();
     let mut body = Bytes::from_static(b"Hello, world!");
     for arg in args {
@@ -23,10 +26,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             continue;
         }
         let (name, value) = arg.split_once(':').ok_or("headers are 'Name: value'")?;
-        headers.push((HeaderName::from_bytes(name.trim().as_bytes())?, HeaderValue::from_str(value.trim())?));
+        headers.push((
+            HeaderName::from_bytes(name.trim().as_bytes())?,
+            HeaderValue::from_str(value.trim())?,
+        ));
     }
     let headers = std::sync::Arc::new(headers);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         loop {
@@ -35,13 +43,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let headers = headers.clone();
             let body = body.clone();
             tokio::spawn(async move {
-                let svc = hyper::service::service_fn(move |_req: http::Request<hyper::body::Incoming>| {
-                    let mut r = http::Response::new(Full::new(body.clone()));
-                    for (n, v) in headers.iter() {
-                        r.headers_mut().append(n.clone(), v.clone());
-                    }
-                    async move { Ok::<_, Infallible>(r) }
-                });
+                let svc = hyper::service::service_fn(
+                    move |_req: http::Request<hyper::body::Incoming>| {
+                        let mut r = http::Response::new(Full::new(body.clone()));
+                        for (n, v) in headers.iter() {
+                            r.headers_mut().append(n.clone(), v.clone());
+                        }
+                        async move { Ok::<_, Infallible>(r) }
+                    },
+                );
                 let _ = auto::Builder::new(TokioExecutor::new())
                     .serve_connection(TokioIo::new(stream), svc)
                     .await;

@@ -28,13 +28,17 @@ pub fn registry() -> Registry {
 /// As [`registry`], with `SimpleAsyncMiddleware` printing through `print`.
 pub fn registry_with_printer(print: middleware::Printer) -> Registry {
     let mut registry = Registry::new();
-    middleware_builtin::register_all(&mut registry);
-    middleware::register(&mut registry, print);
     // CSRF_FAILURE_VIEW = "example_site.views.csrf_failure" resolves here.
-    middleware_builtin::csrf::CsrfFailureViews::global().insert(
+    let failure_views = middleware_builtin::csrf::CsrfFailureViews::new();
+    failure_views.insert(
         "example_site.views.csrf_failure",
         Arc::new(views::csrf_failure),
     );
+    middleware_builtin::register_all_with(
+        &mut registry,
+        middleware_builtin::BuiltinOptions::default().csrf_failure_views(failure_views),
+    );
+    middleware::register(&mut registry, print);
     registry
 }
 

@@ -11,9 +11,9 @@
 #![warn(missing_docs)]
 
 pub mod conditional_get;
+pub mod csrf;
 pub mod gzip;
 pub mod locale;
-pub mod csrf;
 
 use middleware_core::Registry;
 
@@ -25,8 +25,30 @@ pub mod csp;
 mod policy_test_support;
 pub mod security;
 
-/// Registers every built-in middleware (and its settings and system checks).
+/// What an application can plug into the built-ins when it registers them.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct BuiltinOptions {
+    /// The views `CSRF_FAILURE_VIEW` may name (Django's default page is always there).
+    pub csrf_failure_views: csrf::CsrfFailureViews,
+}
+
+impl BuiltinOptions {
+    /// Uses `views` for `CSRF_FAILURE_VIEW`.
+    pub fn csrf_failure_views(mut self, views: csrf::CsrfFailureViews) -> Self {
+        self.csrf_failure_views = views;
+        self
+    }
+}
+
+/// Registers every built-in middleware (and its settings and system checks) with default
+/// options.
 pub fn register_all(registry: &mut Registry) {
+    register_all_with(registry, BuiltinOptions::default());
+}
+
+/// Registers every built-in middleware with `options`.
+pub fn register_all_with(registry: &mut Registry, options: BuiltinOptions) {
     security::register(registry);
     common::register(registry);
     clickjacking::register(registry);
@@ -35,5 +57,5 @@ pub fn register_all(registry: &mut Registry) {
     gzip::register(registry);
     conditional_get::register(registry);
     locale::register(registry);
-    csrf::register(registry);
+    csrf::register_with_failure_views(registry, options.csrf_failure_views);
 }

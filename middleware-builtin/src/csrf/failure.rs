@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use http::StatusCode;
 use middleware_core::{Request, RequestExt, Response};
@@ -30,9 +30,9 @@ pub const DEFAULT_FAILURE_VIEW: &str = "django.views.csrf.csrf_failure";
 
 /// Failure views by name, so `CSRF_FAILURE_VIEW` can name one as Django names a dotted path.
 ///
-/// Cloning shares the same table. [`CsrfFailureViews::global`] is the table that
-/// [`crate::register_all`] uses; views may be added to it after registration, until the chain
-/// is built (the name is resolved by the middleware's factory).
+/// Cloning shares the same table; pass one to [`crate::register_all_with`] (through
+/// [`crate::BuiltinOptions`]). Views may be added after registration, until the chain is built
+/// (the name is resolved by the middleware's factory). There is no process-wide table.
 #[derive(Clone)]
 pub struct CsrfFailureViews(Arc<RwLock<HashMap<String, CsrfFailureView>>>);
 
@@ -55,12 +55,6 @@ impl CsrfFailureViews {
         let views = CsrfFailureViews(Arc::new(RwLock::new(HashMap::new())));
         views.insert(DEFAULT_FAILURE_VIEW, Arc::new(csrf_failure));
         views
-    }
-
-    /// The process-wide table used by [`crate::register_all`] (Django's import namespace).
-    pub fn global() -> &'static CsrfFailureViews {
-        static GLOBAL: OnceLock<CsrfFailureViews> = OnceLock::new();
-        GLOBAL.get_or_init(CsrfFailureViews::new)
     }
 
     /// Adds (or replaces) the view called `name`.

@@ -619,9 +619,9 @@ impl Middleware for CsrfViewMiddleware {
 }
 
 /// Registers `CsrfViewMiddleware` (also as `django.middleware.csrf.CsrfViewMiddleware`), its
-/// settings and system checks, resolving `CSRF_FAILURE_VIEW` in [`CsrfFailureViews::global`].
+/// settings and system checks, with only Django's default failure view.
 pub fn register(registry: &mut Registry) {
-    register_with_failure_views(registry, CsrfFailureViews::global().clone());
+    register_with_failure_views(registry, CsrfFailureViews::new());
 }
 
 /// As [`register`], resolving `CSRF_FAILURE_VIEW` in `views` (for embedders that keep their own
