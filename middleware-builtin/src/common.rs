@@ -37,6 +37,7 @@ use std::sync::Arc;
 
 use http::header::{self, HeaderValue};
 use http::{Method, StatusCode};
+use middleware_core::http_utils::url::escape_leading_slashes;
 use middleware_core::response::permanent_redirect;
 use middleware_core::{
     async_trait, BuildContext, Error, FactoryError, Middleware, Next, Registry, Request,
@@ -256,16 +257,6 @@ impl Middleware for CommonMiddleware {
 
     fn hooks(&self) -> middleware_core::Hooks {
         middleware_core::Hooks::NONE
-    }
-}
-
-/// Django's `escape_leading_slashes`: `//evil.com/` would be a scheme-relative URL to another
-/// host, so the second slash is escaped (`/%2Fevil.com/`).
-// TODO(http_utils): replace with http_utils::url::escape_leading_slashes when merged.
-fn escape_leading_slashes(url: &str) -> String {
-    match url.strip_prefix("//") {
-        Some(rest) => format!("/%2F{rest}"),
-        None => url.to_owned(),
     }
 }
 

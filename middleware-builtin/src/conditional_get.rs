@@ -24,7 +24,6 @@
 //! # assert_eq!(r.status(), 304);
 //! ```
 
-use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -32,12 +31,12 @@ use http::{Method, StatusCode};
 use md5::{Digest, Md5};
 use middleware_core::checks::CheckMessage;
 use middleware_core::http_utils::cache::split_directive_names;
+use middleware_core::http_utils::conditional::{conditional_decision, quote_etag, Conditional};
 use middleware_core::http_utils::dates::{http_date, parse_http_date};
 use middleware_core::response::{html, ResponseExt};
 use middleware_core::{
     async_trait, Body, Error, HookMiddleware, Hooks, Registry, Request, Response,
 };
-use regex::Regex;
 
 /// Check ID: `ConditionalGetMiddleware` is listed above `GZipMiddleware`.
 pub const W_CONDITIONAL_ABOVE_GZIP: &str = "middleware.W101";
@@ -77,9 +76,9 @@ impl HookMiddleware for ConditionalGetMiddleware {
         }
         Ok(
             match decide(request, etag.as_deref(), last_modified, Some(&response)) {
-                Decision::Proceed => response,
-                Decision::NotModified => not_modified(Some(&response)),
-                Decision::PreconditionFailed => precondition_failed(),
+                Conditional::Proceed => response,
+                Conditional::NotModified => not_modified(Some(&response)),
+                Conditional::PreconditionFailed => precondition_failed(),
             },
         )
     }
@@ -166,9 +165,9 @@ pub fn condition_response(
     let etag = etag.map(|e| quote_etag(&e));
     let lm = last_modified.map(seconds);
     let mut response = match decide(request, etag.as_deref(), lm, None) {
-        Decision::Proceed => return None,
-        Decision::NotModified => not_modified(None),
-        Decision::PreconditionFailed => precondition_failed(),
+        Conditional::Proceed => return None,
+        Conditional::NotModified => not_modified(None),
+        Conditional::PreconditionFailed => precondition_failed(),
     };
     condition_headers(request, &mut response, etag.as_deref(), last_modified);
     Some(response)
@@ -233,133 +232,22 @@ fn precondition_failed() -> Response {
     html(StatusCode::PRECONDITION_FAILED, Body::empty())
 }
 
-// ---------------------------------------------------------------------------------------------
-// TODO(http_utils): replace everything below with http_utils::conditional when merged.
-// ---------------------------------------------------------------------------------------------
-
-/// What `get_conditional_response` concluded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Decision {
-    Proceed,
-    NotModified,
-    PreconditionFailed,
-}
-
-fn etag_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    // Django's ETAG_MATCH; a literal pattern, so it always compiles.
-    RE.get_or_init(|| Regex::new(r#"\A((?:W/)?"[^"]*")\z"#).unwrap_or_else(|_| unreachable!()))
-}
-
-/// Django's `quote_etag`.
-fn quote_etag(etag: &str) -> String {
-    if etag_re().is_match(etag) {
-        etag.to_owned()
-    } else {
-        format!("\"{etag}\"")
-    }
-}
-
-/// Django's `parse_etags`: `["*"]`, or the valid quoted ETags of a comma-separated list.
-fn parse_etags(value: &str) -> Vec<String> {
-    if value.trim() == "*" {
-        return vec!["*".to_owned()];
-    }
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|s| etag_re().is_match(s))
-        .map(str::to_owned)
-        .collect()
-}
-
-/// One request header as text ("" when absent or not text); several lines are joined with ",".
-fn header_text(request: &Request, name: &HeaderName) -> String {
-    request
-        .headers()
-        .get_all(name)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-fn header_date(request: &Request, name: &HeaderName) -> Option<u64> {
-    request
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_http_date)
-        .map(seconds)
-}
-
-/// Django's `get_conditional_response` (RFC 9110 §13.2.2 order), as a decision.
+/// Django's `get_conditional_response` decision, from `http_utils` (only 2xx responses are
+/// considered; a view's early check has no response yet, so it counts as 200).
 fn decide(
     request: &Request,
     etag: Option<&str>,
     last_modified: Option<u64>,
     response: Option<&Response>,
-) -> Decision {
-    if let Some(r) = response {
-        if !r.status().is_success() {
-            return Decision::Proceed;
-        }
-    }
-    let if_match = parse_etags(&header_text(request, &header::IF_MATCH));
-    let if_unmodified_since = header_date(request, &header::IF_UNMODIFIED_SINCE);
-    let if_none_match = parse_etags(&header_text(request, &header::IF_NONE_MATCH));
-    let if_modified_since = header_date(request, &header::IF_MODIFIED_SINCE);
-    let safe = matches!(*request.method(), Method::GET | Method::HEAD);
-
-    if !if_match.is_empty() && !if_match_passes(etag, &if_match) {
-        return Decision::PreconditionFailed;
-    }
-    if if_match.is_empty() {
-        if let Some(ius) = if_unmodified_since {
-            if last_modified.is_none_or(|lm| lm > ius) {
-                return Decision::PreconditionFailed;
-            }
-        }
-    }
-    if !if_none_match.is_empty() && !if_none_match_passes(etag, &if_none_match) {
-        return if safe {
-            Decision::NotModified
-        } else {
-            Decision::PreconditionFailed
-        };
-    }
-    if if_none_match.is_empty() && safe {
-        if let (Some(ims), Some(lm)) = (if_modified_since, last_modified) {
-            if lm <= ims {
-                return Decision::NotModified;
-            }
-        }
-    }
-    Decision::Proceed
-}
-
-/// RFC 9110 §13.1.1 strong comparison.
-fn if_match_passes(target: Option<&str>, etags: &[String]) -> bool {
-    match target {
-        None => false,
-        Some(_) if etags == ["*"] => true,
-        Some(t) if t.starts_with("W/") => false,
-        Some(t) => etags.iter().any(|e| e == t),
-    }
-}
-
-/// RFC 9110 §13.1.2 weak comparison.
-fn if_none_match_passes(target: Option<&str>, etags: &[String]) -> bool {
-    // Django strips the characters 'W' and '/' from both ends (`str.strip("W/")`).
-    let weak = |s: &str| s.trim_matches(|c| c == 'W' || c == '/').to_owned();
-    match target {
-        None => true,
-        Some(_) if etags == ["*"] => false,
-        Some(t) => {
-            let t = weak(t);
-            !etags.iter().any(|e| weak(e) == t)
-        }
-    }
+) -> Conditional {
+    let status = response.map_or(StatusCode::OK, |r| r.status());
+    conditional_decision(
+        request.method(),
+        request.headers(),
+        status,
+        etag,
+        last_modified.map(|s| UNIX_EPOCH + Duration::from_secs(s)),
+    )
 }
 
 #[cfg(test)]
