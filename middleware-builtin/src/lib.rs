@@ -10,9 +10,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cache;
+pub mod messages;
+pub mod sessions;
+
 use middleware_core::Registry;
 
 /// Registers every built-in middleware (and its settings and system checks).
 pub fn register_all(registry: &mut Registry) {
-    let _ = registry;
+    sessions::register(registry);
+    messages::register(registry);
 }

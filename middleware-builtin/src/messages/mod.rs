@@ -1,0 +1,6 @@
+//! Django's messages framework.
+use middleware_core::Registry;
+/// Registers `MessageMiddleware`.
+pub fn register(registry: &mut Registry) {
+    let _ = registry;
+}
