@@ -370,10 +370,16 @@ pub fn error(request: &Request, message: &str) -> Result<(), Error> {
 
 /// Django's `get_messages(request)` iterated: every pending message, now marked used (they
 /// will not be shown again). Empty without the middleware, as in Django.
-pub async fn get_messages(request: &Request) -> Vec<Message> {
-    match request.extensions().get::<Messages>() {
-        Some(storage) => storage.iter().await,
-        None => Vec::new(),
+pub fn get_messages(
+    request: &Request,
+) -> impl std::future::Future<Output = Vec<Message>> + Send + 'static {
+    // Take the handle now, so the future does not borrow the (non-`Sync`) request.
+    let storage = storage(request);
+    async move {
+        match storage {
+            Some(storage) => storage.iter().await,
+            None => Vec::new(),
+        }
     }
 }
 
