@@ -34,7 +34,10 @@ async fn get_view(req: &mut Request) -> Result<Response, Error> {
     let s = req.session()?;
     let k = req.query().get("k").unwrap_or("").to_owned();
     let v = s.get(&k).await;
-    Ok(text(StatusCode::OK, format!("{}", v.unwrap_or(Value::Null))))
+    Ok(text(
+        StatusCode::OK,
+        format!("{}", v.unwrap_or(Value::Null)),
+    ))
 }
 
 async fn flush_view(req: &mut Request) -> Result<Response, Error> {
@@ -49,7 +52,12 @@ async fn cycle_view(req: &mut Request) -> Result<Response, Error> {
 
 async fn fail_view(req: &mut Request) -> Result<Response, Error> {
     req.session()?.set("hello", "world").await;
-    let status = req.query().get("status").unwrap_or("500").parse().unwrap_or(500);
+    let status = req
+        .query()
+        .get("status")
+        .unwrap_or("500")
+        .parse()
+        .unwrap_or(500);
     Ok(text(StatusCode::from_u16(status).unwrap(), "failed"))
 }
 
@@ -108,7 +116,9 @@ use middleware_core::signing;
 // Django: tests/sessions_tests/tests.py::SessionMiddlewareTests::test_secure_session_cookie
 #[tokio::test]
 async fn secure_session_cookie() {
-    let r = client("SESSION_COOKIE_SECURE = true").get("/set/?a=1").await;
+    let r = client("SESSION_COOKIE_SECURE = true")
+        .get("/set/?a=1")
+        .await;
     let line = r.set_cookie("sessionid").unwrap();
     assert!(line.contains("; Secure"), "{line}");
 }
@@ -120,7 +130,10 @@ async fn httponly_session_cookie() {
     let line = r.set_cookie("sessionid").unwrap();
     assert!(line.contains("; HttpOnly"), "{line}");
     assert!(!line.contains("Secure"), "{line}");
-    assert!(line.contains("; Max-Age=1209600; Path=/; SameSite=Lax"), "{line}");
+    assert!(
+        line.contains("; Max-Age=1209600; Path=/; SameSite=Lax"),
+        "{line}"
+    );
     assert!(line.contains("; expires="), "{line}");
     assert_eq!(r.header("vary"), Some("Cookie"));
 }
@@ -128,16 +141,25 @@ async fn httponly_session_cookie() {
 // Django: tests/sessions_tests/tests.py::SessionMiddlewareTests::test_samesite_session_cookie
 #[tokio::test]
 async fn samesite_session_cookie() {
-    let r = client("SESSION_COOKIE_SAMESITE = \"Strict\"").get("/set/?a=1").await;
-    assert!(r.set_cookie("sessionid").unwrap().ends_with("SameSite=Strict"));
-    let r = client("SESSION_COOKIE_SAMESITE = false").get("/set/?a=1").await;
+    let r = client("SESSION_COOKIE_SAMESITE = \"Strict\"")
+        .get("/set/?a=1")
+        .await;
+    assert!(r
+        .set_cookie("sessionid")
+        .unwrap()
+        .ends_with("SameSite=Strict"));
+    let r = client("SESSION_COOKIE_SAMESITE = false")
+        .get("/set/?a=1")
+        .await;
     assert!(!r.set_cookie("sessionid").unwrap().contains("SameSite"));
 }
 
 // Django: tests/sessions_tests/tests.py::SessionMiddlewareTests::test_no_httponly_session_cookie
 #[tokio::test]
 async fn no_httponly_session_cookie() {
-    let r = client("SESSION_COOKIE_HTTPONLY = false").get("/set/?a=1").await;
+    let r = client("SESSION_COOKIE_HTTPONLY = false")
+        .get("/set/?a=1")
+        .await;
     assert!(!r.set_cookie("sessionid").unwrap().contains("HttpOnly"));
 }
 
@@ -176,8 +198,12 @@ async fn session_delete_on_end() {
 // Django: tests/sessions_tests/tests.py::SessionMiddlewareTests::test_session_delete_on_end_with_custom_domain_and_path
 #[tokio::test]
 async fn session_delete_on_end_with_custom_domain_and_path() {
-    let mut c = client("SESSION_COOKIE_DOMAIN = \".example.local\"\nSESSION_COOKIE_PATH = \"/example/\"");
-    c.set_cookie("sessionid", Some(&signed_cookie(&[("a", json!(1))].into_iter().collect())));
+    let mut c =
+        client("SESSION_COOKIE_DOMAIN = \".example.local\"\nSESSION_COOKIE_PATH = \"/example/\"");
+    c.set_cookie(
+        "sessionid",
+        Some(&signed_cookie(&[("a", json!(1))].into_iter().collect())),
+    );
     let r = c.get("/flush/").await;
     assert_eq!(
         r.set_cookie("sessionid").unwrap(),
@@ -198,7 +224,10 @@ async fn flush_empty_without_cookie_sets_no_cookie() {
 #[tokio::test]
 async fn save_every_request_renews_cookie() {
     let mut c = client("SESSION_SAVE_EVERY_REQUEST = true");
-    assert!(c.get("/noop/").await.set_cookie("sessionid").is_none(), "empty session: nothing");
+    assert!(
+        c.get("/noop/").await.set_cookie("sessionid").is_none(),
+        "empty session: nothing"
+    );
     c.get("/set/?a=1").await;
     let r = c.get("/noop/").await;
     assert!(r.set_cookie("sessionid").is_some());
@@ -266,7 +295,10 @@ async fn round_trip_and_reading_does_not_resend() {
     let cookie = c.cookie("sessionid").unwrap().to_owned();
     assert!(r.set_cookie("sessionid").is_some());
     let data = decode_cookie(&cookie);
-    assert_eq!(serde_json::to_string(&data).unwrap(), r#"{"k":"v","other":"w"}"#);
+    assert_eq!(
+        serde_json::to_string(&data).unwrap(),
+        r#"{"k":"v","other":"w"}"#
+    );
     let r = c.get("/get/?k=k").await;
     assert_eq!(r.text(), "\"v\"");
     assert!(r.set_cookie("sessionid").is_none());
@@ -285,9 +317,17 @@ async fn tampered_cookie_becomes_fresh_empty_session() {
     let truncated = &good[..good.len() - 5];
     let (payload, rest) = good.split_once(':').unwrap();
     let reordered = format!("{rest}:{payload}");
-    let wrong_salt = signing::dumps(&json!({"k": "v"}), SECRET.as_bytes(), "other.salt", true).unwrap();
-    let wrong_key = signing::dumps(&json!({"k": "v"}), b"another-key", SIGNED_COOKIES_SALT, true).unwrap();
-    let not_object = signing::dumps(&json!([1, 2]), SECRET.as_bytes(), SIGNED_COOKIES_SALT, true).unwrap();
+    let wrong_salt =
+        signing::dumps(&json!({"k": "v"}), SECRET.as_bytes(), "other.salt", true).unwrap();
+    let wrong_key = signing::dumps(
+        &json!({"k": "v"}),
+        b"another-key",
+        SIGNED_COOKIES_SALT,
+        true,
+    )
+    .unwrap();
+    let not_object =
+        signing::dumps(&json!([1, 2]), SECRET.as_bytes(), SIGNED_COOKIES_SALT, true).unwrap();
     let huge = "a".repeat(10_000);
     for value in [
         bad.as_str(),
@@ -317,8 +357,18 @@ async fn tampered_cookie_becomes_fresh_empty_session() {
 async fn expired_cookie_is_an_empty_session() {
     let data: SessionData = [("k", json!("v"))].into_iter().collect();
     let old = SystemTime::now() - Duration::from_secs(100);
-    let old_secs = old.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs() as i64;
-    let value = signing::dumps_at(&data, SECRET.as_bytes(), SIGNED_COOKIES_SALT, true, old_secs).unwrap();
+    let old_secs = old
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let value = signing::dumps_at(
+        &data,
+        SECRET.as_bytes(),
+        SIGNED_COOKIES_SALT,
+        true,
+        old_secs,
+    )
+    .unwrap();
     let mut c = client("SESSION_COOKIE_AGE = 10");
     c.set_cookie("sessionid", Some(&value));
     assert_eq!(c.get("/get/?k=k").await.text(), "null");
@@ -356,7 +406,10 @@ async fn cycle_key_keeps_data_with_new_cookie() {
     let before = c.cookie("sessionid").unwrap().to_owned();
     let r = c.get("/cycle/").await;
     assert!(r.set_cookie("sessionid").is_some());
-    assert_eq!(decode_cookie(c.cookie("sessionid").unwrap()).get("a"), Some(&json!("1")));
+    assert_eq!(
+        decode_cookie(c.cookie("sessionid").unwrap()).get("a"),
+        Some(&json!("1"))
+    );
     assert_eq!(c.get("/get/?k=a").await.text(), "\"1\"");
     let _ = before;
 }
@@ -369,9 +422,17 @@ async fn set_expiry_controls_cookie_max_age() {
     assert!(r.set_cookie("sessionid").unwrap().contains("Max-Age=60;"));
     let r = c.get("/expiry/?s=0").await;
     let line = r.set_cookie("sessionid").unwrap();
-    assert!(!line.contains("Max-Age") && !line.contains("expires"), "{line}");
+    assert!(
+        !line.contains("Max-Age") && !line.contains("expires"),
+        "{line}"
+    );
     let mut c = client("SESSION_EXPIRE_AT_BROWSER_CLOSE = true");
-    let line = c.get("/set/?a=1").await.set_cookie("sessionid").unwrap().to_owned();
+    let line = c
+        .get("/set/?a=1")
+        .await
+        .set_cookie("sessionid")
+        .unwrap()
+        .to_owned();
     assert!(!line.contains("Max-Age"), "{line}");
 }
 
@@ -429,7 +490,8 @@ async fn expiry_api() {
     s.set_expiry(Expiry::In(Duration::from_secs(100))).await;
     let age = s.get_expiry_age().await;
     assert!((98..=100).contains(&age), "{age}");
-    s.set_expiry(Expiry::At(SystemTime::now() + Duration::from_secs(50))).await;
+    s.set_expiry(Expiry::At(SystemTime::now() + Duration::from_secs(50)))
+        .await;
     let age = s.get_expiry_age().await;
     assert!((48..=50).contains(&age), "{age}");
     assert!(!s.get_expire_at_browser_close().await);
@@ -446,7 +508,9 @@ async fn new_keys_are_32_lowercase_alphanumerics() {
     for _ in 0..20 {
         let k = new_session_key();
         assert_eq!(k.len(), 32);
-        assert!(k.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        assert!(k
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
     }
 }
 
@@ -464,13 +528,19 @@ async fn missing_middleware_names_it() {
 fn db_engine_is_a_clear_startup_error() {
     let mut registry = Registry::new();
     crate::register_all(&mut registry);
-    let err = Chain::builder(&registry, &settings("SESSION_ENGINE = \"django.contrib.sessions.backends.db\""))
-        .urls(Router::new())
-        .build()
-        .err()
-        .unwrap()
-        .to_string();
-    assert!(err.contains("SESSION_ENGINE") && err.contains("signed_cookies"), "{err}");
+    let err = Chain::builder(
+        &registry,
+        &settings("SESSION_ENGINE = \"django.contrib.sessions.backends.db\""),
+    )
+    .urls(Router::new())
+    .build()
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(
+        err.contains("SESSION_ENGINE") && err.contains("signed_cookies"),
+        "{err}"
+    );
     let err = Chain::builder(&registry, &settings("SESSION_ENGINE = \"nope\""))
         .urls(Router::new())
         .build()
@@ -488,7 +558,11 @@ fn deploy_checks() {
         middleware_core::checks::run_checks(&registry, &settings(extra), true)
             .into_iter()
             .map(|m| m.id)
-            .filter(|id| ["W010", "W011", "W012", "W013", "W014", "W015"].iter().any(|w| id.ends_with(w)))
+            .filter(|id| {
+                ["W010", "W011", "W012", "W013", "W014", "W015"]
+                    .iter()
+                    .any(|w| id.ends_with(w))
+            })
             .collect()
     };
     assert_eq!(ids(""), ["security.W012"]);
@@ -501,7 +575,10 @@ fn deploy_checks() {
 }
 
 fn fixtures() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/django/signing.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/django/signing.json"
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -511,8 +588,14 @@ fn assert_same_session(ours: &str, django: &str, salt: &str, payload: &SessionDa
     if django.starts_with('.') {
         assert!(ours.starts_with('.'), "compressed like Django's");
         let back: SessionData = signing::loads(ours, SECRET.as_bytes(), &[], salt, None).unwrap();
-        assert_eq!(serde_json::to_string(&back).unwrap(), serde_json::to_string(payload).unwrap());
-        assert_eq!(back.keys().collect::<Vec<_>>(), payload.keys().collect::<Vec<_>>());
+        assert_eq!(
+            serde_json::to_string(&back).unwrap(),
+            serde_json::to_string(payload).unwrap()
+        );
+        assert_eq!(
+            back.keys().collect::<Vec<_>>(),
+            payload.keys().collect::<Vec<_>>()
+        );
     } else {
         assert_eq!(ours, django, "byte-identical in Django's key order");
     }
@@ -529,8 +612,10 @@ async fn django_signed_cookie_sessions_interoperate() {
     for case in f["signed_cookies_session"].as_array().unwrap() {
         let signed = case["signed"].as_str().unwrap();
         let obj: SessionData = serde_json::from_value(case["obj"].clone()).unwrap();
-        let payload: SessionData = serde_json::from_str(case["payload_json"].as_str().unwrap()).unwrap();
-        let ours = signing::dumps_at(&payload, secret.as_bytes(), SIGNED_COOKIES_SALT, true, ts).unwrap();
+        let payload: SessionData =
+            serde_json::from_str(case["payload_json"].as_str().unwrap()).unwrap();
+        let ours =
+            signing::dumps_at(&payload, secret.as_bytes(), SIGNED_COOKIES_SALT, true, ts).unwrap();
         assert_same_session(&ours, signed, SIGNED_COOKIES_SALT, &payload);
         // Through the middleware (no max_age problem: SESSION_COOKIE_AGE huge).
         let mut c = client("SESSION_COOKIE_AGE = 2000000000");
@@ -541,10 +626,12 @@ async fn django_signed_cookie_sessions_interoperate() {
         }
     }
     for case in f["session_encode"].as_array().unwrap() {
-        let payload: SessionData = serde_json::from_str(case["payload_json"].as_str().unwrap()).unwrap();
+        let payload: SessionData =
+            serde_json::from_str(case["payload_json"].as_str().unwrap()).unwrap();
         let signed = case["signed"].as_str().unwrap();
         assert_eq!(decode(signed, secret.as_bytes(), &[]), payload);
-        let ours = signing::dumps_at(&payload, secret.as_bytes(), SESSION_STORE_SALT, true, ts).unwrap();
+        let ours =
+            signing::dumps_at(&payload, secret.as_bytes(), SESSION_STORE_SALT, true, ts).unwrap();
         assert_same_session(&ours, signed, SESSION_STORE_SALT, &payload);
     }
 }
@@ -563,7 +650,10 @@ async fn file_engine_round_trip() {
     let key = c.cookie("sessionid").unwrap().to_owned();
     assert_eq!(key.len(), 32);
     let file = std::fs::read_to_string(dir.join(format!("sessionid{key}"))).unwrap();
-    assert_eq!(decode(&file, SECRET.as_bytes(), &[]).get("k"), Some(&json!("v")));
+    assert_eq!(
+        decode(&file, SECRET.as_bytes(), &[]).get("k"),
+        Some(&json!("v"))
+    );
     assert_eq!(c.get("/get/?k=k").await.text(), "\"v\"");
     // Cycling moves the data to a new file and removes the old one.
     c.get("/cycle/").await;
@@ -599,7 +689,10 @@ async fn cache_engine_round_trip() {
     c.set_cookie("sessionid", Some("00000000000000000000000000000000"));
     let r = c.get("/get/?k=k").await;
     assert_eq!(r.text(), "null");
-    assert!(r.set_cookie("sessionid").unwrap().contains("Max-Age=0"), "unknown key: cookie deleted");
+    assert!(
+        r.set_cookie("sessionid").unwrap().contains("Max-Age=0"),
+        "unknown key: cookie deleted"
+    );
 }
 
 #[cfg(test)]
