@@ -195,6 +195,7 @@ impl CacheBackend for LocMemCache {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -543,4 +543,5 @@ pub fn register(registry: &mut Registry) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests;

@@ -116,6 +116,7 @@ impl<'de> Deserialize<'de> for SessionData {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use serde_json::json;

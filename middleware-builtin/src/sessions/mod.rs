@@ -397,4 +397,5 @@ fn session_cookie_checks(ctx: &middleware_core::checks::CheckContext<'_>) -> Vec
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests;

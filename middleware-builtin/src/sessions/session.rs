@@ -336,7 +336,7 @@ impl Session {
     pub async fn get_expire_at_browser_close(&self) -> bool {
         match self.get(EXPIRY_KEY).await {
             None | Some(Value::Null) => self.backend.expire_at_browser_close,
-            Some(v) => v == Value::from(0),
+            Some(v) => v == 0,
         }
     }
 
