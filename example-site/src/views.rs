@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use bytes::Bytes;
 use http::{HeaderValue, StatusCode};
 use middleware_core::response::{text, ResponseExt};
-use middleware_core::{Error, ErrorHandlers, Request, Response, Route, Router};
+use middleware_core::{Error, ErrorHandlers, Request, RequestExt, Response, Route, Router};
 
 /// `/`: `Hello, world!`.
 pub async fn index(_: &mut Request) -> Result<Response, Error> {
@@ -135,6 +135,51 @@ pub async fn panic(_: &mut Request) -> Result<Response, Error> {
     panic!("the /panic/ view panics on purpose")
 }
 
+/// `/session/set/?k1=v1&k2=v2`: stores every query key (sorted; last value wins) in the session.
+pub async fn session_set(request: &mut Request) -> Result<Response, Error> {
+    use middleware_builtin::sessions::SessionExt;
+    let session = request.session()?;
+    let mut pairs: std::collections::BTreeMap<String, String> = Default::default();
+    for (k, v) in request.query().iter() {
+        pairs.insert(k.to_owned(), v.to_owned());
+    }
+    for (k, v) in &pairs {
+        session.set(k, v.clone()).await;
+    }
+    let joined: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    Ok(text(StatusCode::OK, format!("set {}", joined.join("&"))))
+}
+
+/// `/session/get/?k=NAME`: `NAME=VALUE`, or `NAME=<missing>`.
+pub async fn session_get(request: &mut Request) -> Result<Response, Error> {
+    use middleware_builtin::sessions::SessionExt;
+    let session = request.session()?;
+    let name = request.query().get("k").unwrap_or("").to_owned();
+    let value = match session.get(&name).await {
+        Some(serde_json::Value::String(s)) => s,
+        Some(other) => other.to_string(),
+        None => "<missing>".to_owned(),
+    };
+    Ok(text(StatusCode::OK, format!("{name}={value}")))
+}
+
+/// `/messages/add/?text=T`: adds an INFO message, redirects to `/messages/show/`.
+pub async fn messages_add(request: &mut Request) -> Result<Response, Error> {
+    let text_param = request.query().get("text").unwrap_or("").to_owned();
+    middleware_builtin::messages::info(request, &text_param)?;
+    Ok(middleware_core::response::redirect("/messages/show/"))
+}
+
+/// `/messages/show/`: consumes and lists the pending messages.
+pub async fn messages_show(request: &mut Request) -> Result<Response, Error> {
+    let messages = middleware_builtin::messages::get_messages(request).await;
+    let mut body = format!("messages: {}\n", messages.len());
+    for m in &messages {
+        body.push_str(&format!("{}: {}\n", m.level_tag(), m.message));
+    }
+    Ok(text(StatusCode::OK, body))
+}
+
 /// The site's URLconf.
 pub fn router() -> Result<Router, middleware_core::urls::UrlError> {
     let mut r = Router::new();
@@ -159,7 +204,11 @@ pub fn router() -> Result<Router, middleware_core::urls::UrlError> {
             Route::new("csrf-exempt/", csrf_exempt)
                 .name("csrf-exempt")
                 .marker(middleware_builtin::csrf::CsrfExempt),
-        )?;
+        )?
+        .add(Route::new("session/set/", session_set).name("session-set"))?
+        .add(Route::new("session/get/", session_get).name("session-get"))?
+        .add(Route::new("messages/add/", messages_add).name("messages-add"))?
+        .add(Route::new("messages/show/", messages_show).name("messages-show"))?;
     Ok(r)
 }
 

@@ -10,10 +10,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cache;
 pub mod conditional_get;
 pub mod csrf;
 pub mod gzip;
 pub mod locale;
+pub mod messages;
+pub mod sessions;
 
 use middleware_core::Registry;
 
@@ -50,6 +53,8 @@ pub fn register_all(registry: &mut Registry) {
 /// Registers every built-in middleware with `options`.
 pub fn register_all_with(registry: &mut Registry, options: BuiltinOptions) {
     security::register(registry);
+    sessions::register(registry);
+    messages::register(registry);
     common::register(registry);
     clickjacking::register(registry);
     csp::register(registry);

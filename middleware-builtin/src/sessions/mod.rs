@@ -1,0 +1,401 @@
+//! Django's `SessionMiddleware` (`django.contrib.sessions.middleware.SessionMiddleware`) and
+//! `request.session`.
+//!
+//! ```
+//! use middleware_builtin::sessions::SessionExt;
+//! use middleware_core::{Error, Request, Response};
+//!
+//! async fn visit(request: &mut Request) -> Result<Response, Error> {
+//!     let session = request.session()?;
+//!     let n = session.get("visits").await.and_then(|v| v.as_i64()).unwrap_or(0) + 1;
+//!     session.set("visits", n).await;
+//!     Ok(Response::new(format!("visit {n}").into()))
+//! }
+//!
+//! let mut registry = middleware_core::Registry::new();
+//! middleware_builtin::register_all(&mut registry);
+//! let settings = middleware_core::Settings::from_toml_str(r#"
+//!     SECRET_KEY = "a-secret-key-long-enough-for-the-docs-0123456789"
+//!     ALLOWED_HOSTS = ["testserver"]
+//!     MIDDLEWARE = ["django.contrib.sessions.middleware.SessionMiddleware"]
+//! "#, "settings.toml").unwrap();
+//! let mut router = middleware_core::Router::new();
+//! router.route("", visit).unwrap();
+//! let chain = middleware_core::Chain::builder(&registry, &settings).urls(router).build().unwrap();
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let mut client = middleware_core::test_client::Client::new(chain);
+//! assert_eq!(client.get("/").await.text(), "visit 1");
+//! assert_eq!(client.get("/").await.text(), "visit 2");
+//! # });
+//! ```
+//!
+//! Engines (`SESSION_ENGINE`, Django's names):
+//! * `django.contrib.sessions.backends.signed_cookies` — **the default here**. Django's default
+//!   is `django.contrib.sessions.backends.db`, which needs Django's ORM; naming it is a
+//!   start-up error that says to pick another engine.
+//! * `django.contrib.sessions.backends.file` — `SESSION_FILE_PATH` (default: the temp dir).
+//! * `django.contrib.sessions.backends.cache` — the `SESSION_CACHE_ALIAS` cache of `CACHES`.
+//!
+//! Errors follow Django: a store that fails while *loading* gives an empty session (logged,
+//! without session data); a store that fails while *saving* is a 500; a session deleted
+//! concurrently before saving (file engine) is Django's `SessionInterrupted`, a 400.
+
+mod backends;
+mod data;
+mod expiry;
+mod session;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use middleware_core::checks::CheckMessage;
+use middleware_core::http_utils::cookies::{SameSite, SetCookie};
+use middleware_core::http_utils::dates::http_date;
+use middleware_core::{
+    async_trait, BuildContext, Error, FactoryError, Hooks, Middleware, Next, Registry, Request,
+    RequestExt, Response, ResponseExt, Settings, SettingsError,
+};
+
+pub use backends::{
+    decode, encode, new_session_key, CacheStore, FileStore, SessionStore, StoreError,
+    CACHE_KEY_PREFIX, SESSION_STORE_SALT, VALID_KEY_CHARS,
+};
+pub use data::SessionData;
+pub use session::{session, Expiry, Session, SessionExt, EXPIRY_KEY, SIGNED_COOKIES_SALT};
+
+use backends::Keys;
+use session::{Backend, Engine};
+
+/// `SESSION_ENGINE` for signed cookies.
+pub const SIGNED_COOKIES_ENGINE: &str = "django.contrib.sessions.backends.signed_cookies";
+/// `SESSION_ENGINE` for files.
+pub const FILE_ENGINE: &str = "django.contrib.sessions.backends.file";
+/// `SESSION_ENGINE` for the cache.
+pub const CACHE_ENGINE: &str = "django.contrib.sessions.backends.cache";
+
+/// Every setting `SessionMiddleware` reads.
+pub const SETTINGS: &[&str] = &[
+    "SESSION_ENGINE",
+    "SESSION_COOKIE_NAME",
+    "SESSION_COOKIE_AGE",
+    "SESSION_COOKIE_DOMAIN",
+    "SESSION_COOKIE_SECURE",
+    "SESSION_COOKIE_PATH",
+    "SESSION_COOKIE_HTTPONLY",
+    "SESSION_COOKIE_SAMESITE",
+    "SESSION_SAVE_EVERY_REQUEST",
+    "SESSION_EXPIRE_AT_BROWSER_CLOSE",
+    "SESSION_FILE_PATH",
+    "SESSION_CACHE_ALIAS",
+    "SESSION_SERIALIZER",
+    "CACHES",
+];
+
+/// The session cookie's attributes, read once from the `SESSION_COOKIE_*` settings (the
+/// messages framework reuses them).
+#[derive(Clone, Debug)]
+pub struct SessionCookieConfig {
+    /// `SESSION_COOKIE_NAME` (default `sessionid`).
+    pub name: String,
+    /// `SESSION_COOKIE_AGE` in seconds (default two weeks).
+    pub age: i64,
+    /// `SESSION_COOKIE_DOMAIN`.
+    pub domain: Option<String>,
+    /// `SESSION_COOKIE_SECURE`.
+    pub secure: bool,
+    /// `SESSION_COOKIE_PATH` (default `/`).
+    pub path: String,
+    /// `SESSION_COOKIE_HTTPONLY` (default true).
+    pub httponly: bool,
+    /// `SESSION_COOKIE_SAMESITE` as spelled (default `Lax`; `false` or `""` for none).
+    pub samesite: Option<String>,
+}
+
+impl SessionCookieConfig {
+    /// Reads the `SESSION_COOKIE_*` settings.
+    pub fn from_settings(settings: &Settings) -> Result<Self, SettingsError> {
+        let samesite = match settings.get::<toml::Value>("SESSION_COOKIE_SAMESITE")? {
+            None => Some("Lax".to_owned()),
+            Some(toml::Value::Boolean(false)) => None,
+            Some(toml::Value::String(s)) if s.is_empty() => None,
+            Some(toml::Value::String(s)) => {
+                if s.parse::<SameSite>().is_err() {
+                    return Err(settings.invalid(
+                        "SESSION_COOKIE_SAMESITE",
+                        format!("{s:?} is not a SameSite value"),
+                        "use \"Lax\", \"Strict\", \"None\", or false for no attribute",
+                    ));
+                }
+                Some(s)
+            }
+            Some(other) => {
+                return Err(settings.invalid(
+                    "SESSION_COOKIE_SAMESITE",
+                    format!("{other} is not a SameSite value"),
+                    "use \"Lax\", \"Strict\", \"None\", or false for no attribute",
+                ))
+            }
+        };
+        Ok(SessionCookieConfig {
+            name: settings.get_or("SESSION_COOKIE_NAME", "sessionid".to_owned())?,
+            age: settings.get_or("SESSION_COOKIE_AGE", 1_209_600)?,
+            domain: settings.get("SESSION_COOKIE_DOMAIN")?,
+            secure: settings.get_or("SESSION_COOKIE_SECURE", false)?,
+            path: settings.get_or("SESSION_COOKIE_PATH", "/".to_owned())?,
+            httponly: settings.get_or("SESSION_COOKIE_HTTPONLY", true)?,
+            samesite,
+        })
+    }
+
+    /// A `Set-Cookie` with these attributes (no expiry).
+    pub fn cookie(&self, value: impl Into<String>) -> SetCookie {
+        let mut c = SetCookie::new(self.name.clone(), value)
+            .path(self.path.clone())
+            .secure(self.secure)
+            .httponly(self.httponly);
+        if let Some(d) = &self.domain {
+            c = c.domain(d.clone());
+        }
+        if let Some(s) = &self.samesite {
+            // Validated when read.
+            if let Ok(with) = c.clone().samesite_str(s) {
+                c = with;
+            }
+        }
+        c
+    }
+
+    /// The `SameSite` Django passes to `delete_cookie`.
+    pub fn samesite_enum(&self) -> Option<SameSite> {
+        self.samesite.as_deref().and_then(|s| s.parse().ok())
+    }
+}
+
+/// Django's `SessionMiddleware`.
+pub struct SessionMiddleware {
+    next: Next,
+    backend: Arc<Backend>,
+    cookie: SessionCookieConfig,
+    save_every_request: bool,
+}
+
+impl SessionMiddleware {
+    /// Reads the settings once and builds the engine.
+    pub fn new(next: Next, ctx: &BuildContext<'_>) -> Result<Self, FactoryError> {
+        let settings = ctx.settings;
+        let core = settings.core();
+        let cookie = SessionCookieConfig::from_settings(settings)?;
+        if let Some(serializer) = settings.get::<String>("SESSION_SERIALIZER")? {
+            if serializer != "django.contrib.sessions.serializers.JSONSerializer" {
+                return Err(settings
+                    .invalid(
+                        "SESSION_SERIALIZER",
+                        format!("{serializer:?} is not supported"),
+                        "only django.contrib.sessions.serializers.JSONSerializer (the default) is",
+                    )
+                    .into());
+            }
+        }
+        let keys = Keys {
+            secret: core.secret_key.expose().as_bytes().to_vec(),
+            fallbacks: core
+                .secret_key_fallbacks
+                .iter()
+                .map(|s| s.expose().as_bytes().to_vec())
+                .collect(),
+        };
+        let engine_name: String =
+            settings.get_or("SESSION_ENGINE", SIGNED_COOKIES_ENGINE.to_owned())?;
+        let engine = match engine_name.as_str() {
+            SIGNED_COOKIES_ENGINE => Engine::SignedCookies,
+            FILE_ENGINE => {
+                let dir = settings
+                    .get::<String>("SESSION_FILE_PATH")?
+                    .map(PathBuf::from)
+                    .unwrap_or_else(std::env::temp_dir);
+                if !dir.is_dir() {
+                    return Err(FactoryError::ImproperlyConfigured(format!(
+                        "The session storage path {:?} doesn't exist. Please set your SESSION_FILE_PATH setting to an \
+                         existing directory in which Django can store session data.",
+                        dir.display().to_string()
+                    )));
+                }
+                Engine::Store(Arc::new(FileStore::new(
+                    dir,
+                    cookie.name.clone(),
+                    cookie.age,
+                    keys.clone(),
+                )))
+            }
+            CACHE_ENGINE => {
+                let alias: String = settings.get_or("SESSION_CACHE_ALIAS", "default".to_owned())?;
+                let caches = crate::cache::caches_from_settings(settings)?;
+                let cache = caches.get(&alias).ok_or_else(|| {
+                    settings.invalid(
+                        "SESSION_CACHE_ALIAS",
+                        format!("no cache named {alias:?} in CACHES"),
+                        "add it to CACHES or set SESSION_CACHE_ALIAS to an existing alias",
+                    )
+                })?;
+                Engine::Store(Arc::new(CacheStore::new(cache, keys.clone())))
+            }
+            "django.contrib.sessions.backends.db" | "django.contrib.sessions.backends.cached_db" => {
+                return Err(settings
+                    .invalid(
+                        "SESSION_ENGINE",
+                        format!("{engine_name:?} stores sessions with Django's ORM, which is not available here"),
+                        format!(
+                            "set SESSION_ENGINE to {SIGNED_COOKIES_ENGINE:?}, {CACHE_ENGINE:?} (with CACHES) or {FILE_ENGINE:?}"
+                        ),
+                    )
+                    .into())
+            }
+            other => {
+                return Err(settings
+                    .invalid(
+                        "SESSION_ENGINE",
+                        format!("unknown session engine {other:?}"),
+                        format!("use {SIGNED_COOKIES_ENGINE:?}, {CACHE_ENGINE:?} or {FILE_ENGINE:?}"),
+                    )
+                    .into())
+            }
+        };
+        Ok(SessionMiddleware {
+            next,
+            backend: Arc::new(Backend {
+                engine,
+                secret: keys.secret,
+                fallbacks: keys.fallbacks,
+                cookie_age: cookie.age,
+                expire_at_browser_close: settings
+                    .get_or("SESSION_EXPIRE_AT_BROWSER_CLOSE", false)?,
+            }),
+            save_every_request: settings.get_or("SESSION_SAVE_EVERY_REQUEST", false)?,
+            cookie,
+        })
+    }
+
+    /// Django's `process_response`.
+    async fn finish(
+        &self,
+        session: &Session,
+        had_cookie: bool,
+        mut response: Response,
+    ) -> Result<Response, Error> {
+        let accessed = session.accessed();
+        let modified = session.modified();
+        let empty = session.is_empty();
+        if had_cookie && empty {
+            response.delete_cookie(
+                &self.cookie.name,
+                &self.cookie.path,
+                self.cookie.domain.as_deref(),
+                self.cookie.samesite_enum(),
+            );
+            response.patch_vary_headers(&["Cookie"]);
+            return Ok(response);
+        }
+        if accessed {
+            response.patch_vary_headers(&["Cookie"]);
+        }
+        if (modified || self.save_every_request) && !empty {
+            let max_age = if session.get_expire_at_browser_close().await {
+                None
+            } else {
+                Some(session.get_expiry_age().await)
+            };
+            if response.status().as_u16() < 500 {
+                let value = session.save().await?;
+                let mut cookie = self.cookie.cookie(value);
+                if let Some(age) = max_age {
+                    let expires = if age >= 0 {
+                        SystemTime::now() + Duration::from_secs(age as u64)
+                    } else {
+                        SystemTime::now() - Duration::from_secs(age.unsigned_abs())
+                    };
+                    cookie = cookie.max_age(age).expires_text(http_date(expires));
+                }
+                response.set_cookie(&cookie);
+            }
+        }
+        Ok(response)
+    }
+}
+
+#[async_trait]
+impl Middleware for SessionMiddleware {
+    async fn call(&self, request: &mut Request) -> Result<Response, Error> {
+        let key = request.cookie(&self.cookie.name);
+        let had_cookie = key.is_some();
+        let session = Session::new(self.backend.clone(), key);
+        request.extensions_mut().insert(session.clone());
+        let response = self.next.get_response(request).await;
+        self.finish(&session, had_cookie, response).await
+    }
+
+    fn hooks(&self) -> Hooks {
+        Hooks::NONE
+    }
+}
+
+const SESSIONS_MIDDLEWARE: &str = "django.contrib.sessions.middleware.SessionMiddleware";
+
+/// Registers `SessionMiddleware` and the session-cookie deploy checks.
+pub fn register(registry: &mut Registry) {
+    registry
+        .register("SessionMiddleware", SessionMiddleware::new)
+        .alias(SESSIONS_MIDDLEWARE)
+        .settings(SETTINGS);
+    registry.declare_settings(&["INSTALLED_APPS"]);
+    registry.add_check(true, session_cookie_checks);
+}
+
+/// Django's `check_session_cookie_secure` / `check_session_cookie_httponly` (W010-W015).
+///
+/// Without `INSTALLED_APPS` in the settings, the sessions app counts as installed, as in a
+/// default Django project.
+fn session_cookie_checks(ctx: &middleware_core::checks::CheckContext<'_>) -> Vec<CheckMessage> {
+    let app = match ctx.settings.get::<Vec<String>>("INSTALLED_APPS") {
+        Ok(Some(apps)) => apps.iter().any(|a| a == "django.contrib.sessions"),
+        _ => true,
+    };
+    let middleware = ctx.has_middleware("SessionMiddleware");
+    let mut out = Vec::new();
+    let mut check = |ok: bool, ids: [&str; 3], setting: &str, why: &str| {
+        if ok || !(app || middleware) {
+            return;
+        }
+        let (id, msg) = if app && middleware {
+            (ids[2], format!("{setting} is not set to True. {why}"))
+        } else if app {
+            (
+                ids[0],
+                format!("You have 'django.contrib.sessions' in your INSTALLED_APPS, but you have not set {setting} to True. {why}"),
+            )
+        } else {
+            (
+                ids[1],
+                format!("You have 'django.contrib.sessions.middleware.SessionMiddleware' in your MIDDLEWARE, but you have not set {setting} to True. {why}"),
+            )
+        };
+        out.push(CheckMessage::warning(id, msg, None));
+    };
+    check(
+        ctx.settings.get_or("SESSION_COOKIE_SECURE", false).unwrap_or(false),
+        ["security.W010", "security.W011", "security.W012"],
+        "SESSION_COOKIE_SECURE",
+        "Using a secure-only session cookie makes it more difficult for network traffic sniffers to hijack user sessions.",
+    );
+    check(
+        ctx.settings.get_or("SESSION_COOKIE_HTTPONLY", true).unwrap_or(true),
+        ["security.W013", "security.W014", "security.W015"],
+        "SESSION_COOKIE_HTTPONLY",
+        "Using an HttpOnly session cookie makes it more difficult for cross-site scripting attacks to hijack user sessions.",
+    );
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests;
