@@ -220,6 +220,7 @@ impl Server {
                 Err(_) => self.chain_error(&request),
             }
         };
+        let response = announce_length_only_when_set(response);
         tracing::info!(
             target: "django.server",
             method = %method,
@@ -233,6 +234,27 @@ impl Server {
 
     fn chain_error(&self, request: &Request) -> Response {
         crate::error::ErrorHandlers::default().response_for(request, Error::Panic("chain".into()))
+    }
+}
+
+/// Django leaves `Content-Length` to `CommonMiddleware`; a response without it is sent
+/// chunked by Django's servers. hyper would announce the length of any in-memory body, so such
+/// a body is handed over as a one-chunk stream to keep the wire behaviour the same.
+fn announce_length_only_when_set(response: Response) -> Response {
+    if response
+        .headers()
+        .contains_key(http::header::CONTENT_LENGTH)
+    {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    match body.as_bytes() {
+        Some(bytes) if !bytes.is_empty() => {
+            let chunk = bytes.clone();
+            let stream = futures_util::stream::once(async move { Ok::<_, Infallible>(chunk) });
+            Response::from_parts(parts, Body::from_stream(stream))
+        }
+        _ => Response::from_parts(parts, body),
     }
 }
 

@@ -200,6 +200,16 @@ async fn read_response(stream: &mut tokio::net::TcpStream) -> String {
         let text = String::from_utf8_lossy(&buf);
         if let Some(head_end) = text.find("\r\n\r\n") {
             let head = &text[..head_end];
+            // Without CommonMiddleware there is no Content-Length: the body comes chunked.
+            if head
+                .to_ascii_lowercase()
+                .contains("transfer-encoding: chunked")
+            {
+                if text.ends_with("\r\n0\r\n\r\n") {
+                    break;
+                }
+                continue;
+            }
             let len = head
                 .lines()
                 .find_map(|l| {
@@ -235,7 +245,7 @@ async fn server_survives_a_panic_on_the_same_connection() {
         .unwrap();
     let r = read_response(&mut s).await;
     assert!(r.starts_with("HTTP/1.1 200"), "{r}");
-    assert!(r.ends_with("Hello, world!"), "{r}");
+    assert!(r.contains("Hello, world!"), "{r}");
     stop.send(()).unwrap();
     handle.await.unwrap();
 }
@@ -286,7 +296,7 @@ async fn graceful_shutdown_finishes_in_flight_requests() {
     stop.send(()).unwrap();
     let r = read_response(&mut s).await;
     assert!(r.starts_with("HTTP/1.1 200"), "{r}");
-    assert!(r.ends_with("</body></html>\n"));
+    assert!(r.contains("</body></html>\n"), "{r}");
     tokio::time::timeout(Duration::from_secs(10), handle)
         .await
         .unwrap()
