@@ -2,7 +2,7 @@
 //! fixed body and the given headers written inline, with no chain. Same runtime, same
 //! HTTP/1.1 + HTTP/2 auto builder as the example site's server.
 //!
-//! `cargo run --release -p example-site --example inline_hyper -- 127.0.0.1:8001 "X-Custom-Header: Hello" ...`
+//! `cargo run --release -p example-site --example inline_hyper -- 127.0.0.1:8001 --body-file=F "X-Custom-Header: Hello" ...`
 
 use std::convert::Infallible;
 
@@ -21,8 +21,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut headers = Vec::new();
     let mut body = Bytes::from_static(b"Hello, world!");
     for arg in args {
-        if let Some(text) = arg.strip_prefix("--body=") {
-            body = Bytes::from(text.to_owned());
+        if let Some(path) = arg.strip_prefix("--body-file=") {
+            body = Bytes::from(std::fs::read(path)?);
             continue;
         }
         let (name, value) = arg.split_once(':').ok_or("headers are 'Name: value'")?;

@@ -22,7 +22,27 @@ pub const DEFAULT_SETTINGS: &str = include_str!("../settings.toml");
 
 /// Every middleware the site can list: the built-ins and the seed's.
 pub fn registry() -> Registry {
-    registry_with_printer(Arc::new(|line: &str| println!("{line}")))
+    registry_with_printer(stdout_printer())
+}
+
+/// Where the seed's `print()` goes: stdout, buffered as Python buffers it. Line by line on a
+/// terminal; in blocks of 8 KiB when stdout is a file or a pipe (two `write` calls per request
+/// would otherwise dominate a load test). The buffer is flushed when the printer is dropped,
+/// which happens when the chain and the registry go away at shutdown.
+pub fn stdout_printer() -> middleware::Printer {
+    use std::io::{IsTerminal, Write};
+    if std::io::stdout().is_terminal() {
+        return Arc::new(|line: &str| println!("{line}"));
+    }
+    let out = std::sync::Mutex::new(std::io::BufWriter::with_capacity(8192, std::io::stdout()));
+    Arc::new(move |line: &str| {
+        let mut out = out
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // A closed stdout must not take the site down: the line is dropped, as Python would
+        // raise only in the print call.
+        let _ = writeln!(out, "{line}");
+    })
 }
 
 /// As [`registry`], with `SimpleAsyncMiddleware` printing through `print`.

@@ -187,8 +187,6 @@ impl Server {
 
     async fn handle(&self, req: http::Request<Incoming>, info: ConnectionInfo) -> Response {
         let started = Instant::now();
-        let method = req.method().clone();
-        let path = req.uri().path().to_owned();
         let too_large = req
             .headers()
             .get(http::header::CONTENT_LENGTH)
@@ -196,11 +194,17 @@ impl Server {
             .and_then(|v| v.parse::<u64>().ok())
             .is_some_and(|n| n > self.config.max_body_size);
         let limit = usize::try_from(self.config.max_body_size).unwrap_or(usize::MAX);
-        let mut request: Request =
-            req.map(|b| Body::from_http_body(Limited::new(b, limit).map_err(|e| e)));
+        // Most requests have no body: skip the boxed, limited stream for them.
+        let mut request: Request = req.map(|b| {
+            if http_body::Body::is_end_stream(&b) {
+                Body::empty()
+            } else {
+                Body::from_http_body(Limited::new(b, limit).map_err(|e| e))
+            }
+        });
         request.extensions_mut().insert(info);
         let response = if too_large {
-            tracing::warn!(target: "django.server", %method, %path, limit = self.config.max_body_size, "request body too large: 413");
+            tracing::warn!(target: "django.server", method = %request.method(), path = request.uri().path(), limit = self.config.max_body_size, "request body too large: 413");
             let mut r = crate::response::text(
                 http::StatusCode::PAYLOAD_TOO_LARGE,
                 "413 Payload Too Large\n",
@@ -223,11 +227,11 @@ impl Server {
         let response = announce_length_only_when_set(response);
         tracing::info!(
             target: "django.server",
-            method = %method,
-            path = %path,
+            method = %request.method(),
+            path = request.uri().path(),
             status = response.status().as_u16(),
             duration_ms = started.elapsed().as_secs_f64() * 1000.0,
-            "{method} {path} {}", response.status().as_u16()
+            "{} {} {}", request.method(), request.uri().path(), response.status().as_u16()
         );
         response
     }
