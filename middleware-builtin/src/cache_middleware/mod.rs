@@ -388,11 +388,12 @@ impl Fetcher {
             .and_then(|v| v.to_str().ok())
             .and_then(parse_http_date);
         if let (Some(max_age), Some(expires)) = (get_max_age(response.headers()), expires) {
-            let now = SystemTime::now();
-            let remaining = match expires.duration_since(now) {
-                Ok(d) => d.as_secs() as i64,
-                Err(e) => -(e.duration().as_secs() as i64),
+            // Whole seconds on both sides, as Django's `int(time.time())`.
+            let unix = |t: SystemTime| match t.duration_since(SystemTime::UNIX_EPOCH) {
+                Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+                Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
             };
+            let remaining = unix(expires).saturating_sub(unix(SystemTime::now()));
             // Age 0 if the local clock went back.
             let age = max_age.saturating_sub(remaining).max(0);
             response
