@@ -742,7 +742,8 @@ async fn header_values_do_not_collide() {
             "",
         )
     };
-    let pairs: [(&[(&str, &str)], &[(&str, &str)]); 4] = [
+    type Headers<'a> = &'a [(&'a str, &'a str)];
+    let pairs: [(Headers<'_>, Headers<'_>); 4] = [
         (
             &[("x-region", "EU"), ("x-tenant", "")],
             &[("x-region", ""), ("x-tenant", "EU")],
