@@ -22,7 +22,7 @@
 //! let hits = Arc::new(AtomicUsize::new(0));
 //! let counter = hits.clone();
 //! let mut router = Router::new();
-//! router.add(Route::with_view("", middleware_core::view_fn(move |_req| {
+//! router.add(Route::with_view("", middleware_core::view_fn(move |_req: &mut middleware_core::Request| {
 //!     let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
 //!     async move { Ok(text(http::StatusCode::OK, format!("view ran {n} time(s)"))) }
 //! }))).unwrap();
