@@ -180,6 +180,17 @@ pub async fn messages_show(request: &mut Request) -> Result<Response, Error> {
     Ok(text(StatusCode::OK, body))
 }
 
+/// `/cached/`: the current time (nanoseconds since the epoch), cached for 60 s by the cache
+/// middleware when it is in `MIDDLEWARE` (see `settings-cache.toml`); two equal bodies mean
+/// the second came from the cache.
+pub async fn cached(_: &mut Request) -> Result<Response, Error> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    Ok(text(StatusCode::OK, format!("generated at {now}\n")))
+}
+
 /// The site's URLconf.
 pub fn router() -> Result<Router, middleware_core::urls::UrlError> {
     let mut r = Router::new();
@@ -208,7 +219,12 @@ pub fn router() -> Result<Router, middleware_core::urls::UrlError> {
         .add(Route::new("session/set/", session_set).name("session-set"))?
         .add(Route::new("session/get/", session_get).name("session-get"))?
         .add(Route::new("messages/add/", messages_add).name("messages-add"))?
-        .add(Route::new("messages/show/", messages_show).name("messages-show"))?;
+        .add(Route::new("messages/show/", messages_show).name("messages-show"))?
+        .add(
+            Route::new("cached/", cached)
+                .name("cached")
+                .marker(middleware_builtin::cache_middleware::CachePage::new(60)),
+        )?;
     Ok(r)
 }
 

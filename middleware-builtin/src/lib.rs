@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod cache;
+pub mod cache_middleware;
 pub mod conditional_get;
 pub mod csrf;
 pub mod gzip;
@@ -62,5 +63,6 @@ pub fn register_all_with(registry: &mut Registry, options: BuiltinOptions) {
     gzip::register(registry);
     conditional_get::register(registry);
     locale::register(registry);
+    cache_middleware::register(registry);
     csrf::register_with_failure_views(registry, options.csrf_failure_views);
 }
