@@ -240,6 +240,21 @@ impl<S> LayerMiddleware<S> {
     }
 }
 
+/// On drop, puts the request from the slot (or the copy of its head) behind the `&mut`.
+struct PutBack<'a> {
+    request: &'a mut Request,
+    slot: ReturnSlot,
+    head: Option<Request>,
+}
+
+impl Drop for PutBack<'_> {
+    fn drop(&mut self) {
+        if let Some(request) = self.slot.take().or_else(|| self.head.take()) {
+            *self.request = request;
+        }
+    }
+}
+
 /// The head of a request, copied so it can be put back when the request does not come back.
 fn copy_head(request: &Request) -> Request {
     let mut copy = Request::new(Body::empty());
@@ -264,13 +279,20 @@ where
         let mut moved = std::mem::take(request);
         let slot = ReturnSlot::default();
         moved.extensions_mut().insert(slot.clone());
+        // Puts a request back even when the layer panics, so the outer layers' error handling
+        // and response phase still see one.
+        let guard = PutBack {
+            request,
+            slot,
+            head: Some(head),
+        };
 
         let mut service = self.service.clone();
         let outcome = match futures_util::future::poll_fn(|cx| service.poll_ready(cx)).await {
             Ok(()) => service.call(moved).await,
             Err(e) => Err(e),
         };
-        *request = slot.take().unwrap_or(head);
+        drop(guard);
 
         match outcome {
             Ok(response) => Ok(response.into_response()),
