@@ -53,6 +53,8 @@ pub mod crypto;
 pub mod error;
 pub mod http_utils;
 pub mod middleware;
+#[cfg(doctest)]
+pub mod porting;
 pub mod registry;
 pub mod request;
 pub mod response;
