@@ -53,6 +53,8 @@ pub mod crypto;
 pub mod error;
 pub mod http_utils;
 pub mod middleware;
+#[cfg(doctest)]
+pub mod porting;
 pub mod registry;
 pub mod request;
 pub mod response;
@@ -61,6 +63,8 @@ pub mod server;
 pub mod settings;
 pub mod signing;
 pub mod test_client;
+#[cfg(feature = "tower")]
+pub mod tower;
 pub mod urls;
 pub mod view;
 
@@ -73,7 +77,7 @@ pub use registry::{BuildContext, FactoryError, Registry};
 pub use request::{ConnectionInfo, QueryDict, RequestExt};
 pub use response::ResponseExt;
 pub use routing::{Route, Router};
-pub use settings::{CoreSettings, Secret, Settings, SettingsError};
+pub use settings::{CoreSettings, Secret, Settings, SettingsBuilder, SettingsError};
 pub use view::{view_fn, Markers, Render, Resolve, ResolverMatch, TemplateResponse, View, ViewFn};
 
 /// A request: `http::Request` with this crate's [`Body`].

@@ -204,10 +204,13 @@ impl RequestExt for Request {
                 };
             }
         }
-        self.extensions()
-            .get::<ConnectionInfo>()
-            .map(|c| c.scheme)
-            .unwrap_or("http")
+        match self.extensions().get::<ConnectionInfo>() {
+            Some(c) => c.scheme,
+            // Embedded without ConnectionInfo: HTTP/2 servers (and absolute-form requests) carry
+            // the scheme in the URI.
+            None if self.uri().scheme() == Some(&http::uri::Scheme::HTTPS) => "https",
+            None => "http",
+        }
     }
 
     fn is_secure(&self) -> bool {
@@ -216,11 +219,18 @@ impl RequestExt for Request {
 
     fn get_host(&self) -> Result<String, Error> {
         let core = self.core_settings();
+        // Without a Host header: the URI's authority (HTTP/2's `:authority`), then the local
+        // address, as Django falls back to SERVER_NAME.
         let fallback = self
-            .extensions()
-            .get::<ConnectionInfo>()
-            .and_then(|c| c.local_addr)
-            .map(|a| a.to_string());
+            .uri()
+            .authority()
+            .map(|a| a.as_str().to_owned())
+            .or_else(|| {
+                self.extensions()
+                    .get::<ConnectionInfo>()
+                    .and_then(|c| c.local_addr)
+                    .map(|a| a.to_string())
+            });
         http_utils::host::get_host(
             self.headers(),
             core.use_x_forwarded_host,

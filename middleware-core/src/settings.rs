@@ -16,6 +16,20 @@
 //!
 //! Every key is checked against the settings that the core and the registered middleware
 //! declare; an unknown key is a start-up error that names it and suggests the closest known name.
+//! Settings can also be built in code, e.g. by a framework that embeds the chain:
+//!
+//! ```
+//! use middleware_core::Settings;
+//!
+//! let settings = Settings::builder()
+//!     .set("ALLOWED_HOSTS", vec!["example.com"])
+//!     .set("MIDDLEWARE", vec!["SecurityMiddleware"])
+//!     .set("SECURE_HSTS_SECONDS", 3600)
+//!     .build()
+//!     .unwrap();
+//! assert_eq!(settings.core().middleware, ["SecurityMiddleware"]);
+//! ```
+//!
 //! `SECRET_KEY` may come from the environment: `SECRET_KEY = { env = "MY_SECRET" }`, or, when the
 //! file has no `SECRET_KEY`, from the `SECRET_KEY` environment variable.
 
@@ -199,7 +213,49 @@ impl CoreSettings {
     }
 }
 
+/// Builds [`Settings`] in code; see [`Settings::builder`].
+#[derive(Clone, Default)]
+pub struct SettingsBuilder {
+    table: toml::Table,
+    source: Option<String>,
+}
+
+impl fmt::Debug for SettingsBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Values may be secrets: show only which keys are set.
+        f.debug_struct("SettingsBuilder")
+            .field("keys", &self.table.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl SettingsBuilder {
+    /// Sets `key` to `value` (a later call for the same key replaces it).
+    pub fn set(mut self, key: &str, value: impl Into<toml::Value>) -> Self {
+        self.table.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// Names the settings in error messages (default `<code>`).
+    pub fn source(mut self, name: &str) -> Self {
+        self.source = Some(name.to_owned());
+        self
+    }
+
+    /// Reads the core settings; a value of the wrong type is an error naming its key.
+    pub fn build(self) -> Result<Settings, SettingsError> {
+        let source = self.source.as_deref().unwrap_or("<code>");
+        Settings::from_table(self.table, source)
+    }
+}
+
 impl Settings {
+    /// Starts building settings in code, with each key checked when [`SettingsBuilder::build`]
+    /// reads the core settings (and, as for a file, against the registry when a chain is built).
+    pub fn builder() -> SettingsBuilder {
+        SettingsBuilder::default()
+    }
+
     /// Reads and parses a TOML settings file.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, SettingsError> {
         let path = path.as_ref();
