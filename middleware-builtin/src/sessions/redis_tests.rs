@@ -1,72 +1,14 @@
 //! Sessions and the cache on a real `redis-server`, started by the tests on a random port.
 
-use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
 use super::*;
 use crate::cache::{caches_from_settings, Timeout};
 
-struct RedisServer {
-    child: Child,
-    port: u16,
-}
-
-impl RedisServer {
-    fn start_on(port: u16) -> Option<RedisServer> {
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let server = RedisServer { child, port };
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(server);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
-    }
-
-    fn start() -> Option<RedisServer> {
-        if Command::new("redis-server")
-            .arg("--version")
-            .output()
-            .is_err()
-        {
-            eprintln!("SKIP: redis-server not found");
-            return None;
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .ok()?
-            .local_addr()
-            .ok()?
-            .port();
-        RedisServer::start_on(port)
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
+// The same throwaway redis-server the integration tests use.
+#[path = "../../tests/support/redis_server.rs"]
+mod redis_server;
+use redis_server::RedisServer;
 
 fn redis_settings(port: u16) -> String {
     format!(
@@ -174,9 +116,9 @@ async fn redis_sessions_survive_an_outage() {
     assert_eq!(c.get("/get/?k=k").await.text(), "\"again\"");
 
     // A Redis that accepts connections but never answers (frozen): the time limits apply.
-    let pid = server.child.id().to_string();
+    let pid = server.pid().to_string();
     let signal = |sig: &str| {
-        let ok = Command::new("kill")
+        let ok = std::process::Command::new("kill")
             .args([sig, &pid])
             .status()
             .map(|s| s.success());

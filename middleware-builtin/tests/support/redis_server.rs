@@ -59,6 +59,11 @@ impl RedisServer {
         RedisServer::start_on(port)
     }
 
+    /// Its process id (to freeze it with `SIGSTOP` in outage tests).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Kills it and waits for it to exit.
     pub fn stop(&mut self) {
         let _ = self.child.kill();
