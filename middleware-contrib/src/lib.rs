@@ -1,0 +1,22 @@
+//! Third-party Django middleware, ported onto `middleware-core`: each keeps the original's
+//! setting names and registers under a Rust name and the original's dotted path.
+//!
+//! * [`cors`]: django-cors-headers' `corsheaders.middleware.CorsMiddleware`;
+//!
+//! ```
+//! let mut registry = middleware_core::Registry::new();
+//! middleware_builtin::register_all(&mut registry);
+//! middleware_contrib::register_all(&mut registry);
+//! assert!(registry.contains("corsheaders.middleware.CorsMiddleware"));
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod cors;
+
+use middleware_core::Registry;
+
+/// Registers every contrib middleware (and its settings and checks) with default options.
+pub fn register_all(registry: &mut Registry) {
+    cors::register(registry);
+}
