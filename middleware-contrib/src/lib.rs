@@ -2,6 +2,7 @@
 //! setting names and registers under a Rust name and the original's dotted path.
 //!
 //! * [`cors`]: django-cors-headers' `corsheaders.middleware.CorsMiddleware`;
+//! * [`request_id`]: django-log-request-id's `log_request_id.middleware.RequestIDMiddleware`;
 //!
 //! ```
 //! let mut registry = middleware_core::Registry::new();
@@ -13,10 +14,12 @@
 #![warn(missing_docs)]
 
 pub mod cors;
+pub mod request_id;
 
 use middleware_core::Registry;
 
 /// Registers every contrib middleware (and its settings and checks) with default options.
 pub fn register_all(registry: &mut Registry) {
     cors::register(registry);
+    request_id::register(registry);
 }
