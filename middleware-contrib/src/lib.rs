@@ -3,6 +3,8 @@
 //!
 //! * [`cors`]: django-cors-headers' `corsheaders.middleware.CorsMiddleware`;
 //! * [`request_id`]: django-log-request-id's `log_request_id.middleware.RequestIDMiddleware`;
+//! * [`ratelimit`]: django-ratelimit's `django_ratelimit.middleware.RatelimitMiddleware` and
+//!   its `@ratelimit` decorator, as a route marker.
 //!
 //! ```
 //! let mut registry = middleware_core::Registry::new();
@@ -14,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod cors;
+pub mod ratelimit;
 pub mod request_id;
 
 use middleware_core::Registry;
@@ -22,4 +25,5 @@ use middleware_core::Registry;
 pub fn register_all(registry: &mut Registry) {
     cors::register(registry);
     request_id::register(registry);
+    ratelimit::register(registry);
 }
