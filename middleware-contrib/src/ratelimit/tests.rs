@@ -332,6 +332,24 @@ async fn test_callable_rate_none() {
     assert_eq!(send(&mut c, "POST", "/", &never).await.text(), "ok");
 }
 
+// django_ratelimit: tests.py::RatelimitTests::test_callable_rate_zero
+#[tokio::test]
+async fn test_callable_rate_zero() {
+    let get_rate: RateFn = Arc::new(|_: &str, r: &Request| {
+        let authenticated = r.extensions().get::<AuthenticatedUser>().is_some();
+        parse_rate(if authenticated { "1/m" } else { "0/m" })
+    });
+    let mut c = client(
+        "",
+        vec![Ratelimit::new("ip", "").rate_fn(get_rate).block(false)],
+    );
+    let user = [("x-test-user", "1")];
+    assert_eq!(send(&mut c, "POST", "/", &[]).await.text(), "limited");
+    // Another rate means another counter, although the key value (the IP) is the same.
+    assert_eq!(send(&mut c, "POST", "/", &user).await.text(), "ok");
+    assert_eq!(send(&mut c, "POST", "/", &user).await.text(), "limited");
+}
+
 // django_ratelimit: tests.py::RatelimitTests::test_user_or_ip
 #[tokio::test]
 async fn test_user_or_ip() {
