@@ -89,6 +89,7 @@ pub struct Client {
     follow: bool,
     secure: bool,
     headers: HeaderMap,
+    remote_addr: Option<std::net::SocketAddr>,
 }
 
 impl Client {
@@ -103,6 +104,7 @@ impl Client {
             follow: false,
             secure: false,
             headers,
+            remote_addr: None,
         }
     }
 
@@ -122,6 +124,17 @@ impl Client {
     pub fn secure(mut self, secure: bool) -> Self {
         self.secure = secure;
         self
+    }
+
+    /// The peer address requests come from (Django's `REMOTE_ADDR`); none by default.
+    pub fn remote_addr(mut self, addr: std::net::SocketAddr) -> Self {
+        self.remote_addr = Some(addr);
+        self
+    }
+
+    /// Changes the peer address of the following requests.
+    pub fn set_remote_addr(&mut self, addr: Option<std::net::SocketAddr>) {
+        self.remote_addr = addr;
     }
 
     /// A header sent with every request (replaces one of the same name).
@@ -264,7 +277,7 @@ impl Client {
             }
         }
         request.extensions_mut().insert(ConnectionInfo {
-            remote_addr: None,
+            remote_addr: self.remote_addr,
             local_addr: None,
             scheme: if self.secure { "https" } else { "http" },
         });

@@ -1,0 +1,869 @@
+//! `RatelimitMiddleware`: a port of [django-ratelimit](https://github.com/jsocol/django-ratelimit)
+//! 4.1 (`django_ratelimit.middleware.RatelimitMiddleware` together with the `@ratelimit`
+//! decorator and `django_ratelimit.core`).
+//!
+//! Django's decorator becomes a route marker, [`Ratelimit`] (or [`Ratelimits`] for stacked
+//! decorators), evaluated by the middleware in `process_view`; the counters live in the
+//! `CACHES` backend named by `RATELIMIT_USE_CACHE`, so with Redis they are shared by every
+//! instance of the site.
+//!
+//! ```
+//! use middleware_contrib::ratelimit::Ratelimit;
+//! use middleware_core::{test_client::Client, Chain, Registry, Route, Router, Settings, Request, Response, Error};
+//!
+//! async fn login(_: &mut Request) -> Result<Response, Error> {
+//!     Ok(Response::new("welcome".into()))
+//! }
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let mut registry = Registry::new();
+//! middleware_contrib::ratelimit::register(&mut registry);
+//! let settings = Settings::from_toml_str(r#"
+//!     ALLOWED_HOSTS = ["testserver"]
+//!     MIDDLEWARE = ["django_ratelimit.middleware.RatelimitMiddleware"]
+//!     RATELIMIT_VIEW = "middleware_contrib.ratelimit.too_many_requests"
+//! "#, "settings.toml").unwrap();
+//! let mut router = Router::new();
+//! // @ratelimit(key="header:x-api-key", rate="2/m", method="POST")
+//! router.add(Route::new("login/", login).marker(Ratelimit::new("header:x-api-key", "2/m").method("POST"))).unwrap();
+//! let mut client = Client::new(Chain::builder(&registry, &settings).urls(router).build().unwrap());
+//! for expected in [200, 200, 429] {
+//!     let response = client.request(http::Method::POST, "/login/", &[("x-api-key", "k1")], Default::default()).await;
+//!     assert_eq!(response.status, expected);
+//! }
+//! # });
+//! ```
+//!
+//! The algorithm is the original's fixed window: the window of a rule `N/P` ends at a point
+//! `P`-aligned from the epoch plus a jitter of `crc32(key value) % P`; the counter key is
+//! `RATELIMIT_CACHE_PREFIX + hex(hash(group + "N/Ps" + value + window + methods))`, created with
+//! `add(key, 1, P + 5)` and otherwise `incr`-ed; the request is limited when the count exceeds
+//! `N`. Counters are stored as decimal text, which is what Django's own Redis backend stores for
+//! an `int`, so a Django site and this one sharing a Redis database (same `KEY_PREFIX`,
+//! `VERSION` and `RATELIMIT_CACHE_PREFIX`) share the counters too.
+//!
+//! Settings, with the original's names and defaults: `RATELIMIT_ENABLE` (`true`),
+//! `RATELIMIT_USE_CACHE` (`"default"`), `RATELIMIT_CACHE_PREFIX` (`"rl:"`),
+//! `RATELIMIT_HASH_ALGORITHM` (`"hashlib.sha256"`; also `hashlib.sha1`, `hashlib.md5`,
+//! `hashlib.sha512`), `RATELIMIT_FAIL_OPEN` (`false`: when the cache fails, requests are
+//! **limited**; `true` lets them through), `RATELIMIT_IP_META_KEY` (unset or `"REMOTE_ADDR"`:
+//! the connection's peer address from [`ConnectionInfo`]; `"HTTP_X_FORWARDED_FOR"`-style names:
+//! that request header, which must then hold one address), `RATELIMIT_IPV4_MASK` (32),
+//! `RATELIMIT_IPV6_MASK` (64) and `RATELIMIT_VIEW`, the name of a [`RatelimitViews`] entry that
+//! answers blocked requests. Unset, a blocked request is Django's unhandled `Ratelimited`
+//! (a `PermissionDenied`): a 403.
+//!
+//! Differences, all at start-up rather than per request: an unknown `RATELIMIT_USE_CACHE` alias,
+//! an `RATELIMIT_IP_META_KEY` that is not `REMOTE_ADDR` or `HTTP_*`, masks out of range and an
+//! unknown `RATELIMIT_VIEW` or hash algorithm are settings errors. A client-supplied IP header
+//! that does not parse is a 400 (the original raises `ValueError`, a 500). Callables given by
+//! dotted path (keys, rates, `RATELIMIT_IP_META_KEY`) are closures here ([`Ratelimit::key_fn`],
+//! [`Ratelimit::rate_fn`]); `RATELIMIT_EXCEPTION_CLASS` has no equivalent.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use http::{HeaderName, StatusCode};
+use middleware_builtin::cache::{caches_from_settings, CacheBackend, Timeout};
+use middleware_core::checks::CheckMessage;
+use middleware_core::settings::meta_to_header;
+use middleware_core::{
+    async_trait, BuildContext, ConnectionInfo, Error, FactoryError, Hooks, Middleware, Next,
+    Registry, Request, RequestExt, ResolverMatch, Response, Settings,
+};
+
+/// Every setting the middleware reads.
+pub const RATELIMIT_SETTINGS: &[&str] = &[
+    "RATELIMIT_ENABLE",
+    "RATELIMIT_USE_CACHE",
+    "RATELIMIT_CACHE_PREFIX",
+    "RATELIMIT_HASH_ALGORITHM",
+    "RATELIMIT_FAIL_OPEN",
+    "RATELIMIT_IP_META_KEY",
+    "RATELIMIT_IPV4_MASK",
+    "RATELIMIT_IPV6_MASK",
+    "RATELIMIT_VIEW",
+    "CACHES",
+];
+
+/// The original's `EXPIRATION_FUDGE`: counters outlive their window by this many seconds.
+pub const EXPIRATION_FUDGE: u64 = 5;
+
+/// The name of the built-in `RATELIMIT_VIEW` answering `429 Too Many Requests`.
+pub const TOO_MANY_REQUESTS_VIEW: &str = "middleware_contrib.ratelimit.too_many_requests";
+
+/// The methods a rule counts: the decorator's `method=` argument.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Methods {
+    /// Every method (`ratelimit.ALL`, the default).
+    All,
+    /// One method, as written (`method="POST"`).
+    One(String),
+    /// Several methods (`method=["GET", "POST"]`, `ratelimit.UNSAFE`).
+    List(Vec<String>),
+}
+
+impl Methods {
+    /// `ratelimit.UNSAFE`: DELETE, PATCH, POST and PUT.
+    pub fn unsafe_methods() -> Self {
+        Methods::List(
+            ["DELETE", "PATCH", "POST", "PUT"]
+                .map(str::to_owned)
+                .to_vec(),
+        )
+    }
+
+    fn matches(&self, method: &str) -> bool {
+        match self {
+            Methods::All => true,
+            Methods::One(m) => m.eq_ignore_ascii_case(method),
+            Methods::List(ms) => ms.iter().any(|m| m.eq_ignore_ascii_case(method)),
+        }
+    }
+
+    /// The methods part of the cache key: `""` for all, a single method as written, a list
+    /// upper-cased, sorted and joined.
+    fn key_part(&self) -> String {
+        match self {
+            Methods::All => String::new(),
+            Methods::One(m) => m.clone(),
+            Methods::List(ms) => {
+                let mut upper: Vec<String> = ms.iter().map(|m| m.to_ascii_uppercase()).collect();
+                upper.sort();
+                upper.concat()
+            }
+        }
+    }
+}
+
+/// A callable key: `key(group, request)`.
+pub type KeyFn = Arc<dyn Fn(&str, &Request) -> String + Send + Sync>;
+/// A callable rate: `rate(group, request)`, `None` for "no limit".
+pub type RateFn = Arc<dyn Fn(&str, &Request) -> Option<Rate> + Send + Sync>;
+
+/// A rate: at most `count` requests per `seconds`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rate {
+    /// Requests allowed per window.
+    pub count: u64,
+    /// The window, in seconds.
+    pub seconds: u64,
+}
+
+/// The original's `_split_rate`: `"100/s"`, `"100/10s"`, `"100/10"` (seconds), `"100/m"`,
+/// `"400/10m"`, `"1000/h"`, `"800/d"`. Like `re.match`, only a prefix must match and the
+/// period letter must be lower case (`"5/M"` reads as five per second, as in the original).
+pub fn parse_rate(rate: &str) -> Option<Rate> {
+    // `([\d]+)/([\d]*)([smhd])?` with `re.match`, by hand.
+    let (count, rest) = rate.split_once('/')?;
+    if count.is_empty() || !count.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let unit: u64 = match rest.as_bytes().get(digits) {
+        Some(b'm') => 60,
+        Some(b'h') => 3600,
+        Some(b'd') => 86400,
+        // `s`, nothing, or anything the optional group does not match: seconds.
+        _ => 1,
+    };
+    let seconds = match &rest[..digits] {
+        "" => unit,
+        multi => unit.checked_mul(multi.parse().ok()?)?,
+    };
+    Some(Rate {
+        count: count.parse().ok()?,
+        seconds,
+    })
+}
+
+#[derive(Clone)]
+enum KeySpec {
+    Named(String),
+    Custom(KeyFn),
+}
+
+#[derive(Clone)]
+enum RateSpec {
+    Text(String),
+    Fixed(Rate),
+    Unlimited,
+    Custom(RateFn),
+}
+
+/// One `@ratelimit(...)` decorator, as a route marker.
+///
+/// Keys: `"ip"`, `"user"`, `"user_or_ip"`, `"get:<param>"`, `"post:<field>"`,
+/// `"header:<name>"`, or a closure ([`Ratelimit::key_fn`]). The group defaults to the route
+/// pattern (the original uses the view's dotted name), so each route counts separately.
+#[derive(Clone)]
+pub struct Ratelimit {
+    group: Option<String>,
+    key: Option<KeySpec>,
+    rate: RateSpec,
+    method: Methods,
+    block: bool,
+}
+
+impl fmt::Debug for Ratelimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ratelimit")
+            .field("group", &self.group)
+            .field("method", &self.method)
+            .field("block", &self.block)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Ratelimit {
+    /// `@ratelimit(key=key, rate=rate)`: blocking, every method.
+    pub fn new(key: &str, rate: &str) -> Self {
+        Ratelimit {
+            group: None,
+            key: Some(KeySpec::Named(key.to_owned())),
+            rate: RateSpec::Text(rate.to_owned()),
+            method: Methods::All,
+            block: true,
+        }
+    }
+
+    /// `@ratelimit(rate=rate)` without a key: every request fails with `ImproperlyConfigured`,
+    /// as in the original.
+    pub fn without_key(rate: &str) -> Self {
+        Ratelimit {
+            key: None,
+            ..Ratelimit::new("", rate)
+        }
+    }
+
+    /// `key=<callable>`.
+    pub fn key_fn(mut self, key: KeyFn) -> Self {
+        self.key = Some(KeySpec::Custom(key));
+        self
+    }
+
+    /// `rate=(count, seconds)`.
+    pub fn rate(mut self, rate: Rate) -> Self {
+        self.rate = RateSpec::Fixed(rate);
+        self
+    }
+
+    /// `rate=None`: never limited.
+    pub fn unlimited(mut self) -> Self {
+        self.rate = RateSpec::Unlimited;
+        self
+    }
+
+    /// `rate=<callable>`.
+    pub fn rate_fn(mut self, rate: RateFn) -> Self {
+        self.rate = RateSpec::Custom(rate);
+        self
+    }
+
+    /// `group=...`: rules with the same group (and rate, key value and methods) share a counter.
+    pub fn group(mut self, group: &str) -> Self {
+        self.group = Some(group.to_owned());
+        self
+    }
+
+    /// `method="POST"`.
+    pub fn method(mut self, method: &str) -> Self {
+        self.method = Methods::One(method.to_owned());
+        self
+    }
+
+    /// `method=[...]` / `ratelimit.UNSAFE` / `ratelimit.ALL`.
+    pub fn methods(mut self, methods: Methods) -> Self {
+        self.method = methods;
+        self
+    }
+
+    /// `block=False`: only set [`Limited`] for the view to read.
+    pub fn block(mut self, block: bool) -> Self {
+        self.block = block;
+        self
+    }
+}
+
+/// Stacked `@ratelimit` decorators, outermost first: evaluated in order, the first blocking
+/// one that limits answers.
+#[derive(Clone, Debug, Default)]
+pub struct Ratelimits(pub Vec<Ratelimit>);
+
+/// Django's `request.limited`: whether any rule evaluated so far limited this request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limited(pub bool);
+
+/// The authenticated user's primary key (what Django's `request.user.pk` is), put in the
+/// request's extensions by an authentication layer; read by the `user` and `user_or_ip` keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthenticatedUser(pub String);
+
+/// The original's `get_usage` result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Usage {
+    /// Requests counted in this window.
+    pub count: i64,
+    /// The rule's limit.
+    pub limit: u64,
+    /// Whether the request is over the limit.
+    pub should_limit: bool,
+    /// Seconds until the window ends (`-1` when the cache failed).
+    pub time_left: i64,
+}
+
+/// A `RATELIMIT_VIEW`: answers a blocked request (the original calls `view(request, exception)`).
+pub type RatelimitView = Arc<dyn Fn(&Request) -> Response + Send + Sync>;
+
+/// `RATELIMIT_VIEW` candidates by name, standing in for Django's dotted-path import. Cloning
+/// shares the table; views may be added until the chain is built.
+#[derive(Clone)]
+pub struct RatelimitViews(Arc<RwLock<HashMap<String, RatelimitView>>>);
+
+impl fmt::Debug for RatelimitViews {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let table = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        f.debug_set().entries(table.keys()).finish()
+    }
+}
+
+impl Default for RatelimitViews {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RatelimitViews {
+    /// A table holding [`TOO_MANY_REQUESTS_VIEW`] (429, plain text).
+    pub fn new() -> Self {
+        let views = RatelimitViews(Arc::new(RwLock::new(HashMap::new())));
+        views.insert(
+            TOO_MANY_REQUESTS_VIEW,
+            Arc::new(|_: &Request| {
+                middleware_core::response::text(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "429 Too Many Requests\n",
+                )
+            }),
+        );
+        views
+    }
+
+    /// Adds (or replaces) the view called `name`.
+    pub fn insert(&self, name: &str, view: RatelimitView) {
+        self.0
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name.to_owned(), view);
+    }
+
+    /// The view called `name`.
+    pub fn get(&self, name: &str) -> Option<RatelimitView> {
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+            .cloned()
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum HashAlgorithm {
+    Sha256,
+    Sha1,
+    Md5,
+    Sha512,
+}
+
+impl HashAlgorithm {
+    fn hexdigest(self, data: &[u8]) -> String {
+        use sha2::Digest as _;
+        let bytes: Vec<u8> = match self {
+            HashAlgorithm::Sha256 => sha2::Sha256::digest(data).to_vec(),
+            HashAlgorithm::Sha512 => sha2::Sha512::digest(data).to_vec(),
+            HashAlgorithm::Sha1 => sha1::Sha1::digest(data).to_vec(),
+            HashAlgorithm::Md5 => md5::Md5::digest(data).to_vec(),
+        };
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+#[derive(Clone, Debug)]
+enum IpSource {
+    RemoteAddr,
+    Header(String, HeaderName),
+}
+
+/// The original's `django_ratelimit.core`: settings read once, and the cache.
+pub struct Ratelimiter {
+    enable: bool,
+    cache: Arc<dyn CacheBackend>,
+    cache_alias: String,
+    prefix: String,
+    hash: HashAlgorithm,
+    fail_open: bool,
+    ip_source: IpSource,
+    ipv4_mask: u8,
+    ipv6_mask: u8,
+}
+
+impl fmt::Debug for Ratelimiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ratelimiter")
+            .field("enable", &self.enable)
+            .field("cache_alias", &self.cache_alias)
+            .field("fail_open", &self.fail_open)
+            .finish_non_exhaustive()
+    }
+}
+
+fn improperly(message: impl Into<String>) -> Error {
+    Error::ImproperlyConfigured(message.into())
+}
+
+impl Ratelimiter {
+    /// Reads the `RATELIMIT_*` settings and opens the `RATELIMIT_USE_CACHE` cache.
+    pub fn from_settings(s: &Settings) -> Result<Self, FactoryError> {
+        let cache_alias: String = s.get_or("RATELIMIT_USE_CACHE", "default".to_owned())?;
+        let cache = caches_from_settings(s)?.get(&cache_alias).ok_or_else(|| {
+            s.invalid(
+                "RATELIMIT_USE_CACHE",
+                format!("{cache_alias:?} does not appear in CACHES"),
+                "name a cache defined in CACHES (django_ratelimit.E002)",
+            )
+        })?;
+        let hash_name: String =
+            s.get_or("RATELIMIT_HASH_ALGORITHM", "hashlib.sha256".to_owned())?;
+        let hash = match hash_name.trim_start_matches("hashlib.") {
+            "sha256" => HashAlgorithm::Sha256,
+            "sha1" => HashAlgorithm::Sha1,
+            "md5" => HashAlgorithm::Md5,
+            "sha512" => HashAlgorithm::Sha512,
+            _ => {
+                return Err(s
+                    .invalid(
+                        "RATELIMIT_HASH_ALGORITHM",
+                        format!("{hash_name:?} is not supported"),
+                        "use \"hashlib.sha256\", \"hashlib.sha1\", \"hashlib.md5\" or \"hashlib.sha512\"",
+                    )
+                    .into())
+            }
+        };
+        let ip_source = match s.get::<String>("RATELIMIT_IP_META_KEY")?.as_deref() {
+            None | Some("") | Some("REMOTE_ADDR") => IpSource::RemoteAddr,
+            Some(meta) if meta.starts_with("HTTP_") => match meta_to_header(meta) {
+                Some(h) => IpSource::Header(meta.to_owned(), h),
+                None => return Err(bad_ip_meta(s, meta)),
+            },
+            Some(meta) => return Err(bad_ip_meta(s, meta)),
+        };
+        let mask = |key: &str, default: u8, max: u8| -> Result<u8, FactoryError> {
+            let v: i64 = s.get_or(key, i64::from(default))?;
+            u8::try_from(v).ok().filter(|m| *m <= max).ok_or_else(|| {
+                FactoryError::Settings(s.invalid(
+                    key,
+                    format!("{v} is not a prefix length between 0 and {max}"),
+                    format!("use a number from 0 to {max}"),
+                ))
+            })
+        };
+        Ok(Ratelimiter {
+            enable: s.get_or("RATELIMIT_ENABLE", true)?,
+            cache,
+            cache_alias,
+            prefix: s.get_or("RATELIMIT_CACHE_PREFIX", "rl:".to_owned())?,
+            hash,
+            fail_open: s.get_or("RATELIMIT_FAIL_OPEN", false)?,
+            ip_source,
+            ipv4_mask: mask("RATELIMIT_IPV4_MASK", 32, 32)?,
+            ipv6_mask: mask("RATELIMIT_IPV6_MASK", 64, 128)?,
+        })
+    }
+
+    /// The original's `_get_ip`: the client address, masked to its network.
+    pub fn client_ip(&self, request: &Request) -> Result<String, Error> {
+        let raw = match &self.ip_source {
+            IpSource::RemoteAddr => request
+                .extensions()
+                .get::<ConnectionInfo>()
+                .and_then(|c| c.remote_addr)
+                .map(|a| a.ip().to_string())
+                .ok_or_else(|| {
+                    improperly(
+                        "IP address in REMOTE_ADDR is empty. This can happen when using a \
+                         reverse proxy and connecting to the app server with Unix sockets. See \
+                         the documentation for RATELIMIT_IP_META_KEY",
+                    )
+                })?,
+            IpSource::Header(meta, name) => request
+                .headers()
+                .get(name)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned())
+                .ok_or_else(|| improperly(format!("Could not get IP address from \"{meta}\"")))?,
+        };
+        let ip: IpAddr = raw
+            .parse()
+            .map_err(|_| Error::bad_request("the client IP address does not parse"))?;
+        Ok(match ip {
+            IpAddr::V4(v4) => {
+                let bits = u32::from(v4);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.ipv4_mask))
+                    .unwrap_or(0);
+                std::net::Ipv4Addr::from(bits & mask).to_string()
+            }
+            IpAddr::V6(v6) => {
+                let bits = u128::from(v6);
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.ipv6_mask))
+                    .unwrap_or(0);
+                std::net::Ipv6Addr::from(bits & mask).to_string()
+            }
+        })
+    }
+
+    async fn key_value(
+        &self,
+        request: &mut Request,
+        group: &str,
+        key: &KeySpec,
+    ) -> Result<String, Error> {
+        let name = match key {
+            KeySpec::Custom(f) => return Ok(f(group, request)),
+            KeySpec::Named(name) => name.as_str(),
+        };
+        let user = || {
+            request
+                .extensions()
+                .get::<AuthenticatedUser>()
+                .map(|u| u.0.clone())
+        };
+        match name {
+            "" => Err(improperly("Ratelimit key must be specified")),
+            "ip" => self.client_ip(request),
+            // An anonymous user's pk is None in Django.
+            "user" => Ok(user().unwrap_or_else(|| "None".to_owned())),
+            "user_or_ip" => match user() {
+                Some(pk) => Ok(pk),
+                None => self.client_ip(request),
+            },
+            _ => match name.split_once(':') {
+                Some(("get", k)) => Ok(request.query().get(k).unwrap_or("").to_owned()),
+                Some(("post", k)) => Ok(request.post().await?.get(k).unwrap_or("").to_owned()),
+                Some(("header", h)) => {
+                    Ok(HeaderName::from_bytes(h.to_ascii_lowercase().as_bytes())
+                        .ok()
+                        .and_then(|h| request.headers().get(h))
+                        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                        .unwrap_or_default())
+                }
+                Some(_) => Err(improperly(format!("Unknown ratelimit key: {name}"))),
+                None => Err(improperly(format!(
+                    "Could not understand ratelimit key: {name}"
+                ))),
+            },
+        }
+    }
+
+    fn rate_of(
+        &self,
+        request: &Request,
+        group: &str,
+        rule: &Ratelimit,
+    ) -> Result<Option<Rate>, Error> {
+        match &rule.rate {
+            RateSpec::Unlimited => Ok(None),
+            RateSpec::Fixed(r) => Ok(Some(*r)),
+            RateSpec::Custom(f) => Ok(f(group, request)),
+            RateSpec::Text(t) => parse_rate(t)
+                .map(Some)
+                .ok_or_else(|| improperly(format!("Could not parse ratelimit rate: {t:?}"))),
+        }
+    }
+
+    /// The original's `_make_cache_key`.
+    fn cache_key(
+        &self,
+        group: &str,
+        window: u64,
+        rate: Rate,
+        value: &str,
+        methods: &Methods,
+    ) -> String {
+        let parts = format!(
+            "{group}{}/{}s{value}{window}{}",
+            rate.count,
+            rate.seconds,
+            methods.key_part()
+        );
+        format!("{}{}", self.prefix, self.hash.hexdigest(parts.as_bytes()))
+    }
+
+    /// The original's `get_usage(request, group, key=..., rate=..., method=..., increment=...)`:
+    /// `None` when the rule does not apply (disabled, other method, no rate) or the cache failed
+    /// with `RATELIMIT_FAIL_OPEN`.
+    pub async fn get_usage(
+        &self,
+        request: &mut Request,
+        group: &str,
+        rule: &Ratelimit,
+        increment: bool,
+    ) -> Result<Option<Usage>, Error> {
+        if !self.enable || !rule.method.matches(request.method().as_str()) {
+            return Ok(None);
+        }
+        let Some(rate) = self.rate_of(request, group, rule)? else {
+            return Ok(None);
+        };
+        if rate.seconds == 0 {
+            return Err(improperly("Ratelimit period must be greater than 0"));
+        }
+        let Some(key) = &rule.key else {
+            return Err(improperly("Ratelimit key must be specified"));
+        };
+        let value = self.key_value(request, group, key).await?;
+        let now = unix_now();
+        let window = window_end(&value, rate.seconds, now);
+        let cache_key = self.cache_key(group, window, rate, &value, &rule.method);
+        let initial: i64 = if increment { 1 } else { 0 };
+        let timeout = Timeout::Seconds(
+            i64::try_from(rate.seconds.saturating_add(EXPIRATION_FUDGE)).unwrap_or(i64::MAX),
+        );
+
+        let added = match self
+            .cache
+            .add(&cache_key, initial.to_string().as_bytes(), timeout)
+            .await
+        {
+            Ok(added) => added,
+            Err(e) => {
+                tracing::warn!(cache = %self.cache_alias, error = %e, "ratelimit: cache add failed");
+                false
+            }
+        };
+        let count = if added {
+            Some(initial)
+        } else if increment {
+            match self.cache.incr(&cache_key, 1).await {
+                Ok(n) => Some(n),
+                Err(e) => {
+                    tracing::warn!(cache = %self.cache_alias, error = %e, "ratelimit: cache incr failed");
+                    None
+                }
+            }
+        } else {
+            // `cache.get(key, initial_value)`: a missing (or unreadable) counter reads as the
+            // initial value, as the original's memcached backend answers on errors.
+            match self.cache.get(&cache_key).await {
+                Ok(Some(bytes)) => std::str::from_utf8(&bytes)
+                    .ok()
+                    .and_then(|t| t.parse().ok()),
+                Ok(None) => Some(initial),
+                Err(e) => {
+                    tracing::warn!(cache = %self.cache_alias, error = %e, "ratelimit: cache get failed");
+                    Some(initial)
+                }
+            }
+        };
+        let Some(count) = count else {
+            if self.fail_open {
+                return Ok(None);
+            }
+            return Ok(Some(Usage {
+                count: 0,
+                limit: 0,
+                should_limit: true,
+                time_left: -1,
+            }));
+        };
+        Ok(Some(Usage {
+            count,
+            limit: rate.count,
+            should_limit: count > i64::try_from(rate.count).unwrap_or(i64::MAX),
+            time_left: i64::try_from(window).unwrap_or(i64::MAX) - i64::try_from(now).unwrap_or(0),
+        }))
+    }
+
+    /// The original's `is_ratelimited`.
+    pub async fn is_ratelimited(
+        &self,
+        request: &mut Request,
+        group: &str,
+        rule: &Ratelimit,
+        increment: bool,
+    ) -> Result<bool, Error> {
+        Ok(self
+            .get_usage(request, group, rule, increment)
+            .await?
+            .is_some_and(|u| u.should_limit))
+    }
+}
+
+fn bad_ip_meta(s: &Settings, meta: &str) -> FactoryError {
+    FactoryError::Settings(s.invalid(
+        "RATELIMIT_IP_META_KEY",
+        format!("Could not get IP address from {meta:?}"),
+        "use \"REMOTE_ADDR\" (the default) or a header in META form such as \"HTTP_X_REAL_IP\"",
+    ))
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The original's `_get_window`: the end of the current window of `period` seconds for `value`,
+/// jittered by `crc32(value) % period` so windows of different keys do not all end together.
+pub fn window_end(value: &str, period: u64, now: u64) -> u64 {
+    if period <= 1 {
+        return now;
+    }
+    let mut crc = flate2::Crc::new();
+    crc.update(value.as_bytes());
+    let w = now - (now % period) + (u64::from(crc.sum()) % period);
+    if w < now {
+        w + period
+    } else {
+        w
+    }
+}
+
+/// django-ratelimit's `RatelimitMiddleware`, doing the `@ratelimit` decorator's work for routes
+/// marked with [`Ratelimit`] / [`Ratelimits`].
+pub struct RatelimitMiddleware {
+    next: Next,
+    limiter: Arc<Ratelimiter>,
+    view: Option<RatelimitView>,
+}
+
+impl fmt::Debug for RatelimitMiddleware {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RatelimitMiddleware")
+            .field("limiter", &self.limiter)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl Middleware for RatelimitMiddleware {
+    async fn call(&self, request: &mut Request) -> Result<Response, Error> {
+        Ok(self.next.get_response(request).await)
+    }
+
+    fn hooks(&self) -> Hooks {
+        Hooks::VIEW
+    }
+
+    async fn process_view(
+        &self,
+        request: &mut Request,
+        view: &ResolverMatch,
+    ) -> Result<Option<Response>, Error> {
+        let rules: Vec<Ratelimit> = match (
+            view.markers.get::<Ratelimits>(),
+            view.markers.get::<Ratelimit>(),
+        ) {
+            (Some(many), _) => many.0.clone(),
+            (None, Some(one)) => vec![one.clone()],
+            (None, None) => return Ok(None),
+        };
+        for rule in &rules {
+            let group = rule.group.as_deref().unwrap_or(&view.route);
+            let limited = self
+                .limiter
+                .is_ratelimited(request, group, rule, true)
+                .await?;
+            let old = request.extensions().get::<Limited>().is_some_and(|l| l.0);
+            request.extensions_mut().insert(Limited(limited || old));
+            if limited && rule.block {
+                return match &self.view {
+                    Some(v) => Ok(Some(v(request))),
+                    None => Err(Error::permission_denied("Ratelimited")),
+                };
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// django_ratelimit.E002 / E003: the counters need a cache that exists and is shared.
+fn check_cache(settings: &Settings) -> Vec<CheckMessage> {
+    let alias: String = settings
+        .get_or("RATELIMIT_USE_CACHE", "default".to_owned())
+        .unwrap_or_else(|_| "default".to_owned());
+    let Ok(caches) = caches_from_settings(settings) else {
+        return Vec::new();
+    };
+    if caches.get(&alias).is_none() {
+        return vec![CheckMessage::error(
+            "django_ratelimit.E002",
+            format!("RATELIMIT_USE_CACHE value \"{alias}\"\" does not appear in CACHES dictionary"),
+            Some("RATELIMIT_USE_CACHE must be set to a valid cache"),
+        )];
+    }
+    #[derive(serde::Deserialize)]
+    struct BackendOnly {
+        #[serde(rename = "BACKEND")]
+        backend: Option<String>,
+    }
+    let backend = settings
+        .get::<HashMap<String, BackendOnly>>("CACHES")
+        .ok()
+        .flatten()
+        .and_then(|mut t| t.remove(&alias)?.backend)
+        .unwrap_or_else(|| middleware_builtin::cache::LOCMEM_BACKEND.to_owned());
+    if backend == middleware_builtin::cache::LOCMEM_BACKEND {
+        return vec![CheckMessage::error(
+            "django_ratelimit.E003",
+            format!("cache backend {backend} is not a shared cache"),
+            Some("Use a supported cache backend"),
+        )];
+    }
+    Vec::new()
+}
+
+/// Registers `RatelimitMiddleware` (also as `django_ratelimit.middleware.RatelimitMiddleware`),
+/// its settings and its cache check, with the default [`RatelimitViews`].
+pub fn register(registry: &mut Registry) {
+    register_with(registry, RatelimitViews::new());
+}
+
+/// As [`register`], resolving `RATELIMIT_VIEW` in `views`.
+pub fn register_with(registry: &mut Registry, views: RatelimitViews) {
+    registry
+        .register("RatelimitMiddleware", move |next, ctx: &BuildContext<'_>| {
+            let s = ctx.settings;
+            let view = match s.get::<String>("RATELIMIT_VIEW")? {
+                None => None,
+                Some(name) => Some(views.get(&name).ok_or_else(|| {
+                    s.invalid(
+                        "RATELIMIT_VIEW",
+                        format!("no view is registered as {name:?}"),
+                        format!("register it with RatelimitViews::insert, or use {TOO_MANY_REQUESTS_VIEW:?}"),
+                    )
+                })?),
+            };
+            Ok(RatelimitMiddleware {
+                next,
+                limiter: Arc::new(Ratelimiter::from_settings(s)?),
+                view,
+            })
+        })
+        .alias("django_ratelimit.middleware.RatelimitMiddleware")
+        .settings(RATELIMIT_SETTINGS);
+    registry.add_check(false, |ctx| {
+        if ctx.has_middleware("RatelimitMiddleware") {
+            check_cache(ctx.settings)
+        } else {
+            Vec::new()
+        }
+    });
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests;
