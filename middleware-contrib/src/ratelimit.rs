@@ -66,7 +66,9 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::{HeaderName, StatusCode};
-use middleware_builtin::cache::{caches_from_settings, CacheBackend, Timeout};
+use middleware_builtin::cache::{
+    caches_from_settings, shared_caches, CacheBackend, Caches, Timeout,
+};
 use middleware_core::checks::CheckMessage;
 use middleware_core::settings::meta_to_header;
 use middleware_core::{
@@ -424,10 +426,16 @@ fn improperly(message: impl Into<String>) -> Error {
 }
 
 impl Ratelimiter {
-    /// Reads the `RATELIMIT_*` settings and opens the `RATELIMIT_USE_CACHE` cache.
+    /// Reads the `RATELIMIT_*` settings and opens the `RATELIMIT_USE_CACHE` cache from a
+    /// fresh `CACHES` (a chain shares its caches instead: see [`Ratelimiter::with_caches`]).
     pub fn from_settings(s: &Settings) -> Result<Self, FactoryError> {
+        Ratelimiter::with_caches(s, &caches_from_settings(s)?)
+    }
+
+    /// Reads the `RATELIMIT_*` settings and takes the `RATELIMIT_USE_CACHE` cache from `caches`.
+    pub fn with_caches(s: &Settings, caches: &Caches) -> Result<Self, FactoryError> {
         let cache_alias: String = s.get_or("RATELIMIT_USE_CACHE", "default".to_owned())?;
-        let cache = caches_from_settings(s)?.get(&cache_alias).ok_or_else(|| {
+        let cache = caches.get(&cache_alias).ok_or_else(|| {
             s.invalid(
                 "RATELIMIT_USE_CACHE",
                 format!("{cache_alias:?} does not appear in CACHES"),
@@ -849,7 +857,7 @@ pub fn register_with(registry: &mut Registry, views: RatelimitViews) {
             };
             Ok(RatelimitMiddleware {
                 next,
-                limiter: Arc::new(Ratelimiter::from_settings(s)?),
+                limiter: Arc::new(Ratelimiter::with_caches(s, shared_caches(ctx)?.as_ref())?),
                 view,
             })
         })

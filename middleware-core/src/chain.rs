@@ -245,6 +245,7 @@ impl<'a> ChainBuilder<'a> {
         };
         let mut next = Next::new(innermost, errors.clone());
 
+        let resources = crate::registry::Resources::default();
         let mut hooks = HookLists::default();
         let mut entries = Vec::with_capacity(names.len());
         for (index, (name, (_, entry))) in names.iter().zip(&resolved).enumerate().rev() {
@@ -252,6 +253,7 @@ impl<'a> ChainBuilder<'a> {
                 settings,
                 urls: urls.as_ref(),
                 name,
+                resources: &resources,
             };
             match (entry.factory)(next.clone(), &ctx) {
                 Ok(mw) => {

@@ -24,6 +24,8 @@
 //! assert!(registry.contains("myapp.middleware.NoopMiddleware"));
 //! ```
 
+use std::any::{Any, TypeId};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
@@ -42,6 +44,54 @@ pub struct BuildContext<'a> {
     pub urls: Option<&'a Arc<dyn Resolve>>,
     /// The name the entry was listed under in `MIDDLEWARE`.
     pub name: &'a str,
+    /// Things built once per chain and shared by every factory that asks for them (the
+    /// `CACHES` connections, for instance), as Django shares module-level objects.
+    pub resources: &'a Resources,
+}
+
+/// A per-chain store of shared values, one per type, built on first request.
+///
+/// Factories run one after the other while the chain is built, so the store needs no lock;
+/// the values themselves are `Arc`s that the middleware keep.
+///
+/// ```
+/// use middleware_core::registry::Resources;
+///
+/// let resources = Resources::default();
+/// let a = resources.get_or_try_init(|| Ok::<_, ()>(String::from("pool"))).unwrap();
+/// let b = resources.get_or_try_init(|| Ok::<_, ()>(String::from("another"))).unwrap();
+/// assert!(std::sync::Arc::ptr_eq(&a, &b));
+/// ```
+#[derive(Default)]
+pub struct Resources {
+    by_type: RefCell<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+}
+
+impl fmt::Debug for Resources {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Resources")
+            .field("count", &self.by_type.borrow().len())
+            .finish()
+    }
+}
+
+impl Resources {
+    /// The shared `T`, built by `init` the first time it is asked for.
+    pub fn get_or_try_init<T, E>(&self, init: impl FnOnce() -> Result<T, E>) -> Result<Arc<T>, E>
+    where
+        T: Any + Send + Sync,
+    {
+        let existing = self.by_type.borrow().get(&TypeId::of::<T>()).cloned();
+        if let Some(value) = existing.and_then(|v| v.downcast::<T>().ok()) {
+            return Ok(value);
+        }
+        let value = Arc::new(init()?);
+        self.by_type.borrow_mut().insert(
+            TypeId::of::<T>(),
+            value.clone() as Arc<dyn Any + Send + Sync>,
+        );
+        Ok(value)
+    }
 }
 
 impl fmt::Debug for BuildContext<'_> {

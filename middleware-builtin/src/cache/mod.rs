@@ -29,6 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use middleware_core::registry::BuildContext;
 use middleware_core::{Settings, SettingsError};
 
 pub use locmem::LocMemCache;
@@ -177,6 +178,14 @@ struct CacheSetting {
     options: Option<Options>,
 }
 
+/// The chain's caches: built from `CACHES` once per chain and shared by every middleware that
+/// uses them (sessions, the site cache, rate limits), as Django shares its `caches` handler. So a
+/// `LocMemCache` is one store for all of them, and one Redis connection is reused.
+pub fn shared_caches(ctx: &BuildContext<'_>) -> Result<Arc<Caches>, SettingsError> {
+    ctx.resources
+        .get_or_try_init(|| caches_from_settings(ctx.settings))
+}
+
 /// Reads Django's `CACHES` setting. Unset, it is Django's default: one `LocMemCache` named
 /// `default`. `TIMEOUT = "None"` means never expire (TOML has no null). Redis connects lazily,
 /// on first use, so building never blocks.
@@ -275,5 +284,53 @@ pub(crate) fn resolve_timeout(timeout: Timeout, default: Option<u64>) -> Option<
         Timeout::Default => default.map(|d| d as i64),
         Timeout::Never => None,
         Timeout::Seconds(s) => Some(s),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use middleware_core::{
+        async_trait, Chain, Error, Middleware, Next, Registry, Request, Response,
+    };
+
+    use super::*;
+
+    struct Probe(Next);
+
+    #[async_trait]
+    impl Middleware for Probe {
+        async fn call(&self, request: &mut Request) -> Result<Response, Error> {
+            Ok(self.0.get_response(request).await)
+        }
+    }
+
+    // Django's `caches` is one handler per process: every middleware of a chain must see the
+    // same cache objects (one LocMemCache store, one Redis connection manager).
+    #[test]
+    fn middleware_of_one_chain_share_the_caches() {
+        let seen: Arc<Mutex<Vec<Arc<Caches>>>> = Arc::default();
+        let mut registry = Registry::new();
+        for name in ["A", "B"] {
+            let seen = seen.clone();
+            registry.register(name, move |next, ctx| {
+                seen.lock().unwrap().push(shared_caches(ctx)?);
+                Ok(Probe(next))
+            });
+        }
+        let settings = Settings::from_toml_str("MIDDLEWARE = [\"A\", \"B\"]", "t").unwrap();
+        Chain::builder(&registry, &settings).build().unwrap();
+        Chain::builder(&registry, &settings).build().unwrap();
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 4);
+        assert!(
+            Arc::ptr_eq(&seen[0], &seen[1]),
+            "one chain, one set of caches"
+        );
+        assert!(
+            !Arc::ptr_eq(&seen[1], &seen[2]),
+            "each chain builds its own"
+        );
     }
 }

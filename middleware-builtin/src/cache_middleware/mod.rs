@@ -63,7 +63,7 @@ use middleware_core::{
     Response, ResponseExt, Settings,
 };
 
-use crate::cache::{caches_from_settings, CacheBackend, Caches, Timeout};
+use crate::cache::{CacheBackend, Caches, Timeout};
 
 pub use keys::{cache_uri, get_cache_key, learn_cache_key, CacheKeyConfig, CacheRequest};
 
@@ -271,7 +271,7 @@ fn header_text(response: &Response, name: &HeaderName) -> String {
 #[derive(Clone)]
 struct Fetcher {
     config: Arc<CacheMiddlewareConfig>,
-    caches: Caches,
+    caches: Arc<Caches>,
     urls: Option<Arc<dyn Resolve>>,
 }
 
@@ -285,7 +285,7 @@ enum Fetched {
 impl Fetcher {
     fn new(ctx: &BuildContext<'_>) -> Result<Self, FactoryError> {
         let config = CacheMiddlewareConfig::from_settings(ctx.settings)?;
-        let caches = caches_from_settings(ctx.settings)?;
+        let caches = crate::cache::shared_caches(ctx)?;
         if caches.get(&config.cache_alias).is_none() {
             return Err(ctx
                 .settings

@@ -230,7 +230,7 @@ impl SessionMiddleware {
             }
             CACHE_ENGINE => {
                 let alias: String = settings.get_or("SESSION_CACHE_ALIAS", "default".to_owned())?;
-                let caches = crate::cache::caches_from_settings(settings)?;
+                let caches = crate::cache::shared_caches(ctx)?;
                 let cache = caches.get(&alias).ok_or_else(|| {
                     settings.invalid(
                         "SESSION_CACHE_ALIAS",
