@@ -254,9 +254,11 @@ impl InMemoryUserBackend {
         Self::from_json(&text, &path.display().to_string())
     }
 
-    /// Also acts as Django's `RemoteUserBackend`: [`UserBackend::authenticate_remote_user`]
+    /// Makes this backend Django's `RemoteUserBackend`: [`UserBackend::authenticate_remote_user`]
     /// finds users by username, creating unknown ones (with an unusable password) when
-    /// `create_unknown_user` (Django's default).
+    /// `create_unknown_user` (Django's default), and password logins are no longer taken (as
+    /// in Django). For passwords too, list a second backend sharing the same users:
+    /// `users.clone().remote_users(true)` and `users` share them.
     pub fn remote_users(mut self, create_unknown_user: bool) -> Self {
         self.remote = Some(RemoteUsers {
             create_unknown_user,
@@ -330,6 +332,11 @@ impl UserBackend for InMemoryUserBackend {
     }
 
     async fn authenticate(&self, credentials: &Credentials) -> Result<Option<User>, BackendError> {
+        // Django's RemoteUserBackend takes no passwords (its authenticate() only accepts
+        // remote_user), so a password login goes to the next backend.
+        if self.remote.is_some() {
+            return Ok(None);
+        }
         let user = self.user_by_username(&credentials.username);
         let password = credentials.password.clone();
         let encoded = user.as_ref().map(|u| u.password.clone());
@@ -429,6 +436,12 @@ mod tests {
         assert_eq!((u.id.as_str(), u.has_usable_password()), ("42", false));
         assert_eq!(b.len(), 2);
         assert!(b.authenticate_remote_user("").await.unwrap().is_none());
+        // A remote-user backend takes no passwords (Django's RemoteUserBackend).
+        assert!(b
+            .authenticate(&Credentials::new("knownuser", "pw"))
+            .await
+            .unwrap()
+            .is_none());
         let no_create = InMemoryUserBackend::new().remote_users(false);
         assert!(no_create
             .authenticate_remote_user("newuser")

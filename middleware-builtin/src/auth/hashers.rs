@@ -78,29 +78,129 @@ fn decode(encoded: &str) -> Option<Decoded<'_>> {
 
 fn pbkdf2_b64(algorithm: &str, password: &str, salt: &str, iterations: u32) -> Option<String> {
     let hash: Vec<u8> = match algorithm {
-        PBKDF2_SHA256 => {
-            let mut out = [0u8; 32];
-            pbkdf2::pbkdf2_hmac::<sha2::Sha256>(
-                password.as_bytes(),
-                salt.as_bytes(),
-                iterations,
-                &mut out,
-            );
-            out.to_vec()
-        }
-        PBKDF2_SHA1 => {
-            let mut out = [0u8; 20];
-            pbkdf2::pbkdf2_hmac::<sha1::Sha1>(
-                password.as_bytes(),
-                salt.as_bytes(),
-                iterations,
-                &mut out,
-            );
-            out.to_vec()
-        }
+        PBKDF2_SHA256 => pbkdf2_sha256(password.as_bytes(), salt.as_bytes(), iterations).to_vec(),
+        PBKDF2_SHA1 => pbkdf2_sha1(password.as_bytes(), salt.as_bytes(), iterations).to_vec(),
         _ => return None,
     };
     Some(base64::engine::general_purpose::STANDARD.encode(hash))
+}
+
+type Block = sha2::digest::generic_array::GenericArray<u8, sha2::digest::consts::U64>;
+
+/// SHA-256's initial state.
+const SHA256_IV: [u32; 8] = [
+    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+];
+
+fn state_bytes(state: &[u32; 8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for (chunk, word) in out.chunks_exact_mut(4).zip(state) {
+        chunk.copy_from_slice(&word.to_be_bytes());
+    }
+    out
+}
+
+/// PBKDF2-HMAC-SHA256 with one 32-byte block of output (Django's `dklen=None`).
+///
+/// Written against `sha2::compress256` rather than the generic `hmac`/`pbkdf2` code: the HMAC
+/// key states are computed once, and each of the 1,500,000 iterations is two calls into
+/// `sha2`'s (optimized, non-generic) compression function. Generic code would be compiled at
+/// this crate's optimization level, which in debug builds made one hash take ~20 seconds.
+// Index loops on purpose (see the loop below).
+#[allow(clippy::needless_range_loop)]
+fn pbkdf2_sha256(password: &[u8], salt: &[u8], iterations: u32) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    use sha2::Digest;
+    // The HMAC key block: the password, hashed first when longer than a block.
+    let mut key = [0u8; 64];
+    if password.len() > 64 {
+        key[..32].copy_from_slice(&sha2::Sha256::digest(password));
+    } else {
+        key[..password.len()].copy_from_slice(password);
+    }
+    let keyed = |pad: u8| {
+        let mut block = Block::default();
+        for (b, k) in block.iter_mut().zip(key) {
+            *b = k ^ pad;
+        }
+        let mut state = SHA256_IV;
+        sha2::compress256(&mut state, std::slice::from_ref(&block));
+        state
+    };
+    let (inner, outer) = (keyed(0x36), keyed(0x5c));
+    // U1 = HMAC(password, salt || INT(1)), through the generic code once.
+    let first: [u8; 32] = match <Hmac<sha2::Sha256> as Mac>::new_from_slice(password) {
+        Ok(mut mac) => {
+            mac.update(salt);
+            mac.update(&1u32.to_be_bytes());
+            mac.finalize().into_bytes().into()
+        }
+        // HMAC takes keys of any length; never reached.
+        Err(_) => [0u8; 32],
+    };
+    // A one-block message of 32 bytes after a 64-byte key block: 0x80 padding and the bit
+    // length (96 bytes = 768 bits) at the end. Plain arrays and index loops, because this loop
+    // runs 1,500,000 times and debug builds do not optimize iterator adapters away.
+    let mut block = [0u8; 64];
+    block[32] = 0x80;
+    block[62] = 0x03;
+    let mut t = [0u32; 8];
+    for i in 0..8 {
+        t[i] = u32::from_be_bytes([
+            first[4 * i],
+            first[4 * i + 1],
+            first[4 * i + 2],
+            first[4 * i + 3],
+        ]);
+    }
+    block[..32].copy_from_slice(&first);
+    for _ in 1..iterations {
+        let mut state = inner;
+        sha2::compress256(&mut state, std::slice::from_ref(Block::from_slice(&block)));
+        write_words(&mut block, &state);
+        let mut state = outer;
+        sha2::compress256(&mut state, std::slice::from_ref(Block::from_slice(&block)));
+        write_words(&mut block, &state);
+        for i in 0..8 {
+            t[i] ^= state[i];
+        }
+    }
+    state_bytes(&t)
+}
+
+/// Writes `state` big-endian into the first 32 bytes of `block`.
+#[allow(clippy::needless_range_loop)]
+fn write_words(block: &mut [u8; 64], state: &[u32; 8]) {
+    for i in 0..8 {
+        let w = state[i];
+        block[4 * i] = (w >> 24) as u8;
+        block[4 * i + 1] = (w >> 16) as u8;
+        block[4 * i + 2] = (w >> 8) as u8;
+        block[4 * i + 3] = w as u8;
+    }
+}
+
+/// PBKDF2-HMAC-SHA1 with one 20-byte block (Django's `PBKDF2SHA1PasswordHasher`); only used to
+/// verify old hashes, so the plain generic HMAC is enough.
+fn pbkdf2_sha1(password: &[u8], salt: &[u8], iterations: u32) -> [u8; 20] {
+    use hmac::{Hmac, Mac};
+    let Ok(mac) = <Hmac<sha1::Sha1> as Mac>::new_from_slice(password) else {
+        return [0u8; 20];
+    };
+    let mut first = mac.clone();
+    first.update(salt);
+    first.update(&1u32.to_be_bytes());
+    let mut u: [u8; 20] = first.finalize().into_bytes().into();
+    let mut t = u;
+    for _ in 1..iterations {
+        let mut m = mac.clone();
+        m.update(&u);
+        u = m.finalize().into_bytes().into();
+        for (a, b) in t.iter_mut().zip(u) {
+            *a ^= b;
+        }
+    }
+    t
 }
 
 /// A new random salt of [`SALT_LENGTH`] characters from `[a-zA-Z0-9]` (Django's `salt()`).
