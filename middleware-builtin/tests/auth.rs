@@ -229,8 +229,7 @@ async fn no_session() {
     let err = Chain::builder(&registry_with(backends(&users)), &settings(&[AUTH], ""))
         .urls(router())
         .build()
-        .err()
-        .expect("AuthenticationMiddleware without SessionMiddleware must not build");
+        .err().unwrap_or_else(|| panic!("AuthenticationMiddleware without SessionMiddleware must not build"));
     assert!(err.to_string().contains("SessionMiddleware"), "{err}");
 
     // Registered without the order requirement, the middleware still refuses at request time.
@@ -387,7 +386,8 @@ async fn django_session_auth_hash_is_accepted() {
 async fn forged_sessions_give_the_anonymous_user() {
     let users = users();
     let good_hash = json!(session_auth_hash(&hashed("wonderland"), SECRET.as_bytes()));
-    let cases: Vec<(&str, Vec<(&str, Value)>, bool)> = vec![
+    type Case<'a> = (&'a str, Vec<(&'a str, Value)>, bool);
+    let cases: Vec<Case<'_>> = vec![
         // (what, session, flushed)
         (
             "unknown id",
@@ -553,8 +553,7 @@ fn unknown_or_empty_backends_refuse_to_start() {
         )
         .urls(router())
         .build()
-        .err()
-        .expect("must not build");
+        .err().unwrap_or_else(|| panic!("must not build"));
         assert!(err.to_string().contains(needle), "{err}");
     }
     // The default AUTHENTICATION_BACKENDS names ModelBackend, which an empty table lacks.
@@ -564,8 +563,7 @@ fn unknown_or_empty_backends_refuse_to_start() {
     )
     .urls(router())
     .build()
-    .err()
-    .expect("must not build");
+    .err().unwrap_or_else(|| panic!("must not build"));
     assert!(err.to_string().contains(MODEL_BACKEND), "{err}");
 }
 
@@ -757,8 +755,7 @@ fn login_url_that_is_a_url_name_refuses_to_start() {
     )
     .urls(router())
     .build()
-    .err()
-    .expect("must not build");
+    .err().unwrap_or_else(|| panic!("must not build"));
     assert!(err.to_string().contains("LOGIN_URL"), "{err}");
 }
 
@@ -990,8 +987,7 @@ async fn remote_user_needs_authentication_middleware() {
         let err = Chain::builder(&registry_with(table.clone()), &settings(&[SESSION, mw], ""))
             .urls(router())
             .build()
-            .err()
-            .expect("must not build");
+            .err().unwrap_or_else(|| panic!("must not build"));
         assert!(
             err.to_string().contains("AuthenticationMiddleware"),
             "{err}"

@@ -1,4 +1,19 @@
 //! The user model: a small stand-in for Django's `AbstractUser`, and `request.user`.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use middleware_builtin::auth::{CurrentUser, User};
+//! use middleware_builtin::auth::hashers::make_password_with;
+//!
+//! let mut alice = User::new("1", "alice", make_password_with("wonderland", "salt", 1000).unwrap());
+//! assert!(alice.check_password("wonderland"));
+//! let before = alice.session_auth_hash(b"secret");
+//! alice.password = make_password_with("new", "salt", 1000).unwrap();
+//! assert_ne!(alice.session_auth_hash(b"secret"), before); // other sessions are logged out
+//! let user = CurrentUser::Authenticated(Arc::new(alice));
+//! assert!(user.is_authenticated() && user.username() == "alice");
+//! assert!(CurrentUser::Anonymous.is_anonymous());
+//! ```
 
 use std::fmt;
 use std::sync::Arc;
