@@ -229,7 +229,10 @@ async fn no_session() {
     let err = Chain::builder(&registry_with(backends(&users)), &settings(&[AUTH], ""))
         .urls(router())
         .build()
-        .err().unwrap_or_else(|| panic!("AuthenticationMiddleware without SessionMiddleware must not build"));
+        .err()
+        .unwrap_or_else(|| {
+            panic!("AuthenticationMiddleware without SessionMiddleware must not build")
+        });
     assert!(err.to_string().contains("SessionMiddleware"), "{err}");
 
     // Registered without the order requirement, the middleware still refuses at request time.
@@ -553,7 +556,8 @@ fn unknown_or_empty_backends_refuse_to_start() {
         )
         .urls(router())
         .build()
-        .err().unwrap_or_else(|| panic!("must not build"));
+        .err()
+        .unwrap_or_else(|| panic!("must not build"));
         assert!(err.to_string().contains(needle), "{err}");
     }
     // The default AUTHENTICATION_BACKENDS names ModelBackend, which an empty table lacks.
@@ -563,7 +567,8 @@ fn unknown_or_empty_backends_refuse_to_start() {
     )
     .urls(router())
     .build()
-    .err().unwrap_or_else(|| panic!("must not build"));
+    .err()
+    .unwrap_or_else(|| panic!("must not build"));
     assert!(err.to_string().contains(MODEL_BACKEND), "{err}");
 }
 
@@ -755,7 +760,8 @@ fn login_url_that_is_a_url_name_refuses_to_start() {
     )
     .urls(router())
     .build()
-    .err().unwrap_or_else(|| panic!("must not build"));
+    .err()
+    .unwrap_or_else(|| panic!("must not build"));
     assert!(err.to_string().contains("LOGIN_URL"), "{err}");
 }
 
@@ -987,7 +993,8 @@ async fn remote_user_needs_authentication_middleware() {
         let err = Chain::builder(&registry_with(table.clone()), &settings(&[SESSION, mw], ""))
             .urls(router())
             .build()
-            .err().unwrap_or_else(|| panic!("must not build"));
+            .err()
+            .unwrap_or_else(|| panic!("must not build"));
         assert!(
             err.to_string().contains("AuthenticationMiddleware"),
             "{err}"
@@ -1073,4 +1080,44 @@ fn django_session_auth_hash_vectors() {
             v["hexdigest"].as_str().unwrap()
         );
     }
+}
+
+// Django: test_remote_user.py::RemoteUserTest::test_csrf_validation_passes_after_process_request_login
+// — login() rotates the CSRF token before CsrfViewMiddleware.process_view runs; the check must
+// still use the token the client sent in its cookie.
+#[tokio::test]
+async fn remote_csrf_validation_passes_after_process_request_login() {
+    let (_, table) = remote_backends(true);
+    let chain = Chain::builder(
+        &registry_with(table),
+        &settings(
+            &[SESSION, CSRF, AUTH, REMOTE],
+            &format!("AUTHENTICATION_BACKENDS = [{REMOTE_USER_BACKEND:?}]"),
+        ),
+    )
+    .urls(router())
+    .build()
+    .unwrap();
+    let mut c = Client::new(chain).enforce_csrf_checks(true);
+    let secret = "lcccccccX2kcccccccY2jcccccccssIC";
+    let cookie_token = middleware_builtin::csrf::mask_cipher_secret(secret).unwrap();
+    let form_token = middleware_builtin::csrf::mask_cipher_secret(secret).unwrap();
+    let headers = [
+        ("remote-user", "fakeuser"),
+        ("content-type", "application/x-www-form-urlencoded"),
+    ];
+    c.set_cookie("csrftoken", Some(&cookie_token));
+    let r = c
+        .request(Method::POST, "/me/", &headers, Body::from(String::new()))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    c.set_cookie("csrftoken", Some(&cookie_token));
+    let body = format!("csrfmiddlewaretoken={form_token}");
+    let r = c
+        .request(Method::POST, "/me/", &headers, Body::from(body))
+        .await;
+    assert_eq!(
+        (r.status, r.text()),
+        (StatusCode::OK, "user=fakeuser".to_owned())
+    );
 }
