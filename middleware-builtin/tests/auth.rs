@@ -1121,3 +1121,32 @@ async fn remote_csrf_validation_passes_after_process_request_login() {
         (StatusCode::OK, "user=fakeuser".to_owned())
     );
 }
+
+// Rust-made values for the live cross-check (`scripts/django_crosscheck.sh` runs
+// tests/fixtures/django/check_auth_hashes.py, which runs this test with RUST_AUTH_OUT set and
+// verifies every value with Django 6.1.3).
+#[test]
+fn rust_values_for_django() {
+    let mut hashes = Vec::new();
+    for password in ["demo-password", "pässwörd 😀", ""] {
+        let encoded = hashers::make_password(password);
+        assert!(check_password(password, &encoded));
+        hashes.push(json!({"password": password, "encoded": encoded}));
+    }
+    let long = "z".repeat(100);
+    let encoded = make_password_with(&long, "longsalt", 7).unwrap();
+    assert!(check_password(&long, &encoded));
+    hashes.push(json!({"password": long, "encoded": encoded}));
+    let session_hashes: Vec<Value> = hashes
+        .iter()
+        .map(|h| {
+            let password = h["encoded"].as_str().unwrap();
+            json!({"secret": SECRET, "password": password,
+                   "hexdigest": session_auth_hash(password, SECRET.as_bytes())})
+        })
+        .collect();
+    if let Ok(path) = std::env::var("RUST_AUTH_OUT") {
+        let out = json!({"hashes": hashes, "session_auth_hash": session_hashes});
+        std::fs::write(path, serde_json::to_string_pretty(&out).unwrap()).unwrap();
+    }
+}
