@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 pub mod middleware;
+pub mod users;
 pub mod views;
 
 use std::path::{Path, PathBuf};
@@ -54,9 +55,14 @@ pub fn registry_with_printer(print: middleware::Printer) -> Registry {
         "example_site.views.csrf_failure",
         Arc::new(views::csrf_failure),
     );
+    // AUTHENTICATION_BACKENDS (default: Django's ModelBackend) resolves here.
+    let auth_backends = middleware_builtin::auth::AuthBackends::new();
+    auth_backends.insert(middleware_builtin::auth::MODEL_BACKEND, users::demo_users());
     middleware_builtin::register_all_with(
         &mut registry,
-        middleware_builtin::BuiltinOptions::default().csrf_failure_views(failure_views),
+        middleware_builtin::BuiltinOptions::default()
+            .csrf_failure_views(failure_views)
+            .auth_backends(auth_backends),
     );
     middleware::register(&mut registry, print);
     registry

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod cache;
 pub mod cache_middleware;
 pub mod conditional_get;
@@ -35,12 +36,22 @@ pub mod security;
 pub struct BuiltinOptions {
     /// The views `CSRF_FAILURE_VIEW` may name (Django's default page is always there).
     pub csrf_failure_views: csrf::CsrfFailureViews,
+    /// The user backends `AUTHENTICATION_BACKENDS` may name (empty by default: register one
+    /// under each name the settings list, `django.contrib.auth.backends.ModelBackend` by
+    /// default).
+    pub auth_backends: auth::AuthBackends,
 }
 
 impl BuiltinOptions {
     /// Uses `views` for `CSRF_FAILURE_VIEW`.
     pub fn csrf_failure_views(mut self, views: csrf::CsrfFailureViews) -> Self {
         self.csrf_failure_views = views;
+        self
+    }
+
+    /// Uses `backends` for `AUTHENTICATION_BACKENDS`.
+    pub fn auth_backends(mut self, backends: auth::AuthBackends) -> Self {
+        self.auth_backends = backends;
         self
     }
 }
@@ -65,4 +76,5 @@ pub fn register_all_with(registry: &mut Registry, options: BuiltinOptions) {
     locale::register(registry);
     cache_middleware::register(registry);
     csrf::register_with_failure_views(registry, options.csrf_failure_views);
+    auth::register_with_backends(registry, options.auth_backends);
 }

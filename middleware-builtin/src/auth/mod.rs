@@ -1,0 +1,522 @@
+//! Django's authentication middleware without an ORM: `AuthenticationMiddleware`
+//! (`request.user`), `LoginRequiredMiddleware`, `RemoteUserMiddleware` and
+//! `PersistentRemoteUserMiddleware`, plus `authenticate` / `login` / `logout` and Django's
+//! password hashes.
+//!
+//! ```
+//! use middleware_builtin::auth::{self, AuthBackends, Credentials, InMemoryUserBackend, User};
+//! use middleware_builtin::auth::hashers::make_password_with;
+//! use middleware_builtin::BuiltinOptions;
+//! use middleware_core::{Chain, Error, Registry, Request, Response, Router, Settings};
+//!
+//! async fn do_login(req: &mut Request) -> Result<Response, Error> {
+//!     match auth::authenticate(req, &Credentials::new("alice", "wonderland")).await? {
+//!         Some(user) => auth::login(req, &user, None).await?,
+//!         None => return Ok(Response::new("bad credentials".into())),
+//!     }
+//!     Ok(Response::new("logged in".into()))
+//! }
+//! async fn whoami(req: &mut Request) -> Result<Response, Error> {
+//!     let user = auth::get_user(req).await?;
+//!     Ok(Response::new(format!("user={}", user.username()).into()))
+//! }
+//!
+//! let users = InMemoryUserBackend::new();
+//! users.insert(User::new("1", "alice", make_password_with("wonderland", "salt", 1000).unwrap()));
+//! let backends = AuthBackends::new();
+//! backends.insert("django.contrib.auth.backends.ModelBackend", users);
+//! let mut registry = Registry::new();
+//! middleware_builtin::register_all_with(&mut registry, BuiltinOptions::default().auth_backends(backends));
+//! let settings = Settings::from_toml_str(r#"
+//!     SECRET_KEY = "a-secret-key-long-enough-for-the-docs-0123456789"
+//!     ALLOWED_HOSTS = ["testserver"]
+//!     MIDDLEWARE = [
+//!         "django.contrib.sessions.middleware.SessionMiddleware",
+//!         "django.contrib.auth.middleware.AuthenticationMiddleware",
+//!     ]
+//! "#, "settings.toml").unwrap();
+//! let mut router = Router::new();
+//! router.route("login/", do_login).unwrap().route("me/", whoami).unwrap();
+//! let chain = Chain::builder(&registry, &settings).urls(router).build().unwrap();
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let mut client = middleware_core::test_client::Client::new(chain);
+//! assert_eq!(client.get("/me/").await.text(), "user=");
+//! assert_eq!(client.get("/login/").await.text(), "logged in");
+//! assert_eq!(client.get("/me/").await.text(), "user=alice");
+//! # });
+//! ```
+//!
+//! Users come from [`UserBackend`]s registered by name in an [`AuthBackends`] table (passed in
+//! [`crate::BuiltinOptions`]) and listed, in order, by `AUTHENTICATION_BACKENDS` (default
+//! `["django.contrib.auth.backends.ModelBackend"]`). The session keys (`_auth_user_id`,
+//! `_auth_user_backend`, `_auth_user_hash`) and the session auth hash are Django's, so a
+//! session shared with a Django site (same `SECRET_KEY`, same user ids and password hashes)
+//! stays logged in on both.
+//!
+//! See `docs/middleware/auth.md` for settings, order and differences from Django.
+
+pub mod backends;
+mod checks;
+pub mod hashers;
+mod login_required;
+mod remote_user;
+pub mod user;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use middleware_core::crypto::constant_time_eq;
+use middleware_core::{
+    async_trait, BuildContext, Error, FactoryError, Hooks, Middleware, Next, Registry, Request,
+    Response, Settings,
+};
+use serde_json::Value;
+
+use crate::sessions::{Session, SessionExt};
+
+pub use backends::{
+    AuthBackends, BackendError, Credentials, InMemoryUserBackend, UserBackend, UserFileError,
+    MODEL_BACKEND, REMOTE_USER_BACKEND,
+};
+pub use login_required::{
+    redirect_to_login, LoginNotRequired, LoginRequiredMiddleware, LoginRequiredOptions,
+    DEFAULT_LOGIN_URL,
+};
+pub use remote_user::{RemoteUserMiddleware, RemoteUserOptions};
+pub use user::{session_auth_hash, CurrentUser, User, SESSION_AUTH_HASH_SALT};
+
+/// Session key of the logged-in user's id (Django's `SESSION_KEY`).
+pub const SESSION_KEY: &str = "_auth_user_id";
+/// Session key of the backend that authenticated the user (Django's `BACKEND_SESSION_KEY`).
+pub const BACKEND_SESSION_KEY: &str = "_auth_user_backend";
+/// Session key of the session auth hash (Django's `HASH_SESSION_KEY`).
+pub const HASH_SESSION_KEY: &str = "_auth_user_hash";
+/// Django's `REDIRECT_FIELD_NAME`.
+pub const REDIRECT_FIELD_NAME: &str = "next";
+/// Django's default `LOGIN_REDIRECT_URL`.
+pub const DEFAULT_LOGIN_REDIRECT_URL: &str = "/accounts/profile/";
+
+/// Django's dotted path of `AuthenticationMiddleware`.
+pub const AUTHENTICATION_MIDDLEWARE: &str =
+    "django.contrib.auth.middleware.AuthenticationMiddleware";
+/// Django's dotted path of `LoginRequiredMiddleware`.
+pub const LOGIN_REQUIRED_MIDDLEWARE: &str =
+    "django.contrib.auth.middleware.LoginRequiredMiddleware";
+/// Django's dotted path of `RemoteUserMiddleware`.
+pub const REMOTE_USER_MIDDLEWARE: &str = "django.contrib.auth.middleware.RemoteUserMiddleware";
+/// Django's dotted path of `PersistentRemoteUserMiddleware`.
+pub const PERSISTENT_REMOTE_USER_MIDDLEWARE: &str =
+    "django.contrib.auth.middleware.PersistentRemoteUserMiddleware";
+
+/// The settings `AuthenticationMiddleware` reads.
+pub const SETTINGS: &[&str] = &[
+    "AUTHENTICATION_BACKENDS",
+    "LOGIN_URL",
+    "LOGIN_REDIRECT_URL",
+    "LOGOUT_REDIRECT_URL",
+];
+
+/// The auth settings, read once by `AuthenticationMiddleware` and shared with every request
+/// (see [`auth_config`]); a login view finds `LOGIN_REDIRECT_URL` here.
+pub struct AuthConfig {
+    backends: Vec<(String, Arc<dyn UserBackend>)>,
+    secret: Vec<u8>,
+    fallbacks: Vec<Vec<u8>>,
+    /// `LOGIN_URL` (default `/accounts/login/`).
+    pub login_url: String,
+    /// `LOGIN_REDIRECT_URL` (default `/accounts/profile/`).
+    pub login_redirect_url: String,
+    /// `LOGOUT_REDIRECT_URL` (default none).
+    pub logout_redirect_url: Option<String>,
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secrets.
+        f.debug_struct("AuthConfig")
+            .field("backends", &self.backend_names().collect::<Vec<_>>())
+            .field("login_url", &self.login_url)
+            .field("login_redirect_url", &self.login_redirect_url)
+            .field("logout_redirect_url", &self.logout_redirect_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthConfig {
+    /// Reads the settings and resolves `AUTHENTICATION_BACKENDS` in `table`.
+    pub fn from_settings(settings: &Settings, table: &AuthBackends) -> Result<Self, FactoryError> {
+        let names: Vec<String> =
+            settings.get_or("AUTHENTICATION_BACKENDS", vec![MODEL_BACKEND.to_owned()])?;
+        if names.is_empty() {
+            return Err(settings
+                .invalid(
+                    "AUTHENTICATION_BACKENDS",
+                    "No authentication backends have been defined. Does AUTHENTICATION_BACKENDS contain anything?",
+                    "list at least one backend registered in BuiltinOptions::auth_backends",
+                )
+                .into());
+        }
+        let mut backends = Vec::with_capacity(names.len());
+        for name in names {
+            let Some(backend) = table.get(&name) else {
+                return Err(settings
+                    .invalid(
+                        "AUTHENTICATION_BACKENDS",
+                        format!("no authentication backend is registered as {name:?}"),
+                        "register a UserBackend (e.g. auth::InMemoryUserBackend) under that name in the \
+                         AuthBackends table passed to register_all_with (BuiltinOptions::auth_backends)",
+                    )
+                    .into());
+            };
+            backends.push((name, backend));
+        }
+        let core = settings.core();
+        let logout_redirect_url = settings
+            .get::<String>("LOGOUT_REDIRECT_URL")?
+            .filter(|s| !s.is_empty());
+        Ok(AuthConfig {
+            backends,
+            secret: core.secret_key.expose().as_bytes().to_vec(),
+            fallbacks: core
+                .secret_key_fallbacks
+                .iter()
+                .map(|s| s.expose().as_bytes().to_vec())
+                .collect(),
+            login_url: settings.get_or("LOGIN_URL", DEFAULT_LOGIN_URL.to_owned())?,
+            login_redirect_url: settings
+                .get_or("LOGIN_REDIRECT_URL", DEFAULT_LOGIN_REDIRECT_URL.to_owned())?,
+            logout_redirect_url,
+        })
+    }
+
+    /// The names of `AUTHENTICATION_BACKENDS`, in order.
+    pub fn backend_names(&self) -> impl Iterator<Item = &str> {
+        self.backends.iter().map(|(n, _)| n.as_str())
+    }
+
+    /// The configured backend called `name` (Django's `backend_path in
+    /// settings.AUTHENTICATION_BACKENDS` then `load_backend`).
+    pub fn backend(&self, name: &str) -> Option<&Arc<dyn UserBackend>> {
+        self.backends
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| b)
+    }
+}
+
+/// Per-request auth state: the config and the user, once loaded.
+#[derive(Clone)]
+struct AuthState {
+    config: Arc<AuthConfig>,
+    user: Option<CurrentUser>,
+}
+
+/// Django's `AuthenticationMiddleware`: makes [`get_user`] work for this request. The user is
+/// loaded from the session on first use only, so requests that never ask for it do not touch
+/// the session (and get no `Vary: Cookie` from it).
+pub struct AuthenticationMiddleware {
+    next: Next,
+    config: Arc<AuthConfig>,
+}
+
+impl AuthenticationMiddleware {
+    /// Reads the settings once and resolves the backends in `table`.
+    pub fn new(
+        next: Next,
+        ctx: &BuildContext<'_>,
+        table: &AuthBackends,
+    ) -> Result<Self, FactoryError> {
+        Ok(AuthenticationMiddleware {
+            next,
+            config: Arc::new(AuthConfig::from_settings(ctx.settings, table)?),
+        })
+    }
+}
+
+#[async_trait]
+impl Middleware for AuthenticationMiddleware {
+    async fn call(&self, request: &mut Request) -> Result<Response, Error> {
+        if request.extensions().get::<Session>().is_none() {
+            return Err(Error::ImproperlyConfigured(
+                "The Django authentication middleware requires session middleware to be installed. \
+                 Edit your MIDDLEWARE setting to insert 'django.contrib.sessions.middleware.SessionMiddleware' \
+                 before 'django.contrib.auth.middleware.AuthenticationMiddleware'."
+                    .to_owned(),
+            ));
+        }
+        request.extensions_mut().insert(AuthState {
+            config: self.config.clone(),
+            user: None,
+        });
+        Ok(self.next.get_response(request).await)
+    }
+
+    fn hooks(&self) -> Hooks {
+        Hooks::NONE
+    }
+}
+
+fn no_auth_middleware() -> Error {
+    Error::ImproperlyConfigured(
+        "this needs request.user: add \"django.contrib.auth.middleware.AuthenticationMiddleware\" \
+         (AuthenticationMiddleware) to MIDDLEWARE, after SessionMiddleware and before the code that \
+         uses the user"
+            .to_owned(),
+    )
+}
+
+fn state(request: &Request) -> Result<&AuthState, Error> {
+    request
+        .extensions()
+        .get::<AuthState>()
+        .ok_or_else(no_auth_middleware)
+}
+
+fn set_cached_user(request: &mut Request, user: CurrentUser) {
+    if let Some(st) = request.extensions_mut().get_mut::<AuthState>() {
+        st.user = Some(user);
+    }
+}
+
+/// The auth settings of this request's `AuthenticationMiddleware`.
+pub fn auth_config(request: &Request) -> Result<Arc<AuthConfig>, Error> {
+    Ok(state(request)?.config.clone())
+}
+
+/// Django's `request.user`: the logged-in user or [`CurrentUser::Anonymous`], loaded from the
+/// session on first use and then cached for the request.
+///
+/// A session naming an unknown user, a backend not in `AUTHENTICATION_BACKENDS`, or holding
+/// values of the wrong type gives the anonymous user; a session whose auth hash does not match
+/// the user's password (changed since) is flushed. Errors: no `AuthenticationMiddleware`
+/// (ImproperlyConfigured, a 500), or a backend's store failing.
+pub async fn get_user(request: &mut Request) -> Result<CurrentUser, Error> {
+    let st = state(request)?;
+    if let Some(user) = &st.user {
+        return Ok(user.clone());
+    }
+    let config = st.config.clone();
+    let session = request.session()?;
+    let user = load_user(&config, &session).await?;
+    set_cached_user(request, user.clone());
+    Ok(user)
+}
+
+/// A user id as stored in the session. Django stores `str(pk)`; an integer (written by other
+/// code) is accepted as Django's `to_python` would. Anything else is nobody.
+fn session_user_id(value: Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s),
+        Value::Number(n) if n.is_i64() || n.is_u64() => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Django's `auth.get_user(request)`.
+async fn load_user(config: &AuthConfig, session: &Session) -> Result<CurrentUser, Error> {
+    let Some(id) = session.get(SESSION_KEY).await.and_then(session_user_id) else {
+        return Ok(CurrentUser::Anonymous);
+    };
+    let Some(Value::String(backend_name)) = session.get(BACKEND_SESSION_KEY).await else {
+        return Ok(CurrentUser::Anonymous);
+    };
+    // A backend no longer (or never) configured: anonymous, the session is kept (Django).
+    let Some(backend) = config.backend(&backend_name) else {
+        return Ok(CurrentUser::Anonymous);
+    };
+    let mut user = match backend.get_user(&id).await {
+        Ok(Some(user)) => user,
+        Ok(None) | Err(BackendError::PermissionDenied) => return Ok(CurrentUser::Anonymous),
+        Err(BackendError::Store(e)) => return Err(Error::internal(e)),
+    };
+    // Verify the session: the stored hash must be the user's, under SECRET_KEY or a fallback.
+    let stored = match session.get(HASH_SESSION_KEY).await {
+        Some(Value::String(s)) if !s.is_empty() => Some(s),
+        _ => None,
+    };
+    let current = user.session_auth_hash(&config.secret);
+    let verified = stored
+        .as_deref()
+        .is_some_and(|s| constant_time_eq(s.as_bytes(), current.as_bytes()));
+    if !verified {
+        let by_fallback = stored.as_deref().is_some_and(|s| {
+            config
+                .fallbacks
+                .iter()
+                .any(|key| constant_time_eq(s.as_bytes(), user.session_auth_hash(key).as_bytes()))
+        });
+        if by_fallback {
+            // Signed with a retired key: move the session to the current one.
+            session.cycle_key().await?;
+            session.set(HASH_SESSION_KEY, current).await;
+        } else {
+            session.flush().await?;
+            return Ok(CurrentUser::Anonymous);
+        }
+    }
+    user.backend = Some(backend_name);
+    Ok(CurrentUser::Authenticated(Arc::new(user)))
+}
+
+/// Django's `authenticate(request, username=..., password=...)`: asks each backend of
+/// `AUTHENTICATION_BACKENDS` in order; the first user found is returned, with
+/// [`User::backend`] set to that backend's name (so [`login`] can store it). A backend
+/// answering [`BackendError::PermissionDenied`] stops the search: `None`.
+pub fn authenticate(
+    request: &Request,
+    credentials: &Credentials,
+) -> impl Future<Output = Result<Option<User>, Error>> + Send + 'static {
+    // The config is taken now, so the future holds no reference to the request (which is not
+    // `Sync`) and stays `Send`.
+    let config = auth_config(request);
+    let credentials = credentials.clone();
+    async move {
+        let config = config?;
+        for (name, backend) in &config.backends {
+            match backend.authenticate(&credentials).await {
+                Ok(Some(mut user)) => {
+                    user.backend = Some(name.clone());
+                    return Ok(Some(user));
+                }
+                Ok(None) => continue,
+                Err(BackendError::PermissionDenied) => break,
+                Err(BackendError::Store(e)) => return Err(Error::internal(e)),
+            }
+        }
+        tracing::debug!(target: "django.contrib.auth", "authentication failed");
+        Ok(None)
+    }
+}
+
+/// Django's `authenticate(request, remote_user=username)`: as [`authenticate`], asking the
+/// backends' [`UserBackend::authenticate_remote_user`].
+pub fn authenticate_remote_user(
+    request: &Request,
+    username: &str,
+) -> impl Future<Output = Result<Option<User>, Error>> + Send + 'static {
+    let config = auth_config(request);
+    let username = username.to_owned();
+    async move {
+        let config = config?;
+        for (name, backend) in &config.backends {
+            match backend.authenticate_remote_user(&username).await {
+                Ok(Some(mut user)) => {
+                    user.backend = Some(name.clone());
+                    return Ok(Some(user));
+                }
+                Ok(None) => continue,
+                Err(BackendError::PermissionDenied) => break,
+                Err(BackendError::Store(e)) => return Err(Error::internal(e)),
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Django's `login(request, user, backend)`: remembers `user` in the session.
+///
+/// Against session fixation, the session key is cycled (or, when the session belonged to
+/// another user, the session is flushed); the CSRF token is rotated. `backend` defaults to
+/// [`User::backend`] (set by [`authenticate`]), then to the only configured backend.
+/// Errors: no `AuthenticationMiddleware` or `SessionMiddleware`; no backend to name (several
+/// configured and none given); a backend that is not in `AUTHENTICATION_BACKENDS` (Django stores
+/// it anyway and the login silently does not stick); a session store failure.
+pub async fn login(request: &mut Request, user: &User, backend: Option<&str>) -> Result<(), Error> {
+    let config = auth_config(request)?;
+    let session = request.session()?;
+    let backend = match backend.or(user.backend.as_deref()) {
+        Some(name) => name.to_owned(),
+        None if config.backends.len() == 1 => config.backends[0].0.clone(),
+        None => return Err(Error::ImproperlyConfigured(
+            "You have multiple authentication backends configured and therefore must provide the \
+                 `backend` argument or set the `backend` attribute on the user."
+                .to_owned(),
+        )),
+    };
+    if config.backend(&backend).is_none() {
+        return Err(Error::ImproperlyConfigured(format!(
+            "login() with backend {backend:?}, which is not in AUTHENTICATION_BACKENDS"
+        )));
+    }
+    let hash = user.session_auth_hash(&config.secret);
+    if session.contains(SESSION_KEY).await {
+        let same_user = session
+            .get(SESSION_KEY)
+            .await
+            .and_then(session_user_id)
+            .is_some_and(|id| id == user.id);
+        let same_hash = match session.get(HASH_SESSION_KEY).await {
+            Some(Value::String(s)) => constant_time_eq(s.as_bytes(), hash.as_bytes()),
+            _ => false,
+        };
+        if !same_user || !same_hash {
+            // Never reuse another user's session: start an empty one.
+            session.flush().await?;
+        }
+    } else {
+        session.cycle_key().await?;
+    }
+    session.set(SESSION_KEY, user.id.clone()).await;
+    session.set(BACKEND_SESSION_KEY, backend.clone()).await;
+    session.set(HASH_SESSION_KEY, hash).await;
+    let mut logged_in = user.clone();
+    logged_in.backend = Some(backend);
+    set_cached_user(request, CurrentUser::Authenticated(Arc::new(logged_in)));
+    crate::csrf::rotate_token(request);
+    Ok(())
+}
+
+/// Django's `logout(request)`: flushes the session (data and key) and makes the user
+/// anonymous. Needs `SessionMiddleware`.
+pub async fn logout(request: &mut Request) -> Result<(), Error> {
+    let session = request.session()?;
+    session.flush().await?;
+    set_cached_user(request, CurrentUser::Anonymous);
+    Ok(())
+}
+
+/// Registers the auth middleware with no backends (`AuthenticationMiddleware` then refuses to
+/// start until one is registered under each name of `AUTHENTICATION_BACKENDS`): see
+/// [`register_with_backends`].
+pub fn register(registry: &mut Registry) {
+    register_with_backends(registry, AuthBackends::new());
+}
+
+/// Registers `AuthenticationMiddleware`, `LoginRequiredMiddleware`, `RemoteUserMiddleware`,
+/// `PersistentRemoteUserMiddleware` (Rust names and Django paths) and the `auth.E013` check;
+/// `AUTHENTICATION_BACKENDS` names are looked up in `backends`.
+///
+/// Order: `AuthenticationMiddleware` needs `SessionMiddleware` before it; the others need
+/// `AuthenticationMiddleware` before them (the chain refuses other orders at start-up).
+pub fn register_with_backends(registry: &mut Registry, backends: AuthBackends) {
+    registry
+        .register("AuthenticationMiddleware", move |next, ctx| {
+            AuthenticationMiddleware::new(next, ctx, &backends)
+        })
+        .alias(AUTHENTICATION_MIDDLEWARE)
+        .settings(SETTINGS)
+        .requires_before("SessionMiddleware");
+    registry
+        .register("LoginRequiredMiddleware", |next, ctx| {
+            LoginRequiredMiddleware::new(next, ctx)
+        })
+        .alias(LOGIN_REQUIRED_MIDDLEWARE)
+        .settings(&["LOGIN_URL"])
+        .requires_before("AuthenticationMiddleware");
+    registry
+        .register("RemoteUserMiddleware", |next, ctx| {
+            RemoteUserMiddleware::new(next, ctx, RemoteUserOptions::default())
+        })
+        .alias(REMOTE_USER_MIDDLEWARE)
+        .requires_before("AuthenticationMiddleware");
+    registry
+        .register("PersistentRemoteUserMiddleware", |next, ctx| {
+            RemoteUserMiddleware::new(next, ctx, RemoteUserOptions::persistent())
+        })
+        .alias(PERSISTENT_REMOTE_USER_MIDDLEWARE)
+        .requires_before("AuthenticationMiddleware");
+    registry.add_check(false, checks::check_middleware);
+}
+
+#[cfg(test)]
+mod tests;
