@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# GZip throughput: the example site with GZipMiddleware alone (bench/gzip_settings.toml)
+# against a plain hyper server that gzips the same body per request with the same flate2
+# settings (example-site/examples/inline_hyper.rs --gzip: zlib-rs, level 6), in one run, both
+# pinned to core 0 and wrk to core 1, every request sending `Accept-Encoding: gzip`.
+# Prints requests/second for each and their ratio (the requirement: ratio >= 0.90 on /big/).
+#
+# usage: bench/gzip.sh [PATH ...]   (default paths: /big/)   env: DURATION=10s CONNECTIONS=32
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+duration=${DURATION:-10s}
+conns=${CONNECTIONS:-32}
+settings=${SETTINGS:-bench/gzip_settings.toml}
+paths=("$@"); [ ${#paths[@]} -gt 0 ] || paths=(/big/)
+cargo build -q --release -p example-site --bin example-site --example inline_hyper
+site=target/release/example-site
+inline=target/release/examples/inline_hyper
+cores=$(nproc)
+server_cpu=0; client_cpu=$(( cores > 1 ? 1 : 0 ))
+site_port=${SITE_PORT:-18090}; inline_port=${INLINE_PORT:-18091}
+tmp=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+
+wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+rps() { wrk -t1 -c"$conns" -d"$duration" -H 'Accept-Encoding: gzip' "$1" | awk '/Requests\/sec/ {print $2}'; }
+
+RUST_LOG=warn taskset -c $server_cpu "$site" serve --bind 127.0.0.1:$site_port --settings "$settings" >/dev/null 2>&1 &
+pids+=($!)
+wait_port $site_port
+for path in "${paths[@]}"; do
+    # The uncompressed body, and the headers of the compressed answer minus what hyper writes
+    # itself and Content-Encoding (the reference adds that when it compresses).
+    curl -sf -o "$tmp/body" "http://127.0.0.1:$site_port$path"
+    mapfile -t hdrs < <(curl -sf -H 'Accept-Encoding: gzip' -D - -o "$tmp/gz" "http://127.0.0.1:$site_port$path" \
+        | tr -d '\r' | sed 1d | grep -v -i -E '^(date|content-length|content-encoding|transfer-encoding|connection):' | grep -v '^$')
+    # Both servers must really compress: the site's answer decompresses to the plain body.
+    gzip -dc < "$tmp/gz" | cmp -s - "$tmp/body" || { echo "path=$path: the site's gzip answer does not decompress to its body" >&2; exit 1; }
+    taskset -c $server_cpu "$inline" 127.0.0.1:$inline_port --gzip "--body=$(cat "$tmp/body")" "${hdrs[@]}" &
+    pids+=($!)
+    wait_port $inline_port
+    curl -sf -H 'Accept-Encoding: gzip' "http://127.0.0.1:$inline_port$path" | gzip -dc | cmp -s - "$tmp/body" \
+        || { echo "path=$path: the reference's gzip answer does not decompress to the body" >&2; exit 1; }
+    site_rps=$(taskset -c $client_cpu bash -c "$(declare -f rps); conns=$conns duration=$duration rps http://127.0.0.1:$site_port$path")
+    inline_rps=$(taskset -c $client_cpu bash -c "$(declare -f rps); conns=$conns duration=$duration rps http://127.0.0.1:$inline_port$path")
+    kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'
+    ratio=$(python3 -c "print(f'{$site_rps / $inline_rps:.3f}')")
+    echo "path=$path body=$(stat -c %s "$tmp/body")B gzip=$(stat -c %s "$tmp/gz")B example-site+GZip=${site_rps} req/s inline-hyper+flate2=${inline_rps} req/s ratio=${ratio}"
+done
