@@ -34,6 +34,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             gzip = true;
             continue;
         }
+        // The exact bytes of a file (a shell's `$(cat ...)` would drop a final newline).
+        if let Some(path) = arg.strip_prefix("--body-file=") {
+            body = Bytes::from(std::fs::read(path)?);
+            continue;
+        }
         if let Some(text) = arg.strip_prefix("--body=") {
             body = Bytes::from(text.to_owned());
             continue;

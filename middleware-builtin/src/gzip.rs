@@ -18,7 +18,7 @@
 
 use std::collections::VecDeque;
 use std::pin::Pin;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -137,18 +137,65 @@ pub fn compress_bytes(data: &[u8], random_len: usize) -> Vec<u8> {
 
 /// Gzips `data`; `fname` is the padding length, `None` for no FNAME.
 fn compress_with(data: &[u8], fname: Option<usize>) -> Vec<u8> {
+    compress_using(&mut new_compress(), data, fname)
+}
+
+/// A raw deflater at Django's level.
+fn new_compress() -> Compress {
+    Compress::new(Compression::new(LEVEL), false)
+}
+
+/// Gzips `data` with `c`, a fresh or reset deflater (left finished: reset it before reuse).
+fn compress_using(c: &mut Compress, data: &[u8], fname: Option<usize>) -> Vec<u8> {
     let mut out = gzip_header(fname);
     out.reserve(data.len() / 2 + 64);
-    let mut c = Compress::new(Compression::new(LEVEL), false);
     // Deflating a slice into a growable Vec cannot fail: errors come only from misuse of the
     // stream state, which this function owns from start to end.
-    if let Err(e) = deflate_into(&mut c, data, FlushCompress::Finish, &mut out) {
+    if let Err(e) = deflate_into(c, data, FlushCompress::Finish, &mut out) {
         tracing::error!(error = %e, "deflate failed");
     }
     let mut crc = Crc::new();
     crc.update(data);
     gzip_trailer(&crc, &mut out);
     out
+}
+
+/// How many idle deflaters a [`GZipMiddleware`] keeps for reuse. One per request being
+/// compressed at the same moment is enough; more would only hold memory (about 300 KB each).
+const POOL_MAX: usize = 16;
+
+/// Idle deflaters of one middleware instance, reset and ready.
+///
+/// Allocating and zeroing a level-6 deflater's window and hash tables (about 300 KB) per
+/// response cost a tenth of the time of compressing a 20 KB page; a reset deflater only clears
+/// its hash heads.
+#[derive(Default)]
+struct CompressorPool {
+    idle: Mutex<Vec<Compress>>,
+}
+
+impl CompressorPool {
+    fn take(&self) -> Compress {
+        // A poisoned lock only means another thread panicked while pushing or popping; the Vec
+        // is still a valid list of reset deflaters.
+        let popped = self
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
+        popped.unwrap_or_else(new_compress)
+    }
+
+    fn put(&self, mut c: Compress) {
+        c.reset();
+        let mut idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if idle.len() < POOL_MAX {
+            idle.push(c);
+        }
+    }
 }
 
 fn accepts_gzip_re() -> &'static Regex {
@@ -171,7 +218,17 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
 }
 
 /// Django's `GZipMiddleware.process_response`, on a response to a request with `req_headers`.
-fn gzip_with(req_headers: &HeaderMap, mut response: Response, padding: Padding) -> Response {
+fn gzip_with(req_headers: &HeaderMap, response: Response, padding: Padding) -> Response {
+    gzip_pooled(req_headers, response, padding, None)
+}
+
+/// [`gzip_with`], taking the deflater for an in-memory body from `pool` when there is one.
+fn gzip_pooled(
+    req_headers: &HeaderMap,
+    mut response: Response,
+    padding: Padding,
+    pool: Option<&CompressorPool>,
+) -> Response {
     if let Some(content) = response.content() {
         if content.len() < MIN_LENGTH {
             return response;
@@ -194,7 +251,15 @@ fn gzip_with(req_headers: &HeaderMap, mut response: Response, padding: Padding) 
             return response;
         };
         // Django: `max_random_bytes = 0` means no FNAME; otherwise it is always set here.
-        let compressed = compress_with(content, padding.length());
+        let compressed = match pool {
+            Some(pool) => {
+                let mut c = pool.take();
+                let compressed = compress_using(&mut c, content, padding.length());
+                pool.put(c);
+                compressed
+            }
+            None => compress_with(content, padding.length()),
+        };
         if compressed.len() >= content.len() {
             return response;
         }
@@ -235,9 +300,18 @@ pub async fn gzip_response(req_headers: &HeaderMap, response: Response) -> Respo
 }
 
 /// Django's `GZipMiddleware`.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct GZipMiddleware {
     padding: Padding,
+    pool: Arc<CompressorPool>,
+}
+
+impl std::fmt::Debug for GZipMiddleware {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GZipMiddleware")
+            .field("padding", &self.padding)
+            .finish_non_exhaustive()
+    }
 }
 
 impl GZipMiddleware {
@@ -248,7 +322,10 @@ impl GZipMiddleware {
 
     /// The middleware with the given padding (tests fix it, as Django's tests mock `randbelow`).
     pub fn with_padding(padding: Padding) -> Self {
-        GZipMiddleware { padding }
+        GZipMiddleware {
+            padding,
+            pool: Arc::default(),
+        }
     }
 }
 
@@ -259,7 +336,12 @@ impl HookMiddleware for GZipMiddleware {
         request: &mut Request,
         response: Response,
     ) -> Result<Response, Error> {
-        Ok(gzip_with(request.headers(), response, self.padding))
+        Ok(gzip_pooled(
+            request.headers(),
+            response,
+            self.padding,
+            Some(&self.pool),
+        ))
     }
 
     fn hooks(&self) -> Hooks {
