@@ -205,3 +205,35 @@ async fn real_server_bad_paths_and_hosts() {
     stop.send(()).unwrap();
     handle.await.unwrap();
 }
+
+// The benchmark route `/stream-big/`: `mb` is bounded and must be an integer; a valid request
+// streams exactly that many MiB in 64 KiB chunks.
+#[tokio::test]
+async fn stream_big_sizes_and_bad_mb() {
+    for mb in [
+        "0",
+        "-1",
+        "abc",
+        "1.5",
+        "1025",
+        "99999999999999999999999",
+        "%FF",
+    ] {
+        let r = get(&format!("/stream-big/?mb={mb}"), &[]).await;
+        assert_eq!(r.status, 400, "mb={mb}");
+    }
+    let r = get("/stream-big/?mb=1", &[]).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body.len(), 1024 * 1024);
+    assert!(
+        r.header("content-length").is_none(),
+        "a stream has no length"
+    );
+    let first = example_site::views::stream_big_chunk(0);
+    assert_eq!(first.len(), example_site::views::STREAM_BIG_CHUNK);
+    assert_eq!(&r.body[..first.len()], &first[..]);
+    assert_eq!(
+        &r.body[first.len()..2 * first.len()],
+        &example_site::views::stream_big_chunk(1)[..]
+    );
+}
