@@ -72,10 +72,11 @@ impl Padding {
 
 /// The 10-byte gzip header (RFC 1952) with mtime 0, optionally followed by the FNAME padding.
 ///
-/// XFL 0 and OS 255 ("unknown") are what Python's `gzip` writes at level 6.
-fn gzip_header(fname: Option<usize>) -> Vec<u8> {
+/// XFL 0 and OS 255 ("unknown") are what Python's `gzip` writes at level 6. `room` is extra
+/// capacity for what follows, so appending the deflated body does not move the header.
+fn gzip_header(fname: Option<usize>, room: usize) -> Vec<u8> {
     let flags = if fname.is_some() { 0x08 } else { 0 };
-    let mut h = Vec::with_capacity(10 + fname.map_or(0, |n| n + 1));
+    let mut h = Vec::with_capacity(10 + fname.map_or(0, |n| n + 1) + room);
     h.extend_from_slice(&[0x1f, 0x8b, 8, flags, 0, 0, 0, 0, 0, 255]);
     if let Some(n) = fname {
         h.resize(10 + n, b'a');
@@ -147,8 +148,7 @@ fn new_compress() -> Compress {
 
 /// Gzips `data` with `c`, a fresh or reset deflater (left finished: reset it before reuse).
 fn compress_using(c: &mut Compress, data: &[u8], fname: Option<usize>) -> Vec<u8> {
-    let mut out = gzip_header(fname);
-    out.reserve(data.len() / 2 + 64);
+    let mut out = gzip_header(fname, data.len() / 2 + 64);
     // Deflating a slice into a growable Vec cannot fail: errors come only from misuse of the
     // stream state, which this function owns from start to end.
     if let Err(e) = deflate_into(c, data, FlushCompress::Finish, &mut out) {
@@ -208,9 +208,17 @@ fn accepts_gzip_re() -> &'static Regex {
 /// Whether `Accept-Encoding` (every line, joined with "," as a WSGI/ASGI server does) matches
 /// Django's `\bgzip\b`.
 fn accepts_gzip(headers: &HeaderMap) -> bool {
-    let joined = headers
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
+    let mut lines = headers.get_all(header::ACCEPT_ENCODING).iter();
+    let (Some(first), second) = (lines.next(), lines.next()) else {
+        return false;
+    };
+    let Some(second) = second else {
+        // The usual single line is searched in place (no copy when it is valid UTF-8).
+        return accepts_gzip_re().is_match(&String::from_utf8_lossy(first.as_bytes()));
+    };
+    let joined = [first, second]
+        .into_iter()
+        .chain(lines)
         .map(|v| String::from_utf8_lossy(v.as_bytes()))
         .collect::<Vec<_>>()
         .join(",");
@@ -420,7 +428,7 @@ where
                 State::Header => {
                     this.state = State::Body;
                     return Poll::Ready(Some(Ok(Frame::data(Bytes::from(gzip_header(
-                        this.fname,
+                        this.fname, 0,
                     ))))));
                 }
                 State::Done => {

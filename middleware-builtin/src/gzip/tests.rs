@@ -468,3 +468,24 @@ fn pool_is_bounded() {
     }
     assert_eq!(pool.idle.lock().unwrap().len(), POOL_MAX);
 }
+
+// One, two and three Accept-Encoding lines: each line is searched, joined with ",", so a gzip
+// on any line counts, and words do not run together across lines.
+#[test]
+fn accept_encoding_over_several_lines() {
+    let lines = |values: &[&str]| {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append(header::ACCEPT_ENCODING, v.parse().unwrap());
+        }
+        accepts_gzip(&h)
+    };
+    assert!(!lines(&[]));
+    assert!(lines(&["gzip"]));
+    assert!(!lines(&["br"]));
+    assert!(lines(&["br", "deflate", "gzip;q=0.5"]));
+    assert!(lines(&["br", "gzip", "deflate"]));
+    assert!(!lines(&["br", "deflate", "identity"]));
+    assert!(!lines(&["g", "zip"]), "lines are joined with a comma");
+    assert!(!lines(&["xgzip", "gzipx"]));
+}
