@@ -101,3 +101,54 @@ pub fn build_chain_with(registry: &Registry, settings: &Settings) -> Result<Chai
 pub fn build_chain(settings: &Settings) -> Result<Chain, BuildError> {
     build_chain_with(&registry(), settings)
 }
+
+/// The text `example-site check` prints for `messages`, laid out as Django's
+/// `manage.py check`: with no issues, one line; otherwise a header, the issues grouped by level
+/// (`ERRORS:`, `WARNINGS:` ...; sorted within a group) and the count. `silenced` is always 0:
+/// there is no `SILENCED_SYSTEM_CHECKS` yet.
+///
+/// ```
+/// use middleware_core::checks::CheckMessage;
+///
+/// let report = example_site::check_report(&[CheckMessage::warning("security.W008", "No SSL redirect.", None)]);
+/// assert_eq!(
+///     report,
+///     "System check identified some issues:\n\nWARNINGS:\n?: (security.W008) No SSL redirect.\n\n\
+///      System check identified 1 issue (0 silenced).",
+/// );
+/// assert_eq!(example_site::check_report(&[]), "System check identified no issues (0 silenced).");
+/// ```
+pub fn check_report(messages: &[middleware_core::checks::CheckMessage]) -> String {
+    use middleware_core::checks::Level;
+    let count = match messages.len() {
+        0 => "no issues".to_owned(),
+        1 => "1 issue".to_owned(),
+        n => format!("{n} issues"),
+    };
+    let footer = format!("System check identified {count} (0 silenced).");
+    if messages.is_empty() {
+        return footer;
+    }
+    let mut out = String::from("System check identified some issues:\n");
+    for (level, group) in [
+        (Level::Critical, "CRITICALS"),
+        (Level::Error, "ERRORS"),
+        (Level::Warning, "WARNINGS"),
+        (Level::Info, "INFOS"),
+        (Level::Debug, "DEBUGS"),
+    ] {
+        let mut lines: Vec<String> = messages
+            .iter()
+            .filter(|m| m.level == level)
+            .map(ToString::to_string)
+            .collect();
+        if lines.is_empty() {
+            continue;
+        }
+        lines.sort();
+        out.push_str(&format!("\n{group}:\n{}\n", lines.join("\n")));
+    }
+    out.push('\n');
+    out.push_str(&footer);
+    out
+}

@@ -69,22 +69,17 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
             let messages = run_checks(&registry, &settings, deploy);
-            for m in &messages {
-                println!("{m}");
-            }
-            let serious = messages.iter().filter(|m| m.is_serious()).count();
-            println!(
-                "System check identified {} issue{}.",
-                if messages.is_empty() {
-                    "no".to_owned()
-                } else {
-                    messages.len().to_string()
-                },
-                if messages.len() == 1 { "" } else { "s" }
-            );
-            if serious > 0 {
+            let report = example_site::check_report(&messages);
+            // As Django's `manage.py check`: errors fail the command ("SystemCheckError: ..."
+            // on stderr), other issues go to stderr, a clean report to stdout.
+            if messages.iter().any(|m| m.is_serious()) {
+                eprintln!("SystemCheckError: {report}");
                 ExitCode::FAILURE
+            } else if messages.is_empty() {
+                println!("{report}");
+                ExitCode::SUCCESS
             } else {
+                eprintln!("{report}");
                 ExitCode::SUCCESS
             }
         }

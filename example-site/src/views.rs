@@ -33,8 +33,38 @@ pub fn big_body() -> String {
 }
 
 /// `/big/`: a page large enough for gzip.
-pub async fn big(_: &mut Request) -> Result<Response, Error> {
-    Ok(middleware_core::response::html(StatusCode::OK, big_body()))
+///
+/// The page is built once, when the URLconf is, and each response shares its bytes (a
+/// refcount, no copy): so the load benchmarks measure the middleware, not 325 `format!` calls
+/// per request.
+#[derive(Clone, Debug)]
+pub struct BigPage {
+    body: Bytes,
+}
+
+impl BigPage {
+    /// The view, with [`big_body`] built now.
+    pub fn new() -> Self {
+        BigPage {
+            body: Bytes::from(big_body()),
+        }
+    }
+}
+
+impl Default for BigPage {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[async_trait::async_trait]
+impl middleware_core::View for BigPage {
+    async fn call(&self, _: &mut Request) -> Result<Response, Error> {
+        Ok(middleware_core::response::html(
+            StatusCode::OK,
+            self.body.clone(),
+        ))
+    }
 }
 
 /// `/stream/`: ten 100-byte chunks, streamed.
@@ -45,6 +75,51 @@ pub async fn stream(_: &mut Request) -> Result<Response, Error> {
         StatusCode::OK,
         "text/plain; charset=utf-8",
         futures_util::stream::iter(chunks),
+    ))
+}
+
+/// The size of one chunk of `/stream-big/`.
+pub const STREAM_BIG_CHUNK: usize = 64 * 1024;
+
+/// The largest `/stream-big/` answer, in MiB: the route is for benchmarks, not a way to keep
+/// the server busy forever.
+pub const STREAM_BIG_MAX_MB: u64 = 1024;
+
+/// Chunk `i` of `/stream-big/`: 64 KiB of text lines numbered from the chunk index, so every
+/// chunk differs (gzip cannot collapse the stream into back-references to one chunk) yet
+/// compresses as real text does.
+pub fn stream_big_chunk(i: u64) -> Bytes {
+    let mut chunk = Vec::with_capacity(STREAM_BIG_CHUNK);
+    let mut line = 0u64;
+    while chunk.len() < STREAM_BIG_CHUNK {
+        let text =
+            format!("chunk {i:06} line {line:04}: the quick brown fox jumps over the lazy dog\n");
+        let room = STREAM_BIG_CHUNK - chunk.len();
+        chunk.extend_from_slice(&text.as_bytes()[..text.len().min(room)]);
+        line += 1;
+    }
+    Bytes::from(chunk)
+}
+
+/// `/stream-big/?mb=N`: N MiB (default 100, at most [`STREAM_BIG_MAX_MB`]) streamed in 64 KiB
+/// chunks generated on demand, for the streaming-memory benchmark (`bench/gzip_memory.sh`).
+/// A malformed or out-of-range `mb` is a 400.
+pub async fn stream_big(req: &mut Request) -> Result<Response, Error> {
+    let mb = match req.query().get("mb") {
+        None => 100,
+        Some(v) => v
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (1..=STREAM_BIG_MAX_MB).contains(n))
+            .ok_or_else(|| Error::bad_request("mb must be an integer from 1 to 1024"))?,
+    };
+    let chunks = mb * 1024 * 1024 / STREAM_BIG_CHUNK as u64;
+    let stream =
+        futures_util::stream::iter((0..chunks).map(|i| Ok::<_, Infallible>(stream_big_chunk(i))));
+    Ok(middleware_core::response::streaming(
+        StatusCode::OK,
+        "text/plain; charset=utf-8",
+        stream,
     ))
 }
 
@@ -196,9 +271,10 @@ pub fn router() -> Result<Router, middleware_core::urls::UrlError> {
     let mut r = Router::new();
     r.add(Route::new("", index).name("index"))?
         .add(Route::new("hello/", hello).name("hello"))?
-        .add(Route::new("big/", big).name("big"))?
+        .add(Route::with_view("big/", BigPage::new()).name("big"))?
         .add(Route::new("stream/", stream).name("stream"))?
         .add(Route::new("etag/", etag).name("etag"))?
+        .add(Route::new("stream-big/", stream_big).name("stream-big"))?
         .add(Route::new("error/", error).name("error"))?
         .add(Route::new("forbidden/", forbidden).name("forbidden"))?
         .add(Route::new("missing/", missing).name("missing"))?

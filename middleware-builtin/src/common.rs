@@ -702,4 +702,93 @@ mod tests {
         assert_eq!(escape_leading_slashes("///x"), "/%2F/x");
         assert_eq!(escape_leading_slashes("/ok/"), "/ok/");
     }
+
+    /// A GET of `path` with `host` through CommonMiddleware with `conf`, under `ALLOWED_HOSTS`
+    /// that allow every well-formed host below.
+    async fn get_with_host(conf: &str, path: &str, host: &str) -> TestResponse {
+        let conf = format!("ALLOWED_HOSTS = [\".example.com\", \"[::1]\", \"testserver\"]\n{conf}");
+        let mut c = client(chain(&conf, django_urls(200)));
+        c.request(Method::GET, path, &[("host", host)], Body::empty())
+            .await
+    }
+
+    // Absurd Host headers with PREPEND_WWW: Django tests `host.startswith("www.")` on the
+    // header as sent (case-sensitive, so an upper-case WWW gets another one) and builds
+    // `f"{scheme}://www.{host}{path}"`, port, brackets and trailing dot included.
+    #[tokio::test]
+    async fn prepend_www_with_absurd_hosts() {
+        for (host, location) in [
+            ("Example.COM", "http://www.Example.COM/slash/"),
+            ("WWW.example.com", "http://www.WWW.example.com/slash/"),
+            ("example.com:8080", "http://www.example.com:8080/slash/"),
+            ("example.com.", "http://www.example.com./slash/"),
+            ("[::1]:8000", "http://www.[::1]:8000/slash/"),
+        ] {
+            let r = get_with_host("PREPEND_WWW = true", "/slash/", host).await;
+            assert_eq!(r.status, 301, "{host}");
+            assert_eq!(r.header("location"), Some(location), "{host}");
+        }
+        let r = get_with_host("PREPEND_WWW = true", "/slash/", "www.example.com:8080").await;
+        assert_eq!(r.status, 200);
+        let long = format!("{}example.com", "a.".repeat(10_000));
+        let r = get_with_host("PREPEND_WWW = true", "/slash/", &long).await;
+        assert_eq!(r.status, 301);
+        assert_eq!(
+            r.header("location"),
+            Some(format!("http://www.{long}/slash/").as_str())
+        );
+    }
+
+    // CommonMiddleware validates every request's host (Django calls get_host in
+    // process_request even without PREPEND_WWW): a bad one is a 400 before the view runs.
+    #[tokio::test]
+    async fn bad_hosts_are_400_with_or_without_prepend_www() {
+        let long_bad = format!("{}.evil.com", "a".repeat(100_000));
+        for conf in ["", "PREPEND_WWW = true"] {
+            for host in [
+                "evil.com",
+                "example.com:80:80",
+                "[::1",
+                "[::2]:80",
+                "exa mple.com",
+                "example.com/x",
+                "\u{e9}xample.com",
+                "",
+                long_bad.as_str(),
+            ] {
+                let r = get_with_host(conf, "/slash/", host).await;
+                assert_eq!(r.status, 400, "{conf:?} {host:?}");
+                assert!(r.header("location").is_none());
+            }
+        }
+    }
+
+    // Non-UTF-8 percent-escapes in the path: resolving never fails on them, and the APPEND_SLASH
+    // redirect keeps the escapes as sent (Django's Location is escape_uri_path of the
+    // re-percent-encoded path: the same bytes).
+    #[tokio::test]
+    async fn non_utf8_paths() {
+        let mut router = django_urls(404);
+        let view = FixedView {
+            status: 200,
+            content: "caught",
+            headers: Vec::new(),
+        };
+        router
+            .add(Route::with_view("bytes/<path:p>/", view))
+            .unwrap();
+        let mut c = client(chain("", router));
+        let r = c.get("/bytes/%FF%FE%C3").await;
+        assert_eq!(r.status, 301);
+        assert_eq!(r.header("location"), Some("/bytes/%FF%FE%C3/"));
+        let r = c.get("/bytes/%FF%FE%C3/").await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.text(), "caught");
+        let r = c.get("/bytes/%FF?q=%FE").await;
+        assert_eq!(r.header("location"), Some("/bytes/%FF/?q=%FE"));
+        // Nothing resolves: the 404 stands, no redirect.
+        let r = c.get("/%FF%FE").await;
+        assert_eq!(r.status, 404);
+        assert!(r.header("location").is_none());
+    }
 }

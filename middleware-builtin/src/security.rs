@@ -643,4 +643,92 @@ mod tests {
             assert!(err.to_string().contains(key), "{conf}: {err}");
         }
     }
+
+    /// The SSL redirect's status and Location for a plain-HTTP GET of `/some/url` with `host`,
+    /// under `ALLOWED_HOSTS` that allow every well-formed host below.
+    async fn redirect_for_host(host: &str) -> (u16, Option<String>) {
+        let conf = "ALLOWED_HOSTS = [\".example.com\", \"[::1]\", \"testserver\"]\n\
+                    SECURE_SSL_REDIRECT = true";
+        let chain = chain_with(&format!("{MW}{conf}"), Views::new().router());
+        let mut c = client(chain);
+        let r = c
+            .request(Method::GET, "/some/url", &[("host", host)], Body::empty())
+            .await;
+        (r.status.as_u16(), r.header("location").map(str::to_owned))
+    }
+
+    // Absurd Host headers. Django redirects to `"https://%s%s" % (request.get_host(), path)`:
+    // get_host validates a lower-cased copy without port or trailing dot but returns the header
+    // as sent, so case, port and trailing dot survive; anything get_host refuses
+    // (DisallowedHost) is a 400, never a redirect to that host.
+    #[tokio::test]
+    async fn ssl_redirect_with_absurd_hosts() {
+        for (host, location) in [
+            ("WWW.Example.COM", "https://WWW.Example.COM/some/url"),
+            (
+                "www.example.com:8443",
+                "https://www.example.com:8443/some/url",
+            ),
+            ("www.example.com.", "https://www.example.com./some/url"),
+            ("[::1]:8000", "https://[::1]:8000/some/url"),
+            ("[::1]", "https://[::1]/some/url"),
+            // Django's host pattern has no bound on the port's digits.
+            (
+                "a.example.com:99999999999999999999",
+                "https://a.example.com:99999999999999999999/some/url",
+            ),
+        ] {
+            assert_eq!(
+                redirect_for_host(host).await,
+                (301, Some(location.to_owned())),
+                "{host}"
+            );
+        }
+        // A 10 000-label subdomain of an allowed wildcard is still a valid, allowed host.
+        let long = format!("{}example.com", "a.".repeat(10_000));
+        let (status, location) = redirect_for_host(&long).await;
+        assert_eq!(status, 301);
+        assert_eq!(location, Some(format!("https://{long}/some/url")));
+        for host in [
+            "evil.com",
+            "example.com.evil.com",
+            "[::2]",
+            "[::1",
+            "::1",
+            "www.example.com:80:80",
+            "www.example.com:",
+            "www.example.com:http",
+            "www.exa mple.com",
+            "www.example.com/evil",
+            "www.example.com@evil.com",
+            "user@www.example.com",
+            "www.ex\u{e4}mple.com",
+            "..",
+            "",
+        ] {
+            assert_eq!(redirect_for_host(host).await, (400, None), "{host:?}");
+        }
+        let too_long_for_any = format!("{}.evil.com", "a".repeat(100_000));
+        assert_eq!(redirect_for_host(&too_long_for_any).await, (400, None));
+    }
+
+    // A secure request never reads the host, so a bad one does not matter to this middleware
+    // (nothing else in this chain validates it either).
+    #[tokio::test]
+    async fn secure_request_ignores_a_bad_host() {
+        let chain = chain_with(
+            &format!("{MW}SECURE_SSL_REDIRECT = true"),
+            Views::new().router(),
+        );
+        let mut c = client(chain).secure(true);
+        let r = c
+            .request(
+                Method::GET,
+                "/some/url",
+                &[("host", "evil.com")],
+                Body::empty(),
+            )
+            .await;
+        assert_eq!(r.status, 200);
+    }
 }

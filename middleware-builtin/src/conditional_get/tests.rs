@@ -41,6 +41,11 @@ async fn echo(req: &mut Request) -> Result<Response, Error> {
 }
 
 fn client(middleware: &[&str]) -> Client {
+    Client::new(chain_of(middleware))
+}
+
+/// The chain of `middleware` (by name) in front of the echo and condition views.
+fn chain_of(middleware: &[&str]) -> Chain {
     let mut registry = Registry::new();
     crate::register_all(&mut registry);
     let list = middleware
@@ -56,12 +61,14 @@ fn client(middleware: &[&str]) -> Client {
     let mut router = Router::new();
     router.route("", echo).unwrap();
     add_condition_views(&mut router);
-    Client::new(
-        Chain::builder(&registry, &settings)
-            .urls(router)
-            .build()
-            .unwrap(),
-    )
+    Chain::builder(&registry, &settings)
+        .urls(router)
+        .build()
+        .unwrap()
+}
+
+fn mw_chain() -> Chain {
+    chain_of(&["ConditionalGetMiddleware"])
 }
 
 fn mw() -> Client {
@@ -791,4 +798,50 @@ async fn request_ext_is_used() {
     assert_eq!(req.query().get("a"), Some("1"));
     let r = echo(&mut req).await.unwrap();
     assert_eq!(r.headers()["a"], "1");
+}
+
+// If-None-Match lists with junk: Django's parse_etags splits on commas and keeps only the
+// well-formed (optionally weak) quoted ETags, so junk around a matching one still gives 304,
+// and a list of only junk matches nothing. `*` counts only as the whole (stripped) value.
+#[tokio::test]
+async fn if_none_match_lists_with_junk() {
+    let path = "/?etag=%22spam%22";
+    for (inm, status) in [
+        ("junk, \"spam\"", 304),
+        ("\"eggs\", junk;q=1, W/\"spam\", ,,", 304),
+        (";;;, W/\"spam\"", 304),
+        ("  \"spam\"  ", 304),
+        (" * ", 304),
+        ("\"spam", 200),
+        ("spam", 200),
+        ("\"spam\"junk", 200),
+        ("W/ \"spam\"", 200),
+        ("w/\"spam\"", 200),
+        ("*junk", 200),
+        ("\"eggs\", *", 200),
+    ] {
+        let r = get(&mut mw(), path, &[("if-none-match", inm)]).await;
+        assert_eq!(r.status, status, "If-None-Match: {inm:?}");
+    }
+    // Non-UTF-8 bytes in the header are junk too, and a matching ETag beside them still counts.
+    let mut req: Request = http::Request::get(path)
+        .header(
+            "if-none-match",
+            HeaderValue::from_bytes(b"\xff\xfe, \"spam\"").unwrap(),
+        )
+        .header("host", "testserver")
+        .body(Body::empty())
+        .unwrap();
+    let r = mw_chain().handle(&mut req).await;
+    assert_eq!(r.status(), 304);
+    let mut req: Request = http::Request::get(path)
+        .header(
+            "if-none-match",
+            HeaderValue::from_bytes(b"\"sp\xffam\"").unwrap(),
+        )
+        .header("host", "testserver")
+        .body(Body::empty())
+        .unwrap();
+    let r = mw_chain().handle(&mut req).await;
+    assert_eq!(r.status(), 200);
 }

@@ -408,3 +408,84 @@ fn compress_bytes_handles_empty_and_large_inputs() {
     let big: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
     assert_eq!(decompress(&compress_bytes(&big, 99)), big);
 }
+
+// Backpressure: the encoder pulls one source chunk per frame it is asked for, so a fast source
+// behind a slow client is never read ahead (bench/gzip_memory.sh measures the same end to end).
+#[tokio::test]
+async fn streaming_reads_the_source_only_as_fast_as_the_client() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let pulled = Arc::new(AtomicUsize::new(0));
+    let counter = pulled.clone();
+    let chunks = (0..10_000u32).map(move |i| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Ok::<_, Infallible>(Bytes::from(format!("chunk {i} {}\n", "z".repeat(1000))))
+    });
+    let resp = streaming(StatusCode::OK, "text/plain", stream::iter(chunks));
+    let mut body = gzip_with(&gzip_req(), resp, Padding::Fixed(1)).into_body();
+    assert_eq!(
+        pulled.load(Ordering::SeqCst),
+        0,
+        "nothing is read before the first poll"
+    );
+    for frames in 1..=6 {
+        body.frame().await.unwrap().unwrap();
+        // The first frame is the header, read before any input.
+        assert_eq!(pulled.load(Ordering::SeqCst), frames - 1);
+    }
+}
+
+// The pooled deflaters of the middleware are reset between responses: every response is
+// byte-identical to a fresh deflater's, whatever was compressed before with the same one.
+#[tokio::test]
+async fn pooled_deflaters_give_the_same_bytes_as_fresh_ones() {
+    let pool = CompressorPool::default();
+    let bodies: Vec<Vec<u8>> = (0..20)
+        .map(|i| {
+            (0..(300 + i * 997))
+                .map(|j| b"abcdefgh"[(j * (i + 3)) % 8])
+                .collect()
+        })
+        .collect();
+    for (i, content) in bodies.iter().enumerate() {
+        let resp = html(StatusCode::OK, Body::from(content.clone()));
+        let r = gzip_pooled(&gzip_req(), resp, Padding::Fixed(i % 5), Some(&pool));
+        assert_eq!(header(&r, "content-encoding"), Some("gzip"), "{i}");
+        let got = body_of(r).await;
+        assert_eq!(got, compress_with(content, Some(i % 5)), "{i}");
+        assert_eq!(decompress(&got), *content, "{i}");
+    }
+    let idle = pool.idle.lock().unwrap().len();
+    assert_eq!(idle, 1, "one deflater served every sequential response");
+}
+
+// The pool keeps at most POOL_MAX idle deflaters, however many were in use at once.
+#[test]
+fn pool_is_bounded() {
+    let pool = CompressorPool::default();
+    let taken: Vec<Compress> = (0..POOL_MAX + 5).map(|_| pool.take()).collect();
+    for c in taken {
+        pool.put(c);
+    }
+    assert_eq!(pool.idle.lock().unwrap().len(), POOL_MAX);
+}
+
+// One, two and three Accept-Encoding lines: each line is searched, joined with ",", so a gzip
+// on any line counts, and words do not run together across lines.
+#[test]
+fn accept_encoding_over_several_lines() {
+    let lines = |values: &[&str]| {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append(header::ACCEPT_ENCODING, v.parse().unwrap());
+        }
+        accepts_gzip(&h)
+    };
+    assert!(!lines(&[]));
+    assert!(lines(&["gzip"]));
+    assert!(!lines(&["br"]));
+    assert!(lines(&["br", "deflate", "gzip;q=0.5"]));
+    assert!(lines(&["br", "gzip", "deflate"]));
+    assert!(!lines(&["br", "deflate", "identity"]));
+    assert!(!lines(&["g", "zip"]), "lines are joined with a comma");
+    assert!(!lines(&["xgzip", "gzipx"]));
+}
