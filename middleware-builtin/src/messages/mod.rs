@@ -56,7 +56,7 @@ use middleware_core::{
 use crate::sessions::{Session, SessionCookieConfig};
 use storage::{Config, StorageConfig};
 pub use storage::{
-    StorageKind, COOKIE_NAME, COOKIE_SALT, MAX_COOKIE_SIZE, MESSAGE_KEY, NOT_FINISHED, SESSION_KEY,
+    decode_cookie, encode_cookie, StorageKind, COOKIE_NAME, COOKIE_SALT, MAX_COOKIE_SIZE, MESSAGE_KEY, NOT_FINISHED, SESSION_KEY,
 };
 
 /// `messages.DEBUG`.
