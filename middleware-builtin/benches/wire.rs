@@ -14,9 +14,14 @@ use middleware_core::signing::{self, get_cookie_signer};
 use serde_json::Value;
 
 fn inputs() -> Value {
-    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "bench", "wire_inputs.json"]
-        .iter()
-        .collect();
+    let path: PathBuf = [
+        env!("CARGO_MANIFEST_DIR"),
+        "..",
+        "bench",
+        "wire_inputs.json",
+    ]
+    .iter()
+    .collect();
     serde_json::from_str(&std::fs::read_to_string(path).expect("read wire_inputs.json")).unwrap()
 }
 
@@ -27,7 +32,10 @@ fn wire(c: &mut Criterion) {
     let session: SessionData = serde_json::from_value(inputs["session"].clone()).unwrap();
     let max_age = Some(Duration::from_secs(1_209_600));
     let signed = signing::dumps(&session, &secret, SIGNED_COOKIES_SALT, true).unwrap();
-    assert!(signed.starts_with('.'), "the session value is compressed, as Django's is");
+    assert!(
+        signed.starts_with('.'),
+        "the session value is compressed, as Django's is"
+    );
     let mut g = c.benchmark_group("wire");
     g.bench_function("session_sign", |b| {
         b.iter(|| signing::dumps(black_box(&session), &secret, SIGNED_COOKIES_SALT, true).unwrap())
@@ -46,7 +54,8 @@ fn wire(c: &mut Criterion) {
     });
     g.bench_function("session_roundtrip", |b| {
         b.iter(|| {
-            let v = signing::dumps(black_box(&session), &secret, SIGNED_COOKIES_SALT, true).unwrap();
+            let v =
+                signing::dumps(black_box(&session), &secret, SIGNED_COOKIES_SALT, true).unwrap();
             signing::loads::<SessionData>(&v, &secret, &[], SIGNED_COOKIES_SALT, max_age).unwrap()
         })
     });
@@ -81,7 +90,10 @@ fn wire(c: &mut Criterion) {
         })
         .collect();
     let cookie = encode_cookie(&signer, &messages, false).unwrap();
-    assert_eq!(decode_cookie(&signer, &cookie).unwrap().0.len(), messages.len());
+    assert_eq!(
+        decode_cookie(&signer, &cookie).unwrap().0.len(),
+        messages.len()
+    );
     g.bench_function("messages_encode", |b| {
         b.iter(|| encode_cookie(&signer, black_box(&messages), false).unwrap())
     });
