@@ -52,6 +52,17 @@ fn wire(c: &mut Criterion) {
             .unwrap()
         })
     });
+    // The parts of session_sign, to see where its time goes.
+    let json = signing::json_dumps(&session).unwrap();
+    g.bench_function("part_json_dumps", |b| {
+        b.iter(|| signing::json_dumps(black_box(&session)).unwrap())
+    });
+    g.bench_function("part_compress_b64", |b| {
+        b.iter(|| signing::Signer::encode_payload(black_box(json.as_bytes()), true))
+    });
+    let payload = signing::Signer::encode_payload(json.as_bytes(), true);
+    let signer = signing::TimestampSigner::new(&secret).with_salt(SIGNED_COOKIES_SALT);
+    g.bench_function("part_sign", |b| b.iter(|| signer.sign(black_box(&payload))));
     g.bench_function("session_roundtrip", |b| {
         b.iter(|| {
             let v =
