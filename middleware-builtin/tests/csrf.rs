@@ -691,6 +691,7 @@ both_modes! {
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTests::test_https_good_referer_behind_proxy
+// and CsrfViewMiddlewareUseSessionsTests::test_https_good_referer_behind_proxy
 both_modes! {
     async fn test_https_good_referer_behind_proxy() {
         let mut req = post_with(Some(MASKED_TEST_SECRET2), None)
@@ -710,7 +711,8 @@ both_modes! {
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTests::test_https_good_referer_matches_cookie_domain
-// and ::test_https_good_referer_matches_cookie_domain_with_different_port
+// and ::test_https_good_referer_matches_cookie_domain_with_different_port, and the same two of
+// CsrfViewMiddlewareUseSessionsTests (SESSION_COOKIE_DOMAIN)
 both_modes! {
     async fn test_https_good_referer_matches_cookie_domain() {
         let mut req = post_with(Some(MASKED_TEST_SECRET2), None)
@@ -745,6 +747,7 @@ both_modes! {
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTests::test_https_reject_insecure_referer
+// and CsrfViewMiddlewareUseSessionsTests::test_https_reject_insecure_referer
 both_modes! {
     async fn test_https_reject_insecure_referer() {
         let req = post_with(Some(MASKED_TEST_SECRET2), None)
@@ -838,6 +841,7 @@ both_modes! {
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTests::test_ensures_csrf_cookie_with_middleware
+// and CsrfViewMiddlewareUseSessionsTests::test_ensures_csrf_cookie_with_middleware
 both_modes! {
     async fn test_ensures_csrf_cookie_with_middleware() {
         let r = run("", Req::get("/ensure/")).await;
