@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Re-runs the interop check with a live Django 6.1.3: values signed by our code must verify in
-# Django. Needs Python >= 3.12 (pyenv's is used when present) and PyPI; skips with a visible
-# message when neither is available.
+# Re-runs the interop checks with a live Django 6.1.3: values signed by our code must verify in
+# Django (check_rust_values.py), session / CSRF / messages values must go both ways
+# (check_rust_wire.py, run with the other check_*.py), and Django's cache session backend must
+# share a Redis with ours (when redis-server is installed). Needs Python >= 3.12 (pyenv's is
+# used when present) and PyPI; skips with a visible message when neither is available.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py=""
@@ -18,6 +20,8 @@ if [ ! -x "$venv/bin/python" ]; then
     "$py" -m venv "$venv"
     "$venv/bin/pip" install -q django==6.1.3 || { echo "SKIP: could not install django==6.1.3"; exit 0; }
 fi
+# The `redis` client, for Django's RedisCache in the shared-Redis sessions test.
+"$venv/bin/python" -c 'import redis' 2>/dev/null || "$venv/bin/pip" install -q redis || echo "note: could not install redis (the shared-Redis sessions test will skip)"
 out=$(mktemp)
 RUST_SIGNING_OUT="$out" cargo test -q -p middleware-core --test django_signing_fixtures >/dev/null
 "$venv/bin/python" tests/fixtures/django/check_rust_values.py "$out"
@@ -26,3 +30,13 @@ for extra in tests/fixtures/django/check_*.py; do
     "$venv/bin/python" "$extra"
 done
 rm -f "$out"
+if command -v redis-server >/dev/null 2>&1; then
+    if ! res=$(DJANGO_PYTHON="$PWD/$venv/bin/python" cargo test -q -p middleware-builtin --lib \
+        django_and_rust_share_redis_sessions -- --nocapture 2>&1); then
+        echo "$res" | tail -30
+        exit 1
+    fi
+    echo "$res" | grep -E "SKIP|test result" || true
+else
+    echo "SKIP: redis-server not found (shared-Redis sessions test)"
+fi

@@ -1,5 +1,11 @@
-//! CsrfViewMiddleware through a real chain: Django's `tests/csrf_tests/tests.py` (cookie mode)
-//! and bad input.
+//! CsrfViewMiddleware through a real chain: Django's `tests/csrf_tests/tests.py` and bad input.
+//!
+//! As Django's `CsrfViewMiddlewareTestMixin` runs under both `CsrfViewMiddlewareTests` (cookie)
+//! and `CsrfViewMiddlewareUseSessionsTests` (`CSRF_USE_SESSIONS = true`), every test written
+//! with `both_modes!` runs twice: `<name>::cookie_mode` and `<name>::session_mode`. In session
+//! mode the chain is `SessionMiddleware` (signed cookies) then `CsrfViewMiddleware`, the
+//! request's "CSRF cookie" is put in the signed session cookie under `_csrftoken`, and the
+//! response's "CSRF cookie" is read back from the session cookie it sets.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write;
@@ -15,6 +21,62 @@ use middleware_core::response::text;
 use middleware_core::{
     Body, Chain, ConnectionInfo, Error, Registry, Request, Response, Route, Router, Settings,
 };
+
+use std::cell::Cell;
+
+use middleware_builtin::sessions::{self, SIGNED_COOKIES_SALT};
+use middleware_core::signing;
+
+const SECRET_KEY: &str = "csrf-tests-secret-key-0123456789-abcdefghijklmnop";
+
+thread_local! {
+    /// The mode of the running test (a `#[tokio::test]` runs on its own thread).
+    static USE_SESSIONS: Cell<bool> = const { Cell::new(false) };
+}
+
+fn sessions() -> bool {
+    USE_SESSIONS.with(Cell::get)
+}
+
+/// Runs one test body in cookie mode and in session mode, as Django's mixin does.
+macro_rules! both_modes {
+    (async fn $name:ident() $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn case() $body
+
+            #[tokio::test]
+            async fn cookie_mode() {
+                super::USE_SESSIONS.with(|m| m.set(false));
+                case().await
+            }
+
+            #[tokio::test]
+            async fn session_mode() {
+                super::USE_SESSIONS.with(|m| m.set(true));
+                case().await
+            }
+        }
+    };
+}
+
+/// The domain setting the Referer check uses: `CSRF_COOKIE_DOMAIN`, or `SESSION_COOKIE_DOMAIN`
+/// in session mode (Django's `CsrfViewMiddlewareUseSessionsTests` overrides).
+fn domain_setting() -> String {
+    if sessions() {
+        "SESSION_COOKIE_DOMAIN = \".example.com\"".to_owned()
+    } else {
+        "CSRF_COOKIE_DOMAIN = \".example.com\"".to_owned()
+    }
+}
+
+/// A signed-cookies session value holding `secret` as the CSRF secret.
+fn session_cookie_with(secret: &str) -> String {
+    let data = serde_json::json!({ csrf::CSRF_SESSION_KEY: secret });
+    signing::dumps(&data, SECRET_KEY.as_bytes(), SIGNED_COOKIES_SALT, true).unwrap()
+}
 
 const TEST_SECRET: &str = "lcccccccX2kcccccccY2jcccccccssIC";
 const MASKED_TEST_SECRET1: &str =
@@ -49,6 +111,7 @@ fn registry() -> Registry {
     );
     let mut registry = Registry::new();
     csrf::register_with_failure_views(&mut registry, views);
+    sessions::register(&mut registry);
     registry
 }
 
@@ -66,10 +129,22 @@ fn router() -> Router {
 }
 
 fn settings(extra: &str) -> Settings {
-    let base = r#"
+    let base = if sessions() {
+        format!(
+            r#"
+ALLOWED_HOSTS = ["testserver", "www.example.com", "10.0.0.2"]
+MIDDLEWARE = ["django.contrib.sessions.middleware.SessionMiddleware", "django.middleware.csrf.CsrfViewMiddleware"]
+CSRF_USE_SESSIONS = true
+SECRET_KEY = "{SECRET_KEY}"
+"#
+        )
+    } else {
+        r#"
 ALLOWED_HOSTS = ["testserver", "www.example.com", "10.0.0.2"]
 MIDDLEWARE = ["django.middleware.csrf.CsrfViewMiddleware"]
-"#;
+"#
+        .to_owned()
+    };
     let failure = if extra.contains("CSRF_FAILURE_VIEW") {
         ""
     } else {
@@ -99,8 +174,25 @@ impl Resp {
     fn accepted(&self) -> bool {
         self.status == 200
     }
-    /// The value of the csrftoken cookie set on the response, if any.
+    /// The CSRF secret the response stores: the `csrftoken` cookie it sets, or in session mode
+    /// `_csrftoken` of the session cookie it sets.
     fn cookie(&self, name: &str) -> Option<String> {
+        if sessions() && name == "csrftoken" {
+            let value = self.raw_cookie("sessionid")?;
+            let data: serde_json::Value = signing::loads(
+                &value,
+                SECRET_KEY.as_bytes(),
+                &[],
+                SIGNED_COOKIES_SALT,
+                None,
+            )
+            .unwrap();
+            return data[csrf::CSRF_SESSION_KEY].as_str().map(str::to_owned);
+        }
+        self.raw_cookie(name)
+    }
+    /// The value of the cookie `name` set on the response, if any.
+    fn raw_cookie(&self, name: &str) -> Option<String> {
         let line = self
             .headers
             .get_all("set-cookie")
@@ -170,7 +262,11 @@ impl<'a> Req<'a> {
             .uri(self.path)
             .header("host", "testserver");
         if let Some(c) = self.cookie {
-            b = b.header("cookie", format!("csrftoken={c}"));
+            if sessions() {
+                b = b.header("cookie", format!("sessionid={}", session_cookie_with(c)));
+            } else {
+                b = b.header("cookie", format!("csrftoken={c}"));
+            }
         }
         let body = match (self.body, self.post_token) {
             (Some(body), _) => body,
@@ -229,181 +325,198 @@ fn post_with<'a>(post_token: Option<&'a str>, header_token: Option<&'a str>) -> 
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTestMixin::test_process_response_get_token_not_used
-#[tokio::test]
-async fn test_process_response_get_token_not_used() {
-    let r = run("", Req::get("/post/")).await;
-    assert!(r.accepted());
-    assert_eq!(r.cookie("csrftoken"), None);
-    assert!(r.headers.get("vary").is_none());
+both_modes! {
+    async fn test_process_response_get_token_not_used() {
+        let r = run("", Req::get("/post/")).await;
+        assert!(r.accepted());
+        assert_eq!(r.cookie("csrftoken"), None);
+        if !sessions() {
+            // (In session mode SessionMiddleware varies on Cookie: the session was read.)
+            assert!(r.headers.get("vary").is_none());
+        }
+    }
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTestMixin::test_no_csrf_cookie
-#[tokio::test]
-async fn test_no_csrf_cookie() {
-    let r = run("", Req::post("/post/").token(MASKED_TEST_SECRET2)).await;
-    assert_eq!(r.reason(), "CSRF cookie not set.");
+both_modes! {
+    async fn test_no_csrf_cookie() {
+        let r = run("", Req::post("/post/").token(MASKED_TEST_SECRET2)).await;
+        assert_eq!(r.reason(), "CSRF cookie not set.");
+    }
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTestMixin::test_csrf_cookie_bad_or_missing_token
-#[tokio::test]
-async fn test_csrf_cookie_bad_or_missing_token() {
-    let a16 = "a".repeat(16);
-    let star64 = "*".repeat(64);
-    let a64 = "a".repeat(64);
-    let cases: [(Option<&str>, Option<&str>, &str); 7] = [
-        (None, None, "CSRF token missing."),
-        (
-            Some(&a16),
-            None,
-            "CSRF token from POST has incorrect length.",
-        ),
-        (
-            Some(&star64),
-            None,
-            "CSRF token from POST has invalid characters.",
-        ),
-        (Some(&a64), None, "CSRF token from POST incorrect."),
-        (
-            None,
-            Some(&a16),
-            "CSRF token from the 'X-Csrftoken' HTTP header has incorrect length.",
-        ),
-        (
-            None,
-            Some(&star64),
-            "CSRF token from the 'X-Csrftoken' HTTP header has invalid characters.",
-        ),
-        (
-            None,
-            Some(&a64),
-            "CSRF token from the 'X-Csrftoken' HTTP header incorrect.",
-        ),
-    ];
-    for (post, header, expected) in cases {
-        let r = run("", post_with(post, header)).await;
-        assert_eq!(r.reason(), expected, "{post:?} {header:?}");
+both_modes! {
+    async fn test_csrf_cookie_bad_or_missing_token() {
+        let a16 = "a".repeat(16);
+        let star64 = "*".repeat(64);
+        let a64 = "a".repeat(64);
+        let cases: [(Option<&str>, Option<&str>, &str); 7] = [
+            (None, None, "CSRF token missing."),
+            (
+                Some(&a16),
+                None,
+                "CSRF token from POST has incorrect length.",
+            ),
+            (
+                Some(&star64),
+                None,
+                "CSRF token from POST has invalid characters.",
+            ),
+            (Some(&a64), None, "CSRF token from POST incorrect."),
+            (
+                None,
+                Some(&a16),
+                "CSRF token from the 'X-Csrftoken' HTTP header has incorrect length.",
+            ),
+            (
+                None,
+                Some(&star64),
+                "CSRF token from the 'X-Csrftoken' HTTP header has invalid characters.",
+            ),
+            (
+                None,
+                Some(&a64),
+                "CSRF token from the 'X-Csrftoken' HTTP header incorrect.",
+            ),
+        ];
+        for (post, header, expected) in cases {
+            let r = run("", post_with(post, header)).await;
+            assert_eq!(r.reason(), expected, "{post:?} {header:?}");
+        }
     }
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTestMixin::test_csrf_cookie_bad_token_custom_header
-#[tokio::test]
-async fn test_csrf_cookie_bad_token_custom_header() {
-    let a16 = "a".repeat(16);
-    let req = post_with(None, None).header("x-csrftoken-customized", &a16);
-    let r = run("CSRF_HEADER_NAME = \"HTTP_X_CSRFTOKEN_CUSTOMIZED\"", req).await;
-    assert_eq!(
-        r.reason(),
-        "CSRF token from the 'X-Csrftoken-Customized' HTTP header has incorrect length."
-    );
+both_modes! {
+    async fn test_csrf_cookie_bad_token_custom_header() {
+        let a16 = "a".repeat(16);
+        let req = post_with(None, None).header("x-csrftoken-customized", &a16);
+        let r = run("CSRF_HEADER_NAME = \"HTTP_X_CSRFTOKEN_CUSTOMIZED\"", req).await;
+        assert_eq!(
+            r.reason(),
+            "CSRF token from the 'X-Csrftoken-Customized' HTTP header has incorrect length."
+        );
+    }
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTestMixin::test_process_request_csrf_cookie_and_token
-#[tokio::test]
-async fn test_process_request_csrf_cookie_and_token() {
-    assert!(run("", post_with(Some(MASKED_TEST_SECRET2), None))
-        .await
-        .accepted());
+both_modes! {
+    async fn test_process_request_csrf_cookie_and_token() {
+        assert!(run("", post_with(Some(MASKED_TEST_SECRET2), None))
+            .await
+            .accepted());
+    }
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTestMixin::test_process_request_csrf_cookie_no_token_exempt_view
-#[tokio::test]
-async fn test_process_request_csrf_cookie_no_token_exempt_view() {
-    let r = run("", Req::post("/exempt/").cookie(MASKED_TEST_SECRET1)).await;
-    assert!(r.accepted());
+both_modes! {
+    async fn test_process_request_csrf_cookie_no_token_exempt_view() {
+        let r = run("", Req::post("/exempt/").cookie(MASKED_TEST_SECRET1)).await;
+        assert!(r.accepted());
+    }
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTestMixin::test_csrf_token_in_header
-#[tokio::test]
-async fn test_csrf_token_in_header() {
-    assert!(run("", post_with(None, Some(MASKED_TEST_SECRET2)))
-        .await
-        .accepted());
+both_modes! {
+    async fn test_csrf_token_in_header() {
+        assert!(run("", post_with(None, Some(MASKED_TEST_SECRET2)))
+            .await
+            .accepted());
+    }
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTestMixin::test_csrf_token_in_header_with_customized_name
-#[tokio::test]
-async fn test_csrf_token_in_header_with_customized_name() {
-    let req = post_with(None, None).header("x-csrftoken-customized", MASKED_TEST_SECRET2);
-    let r = run("CSRF_HEADER_NAME = \"HTTP_X_CSRFTOKEN_CUSTOMIZED\"", req).await;
-    assert!(r.accepted());
-    // The default header no longer counts.
-    let r = run(
-        "CSRF_HEADER_NAME = \"HTTP_X_CSRFTOKEN_CUSTOMIZED\"",
-        post_with(None, Some(MASKED_TEST_SECRET2)),
-    )
-    .await;
-    assert_eq!(r.reason(), "CSRF token missing.");
+both_modes! {
+    async fn test_csrf_token_in_header_with_customized_name() {
+        let req = post_with(None, None).header("x-csrftoken-customized", MASKED_TEST_SECRET2);
+        let r = run("CSRF_HEADER_NAME = \"HTTP_X_CSRFTOKEN_CUSTOMIZED\"", req).await;
+        assert!(r.accepted());
+        // The default header no longer counts.
+        let r = run(
+            "CSRF_HEADER_NAME = \"HTTP_X_CSRFTOKEN_CUSTOMIZED\"",
+            post_with(None, Some(MASKED_TEST_SECRET2)),
+        )
+        .await;
+        assert_eq!(r.reason(), "CSRF token missing.");
+    }
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTestMixin::test_put_and_delete_rejected
-#[tokio::test]
-async fn test_put_and_delete_rejected() {
-    for method in ["PUT", "DELETE", "PATCH"] {
-        let mut req = Req::post("/post/");
-        req.method = method;
-        assert_eq!(run("", req).await.reason(), "CSRF cookie not set.");
+both_modes! {
+    async fn test_put_and_delete_rejected() {
+        for method in ["PUT", "DELETE", "PATCH"] {
+            let mut req = Req::post("/post/");
+            req.method = method;
+            assert_eq!(run("", req).await.reason(), "CSRF cookie not set.");
+        }
     }
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTestMixin::test_put_and_delete_allowed
-#[tokio::test]
-async fn test_put_and_delete_allowed() {
-    for method in ["PUT", "DELETE"] {
-        let mut req = post_with(None, Some(MASKED_TEST_SECRET2));
-        req.method = method;
-        assert!(run("", req).await.accepted(), "{method}");
+both_modes! {
+    async fn test_put_and_delete_allowed() {
+        for method in ["PUT", "DELETE"] {
+            let mut req = post_with(None, Some(MASKED_TEST_SECRET2));
+            req.method = method;
+            assert!(run("", req).await.accepted(), "{method}");
+        }
+        // A PUT's form body is not read for the token (Django reads POST only for POST).
+        let mut req = post_with(Some(MASKED_TEST_SECRET2), None);
+        req.method = "PUT";
+        assert_eq!(run("", req).await.reason(), "CSRF token missing.");
     }
-    // A PUT's form body is not read for the token (Django reads POST only for POST).
-    let mut req = post_with(Some(MASKED_TEST_SECRET2), None);
-    req.method = "PUT";
-    assert_eq!(run("", req).await.reason(), "CSRF token missing.");
 }
 
-#[tokio::test]
-async fn safe_methods_are_never_checked() {
-    for method in ["GET", "HEAD", "OPTIONS", "TRACE"] {
-        let mut req = Req::post("/post/").header("origin", "http://evil.example");
-        req.method = method;
-        assert!(run("", req).await.accepted(), "{method}");
+both_modes! {
+    async fn safe_methods_are_never_checked() {
+        for method in ["GET", "HEAD", "OPTIONS", "TRACE"] {
+            let mut req = Req::post("/post/").header("origin", "http://evil.example");
+            req.method = method;
+            assert!(run("", req).await.accepted(), "{method}");
+        }
     }
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTestMixin::test_token_node_no_csrf_cookie
 // and ::test_token_node_with_new_csrf_cookie
-#[tokio::test]
-async fn test_token_node_with_new_csrf_cookie() {
-    let r = run("", Req::get("/token/")).await;
-    let cookie = r.cookie("csrftoken").unwrap();
-    assert_eq!(cookie.len(), 32);
-    assert_eq!(unmask_cipher_token(&r.token()).unwrap(), cookie);
-    assert_eq!(r.headers["vary"], "Cookie");
+both_modes! {
+    async fn test_token_node_with_new_csrf_cookie() {
+        let r = run("", Req::get("/token/")).await;
+        let cookie = r.cookie("csrftoken").unwrap();
+        assert_eq!(cookie.len(), 32);
+        assert_eq!(unmask_cipher_token(&r.token()).unwrap(), cookie);
+        assert_eq!(r.headers["vary"], "Cookie");
+    }
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTestMixin::test_token_node_empty_csrf_cookie
-#[tokio::test]
-async fn test_token_node_empty_csrf_cookie() {
-    let r = run("", Req::get("/token/").cookie("")).await;
-    let cookie = r.cookie("csrftoken").unwrap();
-    assert_eq!(cookie.len(), 32);
-    assert_eq!(unmask_cipher_token(&r.token()).unwrap(), cookie);
+both_modes! {
+    async fn test_token_node_empty_csrf_cookie() {
+        let r = run("", Req::get("/token/").cookie("")).await;
+        let cookie = r.cookie("csrftoken").unwrap();
+        assert_eq!(cookie.len(), 32);
+        assert_eq!(unmask_cipher_token(&r.token()).unwrap(), cookie);
+    }
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTestMixin::test_token_node_with_csrf_cookie
 // and CsrfViewMiddlewareTests::test_masked_secret_accepted_and_replaced
-#[tokio::test]
-async fn test_token_node_with_csrf_cookie_masked_replaced() {
-    let r = run("", Req::get("/token/").cookie(MASKED_TEST_SECRET1)).await;
-    assert_eq!(unmask_cipher_token(&r.token()).unwrap(), TEST_SECRET);
-    assert_eq!(r.cookie("csrftoken").as_deref(), Some(TEST_SECRET));
-    let r = run(
-        "",
-        Req::post("/token/")
-            .cookie(MASKED_TEST_SECRET1)
-            .token(MASKED_TEST_SECRET2),
-    )
-    .await;
-    assert!(r.accepted());
-    assert_eq!(r.cookie("csrftoken").as_deref(), Some(TEST_SECRET));
+both_modes! {
+    async fn test_token_node_with_csrf_cookie_masked_replaced() {
+        let r = run("", Req::get("/token/").cookie(MASKED_TEST_SECRET1)).await;
+        assert_eq!(unmask_cipher_token(&r.token()).unwrap(), TEST_SECRET);
+        assert_eq!(r.cookie("csrftoken").as_deref(), Some(TEST_SECRET));
+        let r = run(
+            "",
+            Req::post("/token/")
+                .cookie(MASKED_TEST_SECRET1)
+                .token(MASKED_TEST_SECRET2),
+        )
+        .await;
+        assert!(r.accepted());
+        assert_eq!(r.cookie("csrftoken").as_deref(), Some(TEST_SECRET));
+    }
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTests::test_bare_secret_accepted_and_not_replaced
@@ -436,287 +549,309 @@ async fn get_token_resends_same_cookie_each_time() {
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTestMixin::test_get_token_for_exempt_view
-#[tokio::test]
-async fn test_get_token_for_exempt_view() {
-    let r = run("", Req::get("/exempt/").cookie(MASKED_TEST_SECRET1)).await;
-    assert_eq!(unmask_cipher_token(&r.token()).unwrap(), TEST_SECRET);
+both_modes! {
+    async fn test_get_token_for_exempt_view() {
+        let r = run("", Req::get("/exempt/").cookie(MASKED_TEST_SECRET1)).await;
+        assert_eq!(unmask_cipher_token(&r.token()).unwrap(), TEST_SECRET);
+    }
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfFunctionTests::test_rotate_token (through the chain)
-#[tokio::test]
-async fn rotate_token_sends_a_new_secret() {
-    let r = run("", Req::get("/rotate/").cookie(TEST_SECRET)).await;
-    let cookie = r.cookie("csrftoken").unwrap();
-    assert_eq!(cookie.len(), 32);
-    assert_ne!(cookie, TEST_SECRET);
+both_modes! {
+    async fn rotate_token_sends_a_new_secret() {
+        let r = run("", Req::get("/rotate/").cookie(TEST_SECRET)).await;
+        let cookie = r.cookie("csrftoken").unwrap();
+        assert_eq!(cookie.len(), 32);
+        assert_ne!(cookie, TEST_SECRET);
+    }
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTestMixin::test_https_bad_referer
-#[tokio::test]
-async fn test_https_bad_referer() {
-    let req = post_with(Some(MASKED_TEST_SECRET2), None)
-        .secure()
-        .header("host", "www.example.com")
-        .header("referer", "https://www.evil.org/somepage");
-    assert_eq!(
-        run("", req).await.reason(),
-        "Referer checking failed - https://www.evil.org/somepage does not match any trusted origins."
-    );
+both_modes! {
+    async fn test_https_bad_referer() {
+        let req = post_with(Some(MASKED_TEST_SECRET2), None)
+            .secure()
+            .header("host", "www.example.com")
+            .header("referer", "https://www.evil.org/somepage");
+        assert_eq!(
+            run("", req).await.reason(),
+            "Referer checking failed - https://www.evil.org/somepage does not match any trusted origins."
+        );
+    }
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTestMixin::test_https_no_referer
-#[tokio::test]
-async fn test_https_no_referer() {
-    let req = post_with(Some(MASKED_TEST_SECRET2), None).secure();
-    assert_eq!(
-        run("", req).await.reason(),
-        "Referer checking failed - no Referer."
-    );
+both_modes! {
+    async fn test_https_no_referer() {
+        let req = post_with(Some(MASKED_TEST_SECRET2), None).secure();
+        assert_eq!(
+            run("", req).await.reason(),
+            "Referer checking failed - no Referer."
+        );
+    }
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTestMixin::test_https_malformed_host
-#[tokio::test]
-async fn test_https_malformed_host() {
-    let req = Req::post("/post/")
-        .secure()
-        .header("host", "@malformed")
-        .header("referer", "https://www.evil.org/somepage");
-    assert_eq!(
-        run("", req).await.reason(),
-        "Referer checking failed - https://www.evil.org/somepage does not match any trusted origins."
-    );
+both_modes! {
+    async fn test_https_malformed_host() {
+        let req = Req::post("/post/")
+            .secure()
+            .header("host", "@malformed")
+            .header("referer", "https://www.evil.org/somepage");
+        assert_eq!(
+            run("", req).await.reason(),
+            "Referer checking failed - https://www.evil.org/somepage does not match any trusted origins."
+        );
+    }
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTestMixin::test_origin_malformed_host
-#[tokio::test]
-async fn test_origin_malformed_host() {
-    let req = Req::post("/post/")
-        .secure()
-        .header("host", "@malformed")
-        .header("origin", "https://www.evil.org");
-    assert_eq!(
-        run("", req).await.reason(),
-        "Origin checking failed - https://www.evil.org does not match any trusted origins."
-    );
+both_modes! {
+    async fn test_origin_malformed_host() {
+        let req = Req::post("/post/")
+            .secure()
+            .header("host", "@malformed")
+            .header("origin", "https://www.evil.org");
+        assert_eq!(
+            run("", req).await.reason(),
+            "Origin checking failed - https://www.evil.org does not match any trusted origins."
+        );
+    }
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTestMixin::test_https_malformed_referer
-#[tokio::test]
-async fn test_https_malformed_referer() {
-    let insecure = post_with(Some(MASKED_TEST_SECRET2), None)
-        .secure()
-        .header("referer", "http://http://www.example.com/");
-    assert_eq!(
-        run("", insecure).await.reason(),
-        "Referer checking failed - Referer is insecure while host is secure."
-    );
-    for referer in ["", "ØBöIß", "//example.com/", "https://", "https://["] {
-        let req = post_with(Some(MASKED_TEST_SECRET2), None)
+both_modes! {
+    async fn test_https_malformed_referer() {
+        let insecure = post_with(Some(MASKED_TEST_SECRET2), None)
             .secure()
-            .header("referer", referer);
+            .header("referer", "http://http://www.example.com/");
         assert_eq!(
-            run("", req).await.reason(),
-            "Referer checking failed - Referer is malformed.",
-            "{referer}"
+            run("", insecure).await.reason(),
+            "Referer checking failed - Referer is insecure while host is secure."
         );
+        for referer in ["", "ØBöIß", "//example.com/", "https://", "https://["] {
+            let req = post_with(Some(MASKED_TEST_SECRET2), None)
+                .secure()
+                .header("referer", referer);
+            assert_eq!(
+                run("", req).await.reason(),
+                "Referer checking failed - Referer is malformed.",
+                "{referer}"
+            );
+        }
     }
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTestMixin::test_https_good_referer
 // and ::test_https_good_referer_2
-#[tokio::test]
-async fn test_https_good_referer() {
-    for referer in [
-        "https://www.example.com/somepage",
-        "https://www.example.com",
-    ] {
-        let req = post_with(Some(MASKED_TEST_SECRET2), None)
-            .secure()
-            .header("host", "www.example.com")
-            .header("referer", referer);
-        assert!(run("", req).await.accepted(), "{referer}");
+both_modes! {
+    async fn test_https_good_referer() {
+        for referer in [
+            "https://www.example.com/somepage",
+            "https://www.example.com",
+        ] {
+            let req = post_with(Some(MASKED_TEST_SECRET2), None)
+                .secure()
+                .header("host", "www.example.com")
+                .header("referer", referer);
+            assert!(run("", req).await.accepted(), "{referer}");
+        }
     }
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTestMixin::test_https_good_referer_malformed_host
 // and ::test_https_csrf_trusted_origin_allowed
-#[tokio::test]
-async fn test_https_csrf_trusted_origin_allowed() {
-    for host in ["www.example.com", "@malformed"] {
-        let req = post_with(Some(MASKED_TEST_SECRET2), None)
-            .secure()
-            .header("host", host)
-            .header("referer", "https://dashboard.example.com");
-        let r = run(
-            "CSRF_TRUSTED_ORIGINS = [\"https://dashboard.example.com\"]",
-            req,
-        )
-        .await;
-        assert!(r.accepted(), "{host}");
+both_modes! {
+    async fn test_https_csrf_trusted_origin_allowed() {
+        for host in ["www.example.com", "@malformed"] {
+            let req = post_with(Some(MASKED_TEST_SECRET2), None)
+                .secure()
+                .header("host", host)
+                .header("referer", "https://dashboard.example.com");
+            let r = run(
+                "CSRF_TRUSTED_ORIGINS = [\"https://dashboard.example.com\"]",
+                req,
+            )
+            .await;
+            assert!(r.accepted(), "{host}");
+        }
     }
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTestMixin::test_https_csrf_wildcard_trusted_origin_allowed
-#[tokio::test]
-async fn test_https_csrf_wildcard_trusted_origin_allowed() {
-    let req = post_with(Some(MASKED_TEST_SECRET2), None)
-        .secure()
-        .header("host", "www.example.com")
-        .header("referer", "https://dashboard.example.com");
-    let r = run("CSRF_TRUSTED_ORIGINS = [\"https://*.example.com\"]", req).await;
-    assert!(r.accepted());
+both_modes! {
+    async fn test_https_csrf_wildcard_trusted_origin_allowed() {
+        let req = post_with(Some(MASKED_TEST_SECRET2), None)
+            .secure()
+            .header("host", "www.example.com")
+            .header("referer", "https://dashboard.example.com");
+        let r = run("CSRF_TRUSTED_ORIGINS = [\"https://*.example.com\"]", req).await;
+        assert!(r.accepted());
+    }
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTests::test_https_good_referer_behind_proxy
-#[tokio::test]
-async fn test_https_good_referer_behind_proxy() {
-    let mut req = post_with(Some(MASKED_TEST_SECRET2), None)
-        .secure()
-        .header("host", "10.0.0.2")
-        .header("referer", "https://www.example.com/somepage")
-        .header("x-forwarded-host", "www.example.com")
-        .header("x-forwarded-port", "443");
-    req.port = Some(8080);
-    let r = run(
-        "CSRF_COOKIE_DOMAIN = \".example.com\"\nUSE_X_FORWARDED_PORT = true",
-        req,
-    )
-    .await;
-    assert!(r.accepted(), "{}", r.body);
+// and CsrfViewMiddlewareUseSessionsTests::test_https_good_referer_behind_proxy
+both_modes! {
+    async fn test_https_good_referer_behind_proxy() {
+        let mut req = post_with(Some(MASKED_TEST_SECRET2), None)
+            .secure()
+            .header("host", "10.0.0.2")
+            .header("referer", "https://www.example.com/somepage")
+            .header("x-forwarded-host", "www.example.com")
+            .header("x-forwarded-port", "443");
+        req.port = Some(8080);
+        let r = run(
+            &format!("{}\nUSE_X_FORWARDED_PORT = true", domain_setting()),
+            req,
+        )
+        .await;
+        assert!(r.accepted(), "{}", r.body);
+    }
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTests::test_https_good_referer_matches_cookie_domain
-// and ::test_https_good_referer_matches_cookie_domain_with_different_port
-#[tokio::test]
-async fn test_https_good_referer_matches_cookie_domain() {
-    let mut req = post_with(Some(MASKED_TEST_SECRET2), None)
-        .secure()
-        .header("referer", "https://foo.example.com/");
-    req.port = Some(443);
-    assert!(run("CSRF_COOKIE_DOMAIN = \".example.com\"", req)
-        .await
-        .accepted());
-
-    let mut req = post_with(Some(MASKED_TEST_SECRET2), None)
-        .secure()
-        .header("host", "www.example.com")
-        .header("referer", "https://foo.example.com:4443/");
-    req.port = Some(4443);
-    assert!(run("CSRF_COOKIE_DOMAIN = \".example.com\"", req)
-        .await
-        .accepted());
-
-    // The port rule: a non-443 server port must appear in the Referer.
-    let mut req = post_with(Some(MASKED_TEST_SECRET2), None)
-        .secure()
-        .header("referer", "https://foo.example.com/");
-    req.port = Some(4443);
-    assert_eq!(
-        run("CSRF_COOKIE_DOMAIN = \".example.com\"", req)
-            .await
-            .reason(),
-        "Referer checking failed - https://foo.example.com/ does not match any trusted origins."
-    );
-}
-
-// Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTests::test_https_reject_insecure_referer
-#[tokio::test]
-async fn test_https_reject_insecure_referer() {
-    let req = post_with(Some(MASKED_TEST_SECRET2), None)
-        .secure()
-        .header("referer", "http://example.com/");
-    assert_eq!(
-        run("CSRF_COOKIE_DOMAIN = \".example.com\"", req)
-            .await
-            .reason(),
-        "Referer checking failed - Referer is insecure while host is secure."
-    );
-}
-
-// Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTestMixin::test_bad_origin_bad_domain,
-// ::test_bad_origin_null_origin, ::test_bad_origin_bad_protocol, ::test_bad_origin_cannot_be_parsed
-#[tokio::test]
-async fn test_bad_origins() {
-    for (secure, origin) in [
-        (false, "https://www.evil.org"),
-        (false, "null"),
-        (true, "http://example.com"),
-        (false, "https://["),
-        (true, "http://www.example.com"),
-    ] {
+// and ::test_https_good_referer_matches_cookie_domain_with_different_port, and the same two of
+// CsrfViewMiddlewareUseSessionsTests (SESSION_COOKIE_DOMAIN)
+both_modes! {
+    async fn test_https_good_referer_matches_cookie_domain() {
         let mut req = post_with(Some(MASKED_TEST_SECRET2), None)
+            .secure()
+            .header("referer", "https://foo.example.com/");
+        req.port = Some(443);
+        assert!(run(&domain_setting(), req)
+            .await
+            .accepted());
+
+        let mut req = post_with(Some(MASKED_TEST_SECRET2), None)
+            .secure()
             .header("host", "www.example.com")
-            .header("origin", origin);
-        req.secure = secure;
+            .header("referer", "https://foo.example.com:4443/");
+        req.port = Some(4443);
+        assert!(run(&domain_setting(), req)
+            .await
+            .accepted());
+
+        // The port rule: a non-443 server port must appear in the Referer.
+        let mut req = post_with(Some(MASKED_TEST_SECRET2), None)
+            .secure()
+            .header("referer", "https://foo.example.com/");
+        req.port = Some(4443);
         assert_eq!(
-            run("", req).await.reason(),
-            format!("Origin checking failed - {origin} does not match any trusted origins.")
+            run(&domain_setting(), req)
+                .await
+                .reason(),
+            "Referer checking failed - https://foo.example.com/ does not match any trusted origins."
         );
     }
 }
 
+// Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTests::test_https_reject_insecure_referer
+// and CsrfViewMiddlewareUseSessionsTests::test_https_reject_insecure_referer
+both_modes! {
+    async fn test_https_reject_insecure_referer() {
+        let req = post_with(Some(MASKED_TEST_SECRET2), None)
+            .secure()
+            .header("referer", "http://example.com/");
+        assert_eq!(
+            run(&domain_setting(), req)
+                .await
+                .reason(),
+            "Referer checking failed - Referer is insecure while host is secure."
+        );
+    }
+}
+
+// Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTestMixin::test_bad_origin_bad_domain,
+// ::test_bad_origin_null_origin, ::test_bad_origin_bad_protocol, ::test_bad_origin_cannot_be_parsed
+both_modes! {
+    async fn test_bad_origins() {
+        for (secure, origin) in [
+            (false, "https://www.evil.org"),
+            (false, "null"),
+            (true, "http://example.com"),
+            (false, "https://["),
+            (true, "http://www.example.com"),
+        ] {
+            let mut req = post_with(Some(MASKED_TEST_SECRET2), None)
+                .header("host", "www.example.com")
+                .header("origin", origin);
+            req.secure = secure;
+            assert_eq!(
+                run("", req).await.reason(),
+                format!("Origin checking failed - {origin} does not match any trusted origins.")
+            );
+        }
+    }
+}
+
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTestMixin::test_bad_origin_csrf_trusted_origin_bad_protocol
-#[tokio::test]
-async fn test_bad_origin_csrf_trusted_origin_bad_protocol() {
-    let req = post_with(Some(MASKED_TEST_SECRET2), None)
-        .secure()
-        .header("host", "www.example.com")
-        .header("origin", "http://foo.example.com");
-    let r = run(
-        r#"CSRF_TRUSTED_ORIGINS = ["http://no-match.com", "https://*.example.com", "http://*.no-match.com", "http://*.no-match-2.com"]"#,
-        req,
-    )
-    .await;
-    assert_eq!(
-        r.reason(),
-        "Origin checking failed - http://foo.example.com does not match any trusted origins."
-    );
+both_modes! {
+    async fn test_bad_origin_csrf_trusted_origin_bad_protocol() {
+        let req = post_with(Some(MASKED_TEST_SECRET2), None)
+            .secure()
+            .header("host", "www.example.com")
+            .header("origin", "http://foo.example.com");
+        let r = run(
+            r#"CSRF_TRUSTED_ORIGINS = ["http://no-match.com", "https://*.example.com", "http://*.no-match.com", "http://*.no-match-2.com"]"#,
+            req,
+        )
+        .await;
+        assert_eq!(
+            r.reason(),
+            "Origin checking failed - http://foo.example.com does not match any trusted origins."
+        );
+    }
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTestMixin::test_good_origin_insecure,
 // ::test_good_origin_secure, ::test_good_origin_csrf_trusted_origin_allowed,
 // ::test_good_origin_wildcard_csrf_trusted_origin_allowed
-#[tokio::test]
-async fn test_good_origins() {
-    let trusted =
-        r#"CSRF_TRUSTED_ORIGINS = ["https://dashboard.example.com", "https://*.other.com"]"#;
-    for (secure, origin) in [
-        (false, "http://www.example.com"),
-        (true, "https://www.example.com"),
-        (true, "https://dashboard.example.com"),
-        (false, "https://dashboard.example.com"),
-        (true, "https://foo.other.com"),
-        (true, "https://other.com"),
-    ] {
-        let mut req = post_with(Some(MASKED_TEST_SECRET2), None)
-            .header("host", "www.example.com")
-            .header("origin", origin);
-        req.secure = secure;
-        // With an Origin, the Referer is not checked even on HTTPS.
-        assert!(run(trusted, req).await.accepted(), "{origin}");
+both_modes! {
+    async fn test_good_origins() {
+        let trusted =
+            r#"CSRF_TRUSTED_ORIGINS = ["https://dashboard.example.com", "https://*.other.com"]"#;
+        for (secure, origin) in [
+            (false, "http://www.example.com"),
+            (true, "https://www.example.com"),
+            (true, "https://dashboard.example.com"),
+            (false, "https://dashboard.example.com"),
+            (true, "https://foo.other.com"),
+            (true, "https://other.com"),
+        ] {
+            let mut req = post_with(Some(MASKED_TEST_SECRET2), None)
+                .header("host", "www.example.com")
+                .header("origin", origin);
+            req.secure = secure;
+            // With an Origin, the Referer is not checked even on HTTPS.
+            assert!(run(trusted, req).await.accepted(), "{origin}");
+        }
     }
 }
 
 // Conformance fact: a wrong Origin is reported before a missing cookie.
-#[tokio::test]
-async fn bad_origin_reported_before_missing_cookie() {
-    let req = Req::post("/post/").header("origin", "http://evil.example");
-    assert_eq!(
-        run("", req).await.reason(),
-        "Origin checking failed - http://evil.example does not match any trusted origins."
-    );
+both_modes! {
+    async fn bad_origin_reported_before_missing_cookie() {
+        let req = Req::post("/post/").header("origin", "http://evil.example");
+        assert_eq!(
+            run("", req).await.reason(),
+            "Origin checking failed - http://evil.example does not match any trusted origins."
+        );
+    }
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTests::test_ensures_csrf_cookie_with_middleware
-#[tokio::test]
-async fn test_ensures_csrf_cookie_with_middleware() {
-    let r = run("", Req::get("/ensure/")).await;
-    assert_eq!(r.cookie("csrftoken").unwrap().len(), 32);
-    assert!(r.headers["vary"].to_str().unwrap().contains("Cookie"));
-    // Not when the middleware rejects the request.
-    let r = run("", Req::post("/ensure/")).await;
-    assert_eq!(r.reason(), "CSRF cookie not set.");
-    assert_eq!(r.cookie("csrftoken"), None);
+// and CsrfViewMiddlewareUseSessionsTests::test_ensures_csrf_cookie_with_middleware
+both_modes! {
+    async fn test_ensures_csrf_cookie_with_middleware() {
+        let r = run("", Req::get("/ensure/")).await;
+        assert_eq!(r.cookie("csrftoken").unwrap().len(), 32);
+        assert!(r.headers["vary"].to_str().unwrap().contains("Cookie"));
+        // Not when the middleware rejects the request.
+        let r = run("", Req::post("/ensure/")).await;
+        assert_eq!(r.reason(), "CSRF cookie not set.");
+        assert_eq!(r.cookie("csrftoken"), None);
+    }
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTests::test_csrf_cookie_age
@@ -835,81 +970,85 @@ async fn test_cookie_replaced_only_when_invalid_on_get() {
 
 // Conformance csrf-token-source-precedence: a non-empty wrong field wins over a good header;
 // an empty field falls back to the header.
-#[tokio::test]
-async fn token_source_precedence() {
-    let z = "Z".repeat(32);
-    let r = run("", post_with(Some(&z), Some(TEST_SECRET))).await;
-    assert_eq!(r.reason(), "CSRF token from POST incorrect.");
-    let r = run("", post_with(Some(""), Some(TEST_SECRET))).await;
-    assert!(r.accepted());
+both_modes! {
+    async fn token_source_precedence() {
+        let z = "Z".repeat(32);
+        let r = run("", post_with(Some(&z), Some(TEST_SECRET))).await;
+        assert_eq!(r.reason(), "CSRF token from POST incorrect.");
+        let r = run("", post_with(Some(""), Some(TEST_SECRET))).await;
+        assert!(r.accepted());
+    }
 }
 
 // Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareTestMixin::test_reading_post_data_raises_unreadable_post_error
-#[tokio::test]
-async fn test_reading_post_data_raises_unreadable_post_error() {
-    let stream = futures_util::stream::iter(vec![
-        Ok(Bytes::from_static(b"csrfmiddlewaretoken=")),
-        Err(std::io::Error::other("connection reset")),
-    ]);
-    let mut req = post_with(None, None);
-    req.body = Some(Body::from_stream(stream));
-    let r = run("", req).await;
-    assert_eq!(r.reason(), "CSRF token missing.");
+both_modes! {
+    async fn test_reading_post_data_raises_unreadable_post_error() {
+        let stream = futures_util::stream::iter(vec![
+            Ok(Bytes::from_static(b"csrfmiddlewaretoken=")),
+            Err(std::io::Error::other("connection reset")),
+        ]);
+        let mut req = post_with(None, None);
+        req.body = Some(Body::from_stream(stream));
+        let r = run("", req).await;
+        assert_eq!(r.reason(), "CSRF token missing.");
+    }
 }
 
-#[tokio::test]
-async fn multipart_token_field() {
-    let body = |token: &str| {
-        format!(
-            "--XX\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n\
-             --XX\r\nContent-Disposition: form-data; name=\"f\"; filename=\"f.txt\"\r\n\
-             Content-Type: text/plain\r\n\r\nfile body\r\n\
-             --XX\r\nContent-Disposition: form-data; name=\"csrfmiddlewaretoken\"\r\n\r\n{token}\r\n--XX--\r\n"
-        )
-    };
-    let mut req = Req::post("/post/")
-        .cookie(TEST_SECRET)
-        .header("content-type", "multipart/form-data; boundary=XX");
-    req.body = Some(Body::from(body(MASKED_TEST_SECRET2)));
-    assert!(run("", req).await.accepted());
+both_modes! {
+    async fn multipart_token_field() {
+        let body = |token: &str| {
+            format!(
+                "--XX\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n\
+                 --XX\r\nContent-Disposition: form-data; name=\"f\"; filename=\"f.txt\"\r\n\
+                 Content-Type: text/plain\r\n\r\nfile body\r\n\
+                 --XX\r\nContent-Disposition: form-data; name=\"csrfmiddlewaretoken\"\r\n\r\n{token}\r\n--XX--\r\n"
+            )
+        };
+        let mut req = Req::post("/post/")
+            .cookie(TEST_SECRET)
+            .header("content-type", "multipart/form-data; boundary=XX");
+        req.body = Some(Body::from(body(MASKED_TEST_SECRET2)));
+        assert!(run("", req).await.accepted());
 
-    let mut req = Req::post("/post/")
-        .cookie(TEST_SECRET)
-        .header("content-type", "multipart/form-data; boundary=XX");
-    req.body = Some(Body::from(body(&"a".repeat(64))));
-    assert_eq!(
-        run("", req).await.reason(),
-        "CSRF token from POST incorrect."
-    );
+        let mut req = Req::post("/post/")
+            .cookie(TEST_SECRET)
+            .header("content-type", "multipart/form-data; boundary=XX");
+        req.body = Some(Body::from(body(&"a".repeat(64))));
+        assert_eq!(
+            run("", req).await.reason(),
+            "CSRF token from POST incorrect."
+        );
 
-    // No field: the header is used.
-    let mut req = Req::post("/post/")
-        .cookie(TEST_SECRET)
-        .header("content-type", "multipart/form-data; boundary=XX")
-        .header("x-csrftoken", TEST_SECRET);
-    req.body = Some(Body::from(
-        "--XX\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--XX--\r\n",
-    ));
-    assert!(run("", req).await.accepted());
+        // No field: the header is used.
+        let mut req = Req::post("/post/")
+            .cookie(TEST_SECRET)
+            .header("content-type", "multipart/form-data; boundary=XX")
+            .header("x-csrftoken", TEST_SECRET);
+        req.body = Some(Body::from(
+            "--XX\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--XX--\r\n",
+        ));
+        assert!(run("", req).await.accepted());
+    }
 }
 
 // Bad input: every wrong length, in the form and in the header, is a 403 with Django's reason.
-#[tokio::test]
-async fn every_wrong_token_length_is_a_403() {
-    let chain = chain("");
-    for len in (0..=130).filter(|l| *l != 32 && *l != 64) {
-        let token = "a".repeat(len);
-        if len > 0 {
-            let r = send(&chain, post_with(Some(&token), None).build()).await;
-            assert_eq!(
-                r.reason(),
-                "CSRF token from POST has incorrect length.",
-                "{len}"
-            );
+both_modes! {
+    async fn every_wrong_token_length_is_a_403() {
+        let chain = chain("");
+        for len in (0..=130).filter(|l| *l != 32 && *l != 64) {
+            let token = "a".repeat(len);
+            if len > 0 {
+                let r = send(&chain, post_with(Some(&token), None).build()).await;
+                assert_eq!(
+                    r.reason(),
+                    "CSRF token from POST has incorrect length.",
+                    "{len}"
+                );
+            }
+            let r = send(&chain, post_with(None, Some(&token)).build()).await;
+            let expected = "CSRF token from the 'X-Csrftoken' HTTP header has incorrect length.";
+            assert_eq!(r.reason(), expected, "{len}");
         }
-        let r = send(&chain, post_with(None, Some(&token)).build()).await;
-        let expected = "CSRF token from the 'X-Csrftoken' HTTP header has incorrect length.";
-        assert_eq!(r.reason(), expected, "{len}");
     }
 }
 
@@ -1041,20 +1180,21 @@ async fn junk_and_huge_headers_never_500() {
 }
 
 // The test client's `enforce_csrf_checks(false)` (Django's `_dont_enforce_csrf_checks`).
-#[tokio::test]
-async fn test_client_does_not_enforce_by_default() {
-    let mut client = middleware_core::test_client::Client::new(chain(""));
-    assert_eq!(client.post_form("/post/", &[]).await.status, 200);
-    let mut client = middleware_core::test_client::Client::new(chain("")).enforce_csrf_checks(true);
-    assert_eq!(client.post_form("/post/", &[]).await.status, 403);
-    // A round trip: the page's token and cookie are accepted.
-    let page = client.get("/token/").await;
-    let start = page.text().find("value=\"").unwrap() + 7;
-    let token = page.text()[start..start + 64].to_owned();
-    let r = client
-        .post_form("/post/", &[("csrfmiddlewaretoken", &token)])
-        .await;
-    assert_eq!(r.status, 200);
+both_modes! {
+    async fn test_client_does_not_enforce_by_default() {
+        let mut client = middleware_core::test_client::Client::new(chain(""));
+        assert_eq!(client.post_form("/post/", &[]).await.status, 200);
+        let mut client = middleware_core::test_client::Client::new(chain("")).enforce_csrf_checks(true);
+        assert_eq!(client.post_form("/post/", &[]).await.status, 403);
+        // A round trip: the page's token and cookie are accepted.
+        let page = client.get("/token/").await;
+        let start = page.text().find("value=\"").unwrap() + 7;
+        let token = page.text()[start..start + 64].to_owned();
+        let r = client
+            .post_form("/post/", &[("csrfmiddlewaretoken", &token)])
+            .await;
+        assert_eq!(r.status, 200);
+    }
 }
 
 // Django: tests/view_tests/tests/test_csrf.py (default failure page), compared with the pages
@@ -1125,17 +1265,212 @@ fn unknown_failure_view_is_a_startup_error_naming_the_setting() {
     );
 }
 
+// CSRF_USE_SESSIONS without SessionMiddleware before it: the order error at start-up.
 #[test]
-fn csrf_use_sessions_is_refused_for_now() {
-    let err = Chain::builder(&registry(), &settings("CSRF_USE_SESSIONS = true"))
+fn csrf_use_sessions_needs_session_middleware_before() {
+    for middleware in [
+        r#"["django.middleware.csrf.CsrfViewMiddleware"]"#,
+        r#"["django.middleware.csrf.CsrfViewMiddleware", "django.contrib.sessions.middleware.SessionMiddleware"]"#,
+    ] {
+        let conf = format!(
+            "ALLOWED_HOSTS = [\"testserver\"]\nMIDDLEWARE = {middleware}\nCSRF_USE_SESSIONS = true\nSECRET_KEY = \"{SECRET_KEY}\""
+        );
+        let settings = Settings::from_toml_str(&conf, "t").unwrap();
+        let err = Chain::builder(&registry(), &settings)
+            .urls(router())
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("SessionMiddleware"), "{err}");
+    }
+}
+
+/// A middleware placed between SessionMiddleware and CsrfViewMiddleware: reports what the CSRF
+/// middleware put on the response (`x-probe-vary`, `x-probe-csrf-cookie`), and with
+/// `drop_session` hides the session from it.
+struct Probe {
+    next: middleware_core::Next,
+    drop_session: bool,
+}
+
+#[middleware_core::async_trait]
+impl middleware_core::Middleware for Probe {
+    async fn call(&self, req: &mut Request) -> Result<Response, Error> {
+        if self.drop_session {
+            req.extensions_mut().remove::<sessions::Session>();
+        }
+        let mut response = self.next.get_response(req).await;
+        let vary = response
+            .headers()
+            .get("vary")
+            .map_or("none".to_owned(), |v| v.to_str().unwrap().to_owned());
+        let csrf_cookie = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|v| v.to_str().unwrap().starts_with("csrftoken="));
+        let headers = response.headers_mut();
+        headers.insert("x-probe-vary", vary.parse().unwrap());
+        headers.insert(
+            "x-probe-csrf-cookie",
+            csrf_cookie.to_string().parse().unwrap(),
+        );
+        Ok(response)
+    }
+
+    fn hooks(&self) -> middleware_core::Hooks {
+        middleware_core::Hooks::NONE
+    }
+}
+
+fn session_chain_with_probe(drop_session: bool) -> Chain {
+    let mut registry = registry();
+    registry.register(
+        "Probe",
+        move |next, _: &middleware_core::BuildContext<'_>| Ok(Probe { next, drop_session }),
+    );
+    let conf = format!(
+        r#"
+ALLOWED_HOSTS = ["testserver"]
+MIDDLEWARE = ["django.contrib.sessions.middleware.SessionMiddleware", "Probe", "django.middleware.csrf.CsrfViewMiddleware"]
+CSRF_USE_SESSIONS = true
+CSRF_FAILURE_VIEW = "tests.reason"
+SECRET_KEY = "{SECRET_KEY}"
+DEBUG = {drop_session}
+"#
+    );
+    let settings = Settings::from_toml_str(&conf, "t").unwrap();
+    Chain::builder(&registry, &settings)
         .urls(router())
         .build()
-        .unwrap_err()
-        .to_string();
+        .unwrap()
+}
+
+// Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareUseSessionsTests::test_no_session_on_request
+#[tokio::test]
+async fn test_no_session_on_request() {
+    USE_SESSIONS.with(|m| m.set(true));
+    let chain = session_chain_with_probe(true);
+    let r = send(&chain, Req::get("/token/").build()).await;
+    assert_eq!(r.status, 500);
+    // DEBUG is on in this chain: the technical 500 page shows Django's message.
     assert!(
-        err.contains("SessionMiddleware") || err.contains("CSRF_USE_SESSIONS"),
-        "{err}"
+        r.body.contains(
+            "CSRF_USE_SESSIONS is enabled, but request.session is not set. SessionMiddleware \
+             must appear before CsrfViewMiddleware in MIDDLEWARE."
+        ),
+        "{}",
+        r.body
     );
+}
+
+// Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareUseSessionsTests::test_masked_unmasked_combinations
+#[tokio::test]
+async fn test_masked_unmasked_combinations_use_sessions() {
+    USE_SESSIONS.with(|m| m.set(true));
+    for (cookie, post_token, header_token) in [
+        (MASKED_TEST_SECRET1, Some(TEST_SECRET), None),
+        (MASKED_TEST_SECRET1, Some(MASKED_TEST_SECRET2), None),
+        (MASKED_TEST_SECRET1, None, Some(TEST_SECRET)),
+        (MASKED_TEST_SECRET1, None, Some(MASKED_TEST_SECRET2)),
+    ] {
+        let mut req = Req::post("/token/").cookie(cookie);
+        req.post_token = post_token;
+        if let Some(t) = header_token {
+            req = req.header("x-csrftoken", t);
+        }
+        let r = run("", req).await;
+        assert!(r.accepted(), "{post_token:?} {header_token:?}: {}", r.body);
+    }
+}
+
+// Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareUseSessionsTests::test_process_response_get_token_used
+// (here through the middleware: markers need it) and ::test_ensures_csrf_cookie_with_middleware
+#[tokio::test]
+async fn test_process_response_get_token_used_use_sessions() {
+    USE_SESSIONS.with(|m| m.set(true));
+    for path in ["/token/", "/ensure/"] {
+        let r = run("", Req::get(path)).await;
+        let secret = r.cookie("csrftoken").unwrap();
+        assert_eq!(secret.len(), 32, "{path}");
+        assert_eq!(
+            r.raw_cookie("csrftoken"),
+            None,
+            "no CSRF cookie in session mode"
+        );
+    }
+}
+
+// Django: tests/csrf_tests/tests.py::CsrfViewMiddlewareUseSessionsTests::test_session_modify
+#[tokio::test]
+async fn test_session_modify() {
+    USE_SESSIONS.with(|m| m.set(true));
+    let chain = chain("");
+    let first = send(&chain, Req::get("/ensure/").build()).await;
+    let secret = first.cookie("csrftoken").unwrap();
+    // The same secret again: the session is not modified, so no session cookie is sent.
+    let again = send(&chain, Req::get("/ensure/").cookie(&secret).build()).await;
+    assert_eq!(again.raw_cookie("sessionid"), None);
+    let again = send(&chain, Req::get("/token/").cookie(&secret).build()).await;
+    assert_eq!(again.raw_cookie("sessionid"), None);
+    assert_eq!(unmask_cipher_token(&again.token()).unwrap(), secret);
+}
+
+// CSRF in session mode sets no cookie and adds no `Vary: Cookie` itself (Django's
+// `_set_csrf_cookie`); SessionMiddleware, outside, varies on the session it read.
+#[tokio::test]
+async fn session_mode_sets_no_csrf_cookie_and_no_vary() {
+    USE_SESSIONS.with(|m| m.set(true));
+    let chain = session_chain_with_probe(false);
+    for req in [
+        Req::get("/token/"),
+        Req::get("/rotate/").cookie(TEST_SECRET),
+        Req::get("/ensure/"),
+    ] {
+        let r = send(&chain, req.build()).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.headers["x-probe-vary"], "none");
+        assert_eq!(r.headers["x-probe-csrf-cookie"], "false");
+        assert_eq!(r.raw_cookie("csrftoken"), None);
+        assert_eq!(r.headers["vary"], "Cookie");
+        assert_eq!(r.cookie("csrftoken").unwrap().len(), 32);
+    }
+    // rotate_token writes a new secret into the session.
+    let r = send(&chain, Req::get("/rotate/").cookie(TEST_SECRET).build()).await;
+    assert_ne!(r.cookie("csrftoken").unwrap(), TEST_SECRET);
+}
+
+// A session whose `_csrftoken` is not a usable secret (not a string, wrong length, bad
+// characters) gets a new secret instead of a 500.
+#[tokio::test]
+async fn session_mode_bad_stored_secret_is_replaced() {
+    USE_SESSIONS.with(|m| m.set(true));
+    let junk = [
+        serde_json::json!(42),
+        serde_json::json!(["x"]),
+        serde_json::json!("short"),
+        serde_json::json!("*".repeat(64)),
+        serde_json::json!("é".repeat(32)),
+    ];
+    for value in junk {
+        let data = serde_json::json!({ csrf::CSRF_SESSION_KEY: value });
+        let cookie =
+            signing::dumps(&data, SECRET_KEY.as_bytes(), SIGNED_COOKIES_SALT, true).unwrap();
+        let mut req = Req::get("/token/").build();
+        req.headers_mut()
+            .insert("cookie", format!("sessionid={cookie}").parse().unwrap());
+        let r = send(&chain(""), req).await;
+        assert_eq!(r.status, 200, "{value}");
+        let secret = r.cookie("csrftoken").unwrap();
+        assert_eq!(secret.len(), 32);
+        assert_eq!(unmask_cipher_token(&r.token()).unwrap(), secret);
+        // And an unsafe request with such a session is a 403 naming the problem, not a 500.
+        let mut req = Req::post("/post/").token(MASKED_TEST_SECRET2).build();
+        req.headers_mut()
+            .insert("cookie", format!("sessionid={cookie}").parse().unwrap());
+        let r = send(&chain(""), req).await;
+        assert!(r.reason().starts_with("CSRF cookie "), "{}", r.reason());
+    }
 }
 
 #[test]
@@ -1163,7 +1498,10 @@ fn bad_settings_are_startup_errors() {
 
 fn check_ids(toml: &str, deploy: bool) -> Vec<String> {
     let settings = Settings::from_toml_str(toml, "t").unwrap();
-    run_checks(&registry(), &settings, deploy)
+    // CSRF's checks only (the sessions checks of `registry()` are tested with sessions).
+    let mut registry = Registry::new();
+    csrf::register(&mut registry);
+    run_checks(&registry, &settings, deploy)
         .into_iter()
         .map(|m| m.id)
         .collect()

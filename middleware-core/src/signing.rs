@@ -278,8 +278,25 @@ fn duration_repr(d: Duration) -> String {
 }
 
 fn zlib_compress(data: &[u8]) -> Option<Vec<u8>> {
-    // Python's zlib.compress() default level is 6, same as Compression::default().
-    let mut compressor = Compress::new(Compression::default(), true);
+    // A deflate state is a few hundred KiB to allocate and clear; session and messages values
+    // are small, so a fresh state per call cost more than compressing. Each thread keeps one
+    // and resets it (same output as a new one).
+    thread_local! {
+        // Python's zlib.compress() default level is 6, same as Compression::default().
+        static COMPRESSOR: std::cell::RefCell<Compress> =
+            std::cell::RefCell::new(Compress::new(Compression::default(), true));
+    }
+    COMPRESSOR.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut compressor) => {
+            compressor.reset();
+            zlib_compress_with(&mut compressor, data)
+        }
+        // Re-entered (cannot happen: nothing here calls back), so use a fresh state.
+        Err(_) => zlib_compress_with(&mut Compress::new(Compression::default(), true), data),
+    })
+}
+
+fn zlib_compress_with(compressor: &mut Compress, data: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(data.len() / 2 + 64);
     loop {
         let consumed = compressor.total_in() as usize;
@@ -296,8 +313,26 @@ fn zlib_compress(data: &[u8]) -> Option<Vec<u8>> {
 }
 
 fn zlib_decompress(data: &[u8], limit: usize) -> Result<Vec<u8>, SigningError> {
+    // As for compression: one inflate state per thread, reset for each value.
+    thread_local! {
+        static DECOMPRESSOR: std::cell::RefCell<Decompress> =
+            std::cell::RefCell::new(Decompress::new(true));
+    }
+    DECOMPRESSOR.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut decompressor) => {
+            decompressor.reset(true);
+            zlib_decompress_with(&mut decompressor, data, limit)
+        }
+        Err(_) => zlib_decompress_with(&mut Decompress::new(true), data, limit),
+    })
+}
+
+fn zlib_decompress_with(
+    decompressor: &mut Decompress,
+    data: &[u8],
+    limit: usize,
+) -> Result<Vec<u8>, SigningError> {
     let truncated = || SigningError::BadPayload("incomplete or truncated zlib stream".into());
-    let mut decompressor = Decompress::new(true);
     let mut out: Vec<u8> = Vec::with_capacity(data.len().saturating_mul(4).min(limit) + 1);
     loop {
         if out.len() > limit {

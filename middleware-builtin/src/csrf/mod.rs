@@ -40,6 +40,12 @@
 //! (403) and logged at warning on target `django.security.csrf`. The cookie is (re)sent only
 //! when [`get_token`] or [`rotate_token`] was called, or the cookie was malformed.
 //!
+//! With `CSRF_USE_SESSIONS = true` the secret lives in the session under [`CSRF_SESSION_KEY`]
+//! (`_csrftoken`) instead: no CSRF cookie is set and CSRF adds no `Vary: Cookie`; the session is
+//! written only when the secret changed (a new or rotated secret). `SessionMiddleware` must come
+//! before this middleware (a start-up error otherwise; at request time, a request without a
+//! session is Django's `ImproperlyConfigured`).
+//!
 //! See `docs/middleware/csrf.md` for settings, order and differences from Django.
 
 pub mod failure;
@@ -63,6 +69,8 @@ use middleware_core::{
     BuildContext, Error, FactoryError, Hooks, Middleware, Next, Registry, Request, RequestExt,
     ResolverMatch, Response, Settings,
 };
+
+use crate::sessions::Session;
 
 pub use failure::{csrf_failure, CsrfFailureView, CsrfFailureViews, DEFAULT_FAILURE_VIEW};
 pub use token::{
@@ -101,7 +109,18 @@ pub const CSRF_SETTINGS: &[&str] = &[
     "CSRF_TRUSTED_ORIGINS",
     "CSRF_USE_SESSIONS",
     "CSRF_FAILURE_VIEW",
+    // Read in session mode, for the Referer check (SessionMiddleware declares it too).
+    "SESSION_COOKIE_DOMAIN",
 ];
+
+/// The session key holding the CSRF secret when `CSRF_USE_SESSIONS` is on (Django's
+/// `CSRF_SESSION_KEY`).
+pub const CSRF_SESSION_KEY: &str = "_csrftoken";
+
+/// Django's `ImproperlyConfigured` message when `CSRF_USE_SESSIONS` is on and the request has
+/// no session.
+pub const NO_SESSION_MESSAGE: &str = "CSRF_USE_SESSIONS is enabled, but request.session is not \
+     set. SessionMiddleware must appear before CsrfViewMiddleware in MIDDLEWARE.";
 
 /// Django's `csrf_exempt`: the route's view is not checked (the cookie machinery still runs, so
 /// [`get_token`] works).
@@ -181,6 +200,8 @@ pub fn rotate_token(request: &mut Request) {
 
 /// Cookie attributes and checks, read once from the settings.
 struct CsrfConfig {
+    /// `CSRF_USE_SESSIONS`: the secret lives in the session under [`CSRF_SESSION_KEY`].
+    use_sessions: bool,
     cookie_name: String,
     cookie_age: Option<i64>,
     cookie_domain: Option<String>,
@@ -226,17 +247,7 @@ fn get_optional<T: serde::de::DeserializeOwned>(
 
 impl CsrfConfig {
     fn from_settings(settings: &Settings, views: &CsrfFailureViews) -> Result<Self, FactoryError> {
-        if settings.get_or("CSRF_USE_SESSIONS", false)? {
-            // TODO(lead): sessions-based CSRF (secret under the session key `_csrftoken`, and
-            // SESSION_COOKIE_DOMAIN for the Referer check) needs the SessionMiddleware branch;
-            // wire it here once `request.session` exists in the core.
-            return Err(FactoryError::ImproperlyConfigured(
-                "CSRF_USE_SESSIONS = true: sessions-based CSRF is not available yet in this \
-                 port. Set CSRF_USE_SESSIONS = false (the CSRF secret then lives in the \
-                 CSRF_COOKIE_NAME cookie)."
-                    .into(),
-            ));
-        }
+        let use_sessions: bool = settings.get_or("CSRF_USE_SESSIONS", false)?;
         let cookie_samesite =
             get_optional::<String>(settings, "CSRF_COOKIE_SAMESITE", Some("Lax".into()))?;
         if let Some(s) = &cookie_samesite {
@@ -294,10 +305,18 @@ impl CsrfConfig {
                 ),
             )
         })?;
+        // Django's `_check_referer` compares with the domain of the cookie that holds the secret:
+        // SESSION_COOKIE_DOMAIN in session mode.
+        let cookie_domain = if use_sessions {
+            settings.get::<String>("SESSION_COOKIE_DOMAIN")?
+        } else {
+            get_optional(settings, "CSRF_COOKIE_DOMAIN", None)?
+        };
         Ok(CsrfConfig {
+            use_sessions,
             cookie_name: settings.get_or("CSRF_COOKIE_NAME", "csrftoken".into())?,
             cookie_age: get_optional(settings, "CSRF_COOKIE_AGE", Some(60 * 60 * 24 * 7 * 52))?,
-            cookie_domain: get_optional(settings, "CSRF_COOKIE_DOMAIN", None)?,
+            cookie_domain,
             cookie_path: settings.get_or("CSRF_COOKIE_PATH", "/".into())?,
             cookie_secure: settings.get_or("CSRF_COOKIE_SECURE", false)?,
             cookie_httponly: settings.get_or("CSRF_COOKIE_HTTPONLY", false)?,
@@ -343,32 +362,63 @@ fn meta_header(request: &Request, name: &HeaderName) -> Option<String> {
 type Verdict = Result<(), String>;
 
 impl CsrfViewMiddleware {
-    /// Django's `_get_secret` (cookie mode): `Ok(None)` without a cookie, the secret (a legacy
-    /// 64-character masked cookie unmasked), or why the cookie is malformed.
-    fn get_secret(&self, request: &Request) -> Result<Option<String>, TokenFormatError> {
+    /// Django's `_get_secret`: `Ok(None)` without a secret, the secret (a legacy 64-character
+    /// masked value unmasked), or why the stored value is malformed. In session mode the secret
+    /// is the session's [`CSRF_SESSION_KEY`]; without a session this is Django's
+    /// `ImproperlyConfigured` (the outer `Err`).
+    async fn get_secret(
+        &self,
+        // `&mut` only so the future is `Send` (a `Request` is not `Sync`).
+        request: &mut Request,
+    ) -> Result<Result<Option<String>, TokenFormatError>, Error> {
+        if self.config.use_sessions {
+            let session = request
+                .extensions()
+                .get::<Session>()
+                .cloned()
+                .ok_or_else(|| Error::ImproperlyConfigured(NO_SESSION_MESSAGE.to_owned()))?;
+            return Ok(match session.get(CSRF_SESSION_KEY).await {
+                None | Some(serde_json::Value::Null) => Ok(None),
+                // Django does not check the format of a session secret (only the server writes
+                // it), and a value it cannot use (not a string, bad characters in a masked one)
+                // is a 500 there; here it is checked and replaced like a malformed cookie.
+                Some(serde_json::Value::String(secret)) => {
+                    check_token_format(&secret).and_then(|()| Self::stored_secret(secret))
+                }
+                Some(_) => Err(TokenFormatError::InvalidCharacters),
+            });
+        }
         let Some(cookie) = request.cookie(&self.config.cookie_name) else {
-            return Ok(None);
+            return Ok(Ok(None));
         };
         // Django sees the cookie header decoded as Latin-1: count bytes as characters.
         let cookie: String = cookie.bytes().map(char::from).collect();
-        check_token_format(&cookie)?;
-        if cookie.len() == CSRF_TOKEN_LENGTH {
-            return unmask_cipher_token(&cookie).map(Some);
+        if let Err(e) = check_token_format(&cookie) {
+            return Ok(Err(e));
         }
-        Ok(Some(cookie))
+        Ok(Self::stored_secret(cookie))
     }
 
-    fn process_request(&self, request: &mut Request) {
-        match self.get_secret(request) {
+    /// Django versions before 4.0 stored the secret masked: unmask a 64-character value.
+    fn stored_secret(secret: String) -> Result<Option<String>, TokenFormatError> {
+        if secret.len() == CSRF_TOKEN_LENGTH {
+            return unmask_cipher_token(&secret).map(Some);
+        }
+        Ok(Some(secret))
+    }
+
+    async fn process_request(&self, request: &mut Request) -> Result<(), Error> {
+        match self.get_secret(request).await? {
             Err(_) => {
                 add_new_csrf_cookie(request);
             }
             Ok(Some(secret)) => state_mut(request).secret = Some(secret),
             Ok(None) => {}
         }
+        Ok(())
     }
 
-    fn process_response(&self, request: &mut Request, response: &mut Response) {
+    async fn process_response(&self, request: &mut Request, response: &mut Response) {
         let state = state_mut(request);
         if !state.needs_update {
             return;
@@ -379,6 +429,18 @@ impl CsrfViewMiddleware {
             return;
         };
         let c = &self.config;
+        if c.use_sessions {
+            // Django writes the session only when the secret changed, so get_token() alone
+            // does not re-save it; SessionMiddleware (outside) sends the session cookie. No
+            // CSRF cookie and no `Vary: Cookie` from here.
+            if let Some(session) = request.extensions().get::<Session>().cloned() {
+                let stored = session.get(CSRF_SESSION_KEY).await;
+                if stored.as_ref().and_then(serde_json::Value::as_str) != Some(secret.as_str()) {
+                    session.set(CSRF_SESSION_KEY, secret).await;
+                }
+            }
+            return;
+        }
         let mut cookie = SetCookie::new(c.cookie_name.clone(), secret)
             .path(c.cookie_path.clone())
             .secure(c.cookie_secure)
@@ -512,7 +574,7 @@ impl CsrfViewMiddleware {
     /// Django's `_check_token`.
     async fn check_token(&self, request: &mut Request) -> Result<Verdict, Error> {
         // Read again rather than from the state: rotate_token() may have run since.
-        let secret = match self.get_secret(request) {
+        let secret = match self.get_secret(request).await? {
             Err(e) => return Ok(Err(format!("CSRF cookie {e}."))),
             Ok(None) => return Ok(Err(REASON_NO_CSRF_COOKIE.into())),
             Ok(Some(secret)) => secret,
@@ -591,9 +653,9 @@ impl CsrfViewMiddleware {
 #[async_trait]
 impl Middleware for CsrfViewMiddleware {
     async fn call(&self, request: &mut Request) -> Result<Response, Error> {
-        self.process_request(request);
+        self.process_request(request).await?;
         let mut response = self.next.get_response(request).await;
-        self.process_response(request, &mut response);
+        self.process_response(request, &mut response).await;
         Ok(response)
     }
 

@@ -54,10 +54,11 @@ use middleware_core::{
 };
 
 use crate::sessions::{Session, SessionCookieConfig};
-use storage::{Config, StorageConfig};
 pub use storage::{
-    StorageKind, COOKIE_NAME, COOKIE_SALT, MAX_COOKIE_SIZE, MESSAGE_KEY, NOT_FINISHED, SESSION_KEY,
+    decode_cookie, encode_cookie, StorageKind, COOKIE_NAME, COOKIE_SALT, MAX_COOKIE_SIZE,
+    MESSAGE_KEY, NOT_FINISHED, SESSION_KEY,
 };
+use storage::{Config, StorageConfig};
 
 /// `messages.DEBUG`.
 pub const DEBUG: i32 = 10;

@@ -153,27 +153,23 @@ pub(crate) struct Loaded {
     pub(crate) bad_cookie: bool,
 }
 
-pub(crate) fn cookie_get(config: &StorageConfig, cookie: Option<&str>) -> Loaded {
-    let Some(data) = cookie.filter(|c| !c.is_empty()) else {
-        return Loaded {
-            messages: None,
-            all_retrieved: true,
-            bad_cookie: false,
-        };
-    };
-    let decoded = config
-        .signer
-        .unsign_object::<Value>(data, None)
-        .ok()
-        .and_then(|v| decode_list(&v));
-    let Some(mut items) = decoded else {
-        tracing::debug!("messages cookie could not be decoded; ignored");
-        return Loaded {
-            messages: None,
-            all_retrieved: true,
-            bad_cookie: true,
-        };
-    };
+/// Django's `CookieStorage._encode`: the signed, compressed value of the `messages` cookie for
+/// `messages` (with the "not finished" sentinel last when `not_finished`). `signer` is
+/// `get_cookie_signer(SECRET_KEY, SECRET_KEY_FALLBACKS, COOKIE_SALT)`.
+pub fn encode_cookie(
+    signer: &TimestampSigner,
+    messages: &[Message],
+    not_finished: bool,
+) -> Result<String, signing::SigningError> {
+    signer.sign_object(&encode_list(messages, not_finished), true)
+}
+
+/// Django's `CookieStorage._decode`: the messages of a `messages` cookie value and whether it
+/// ended with the "not finished" sentinel; `None` when it does not verify or is not a message
+/// list. Level tags are left empty (the middleware fills them from `MESSAGE_TAGS`).
+pub fn decode_cookie(signer: &TimestampSigner, value: &str) -> Option<(Vec<Message>, bool)> {
+    let decoded = signer.unsign_object::<Value>(value, None).ok()?;
+    let mut items = decode_list(&decoded)?;
     let not_finished = items.last() == Some(&Item::NotFinished);
     if not_finished {
         items.pop();
@@ -185,6 +181,25 @@ pub(crate) fn cookie_get(config: &StorageConfig, cookie: Option<&str>) -> Loaded
             Item::NotFinished => None,
         })
         .collect();
+    Some((messages, not_finished))
+}
+
+pub(crate) fn cookie_get(config: &StorageConfig, cookie: Option<&str>) -> Loaded {
+    let Some(data) = cookie.filter(|c| !c.is_empty()) else {
+        return Loaded {
+            messages: None,
+            all_retrieved: true,
+            bad_cookie: false,
+        };
+    };
+    let Some((messages, not_finished)) = decode_cookie(&config.signer, data) else {
+        tracing::debug!("messages cookie could not be decoded; ignored");
+        return Loaded {
+            messages: None,
+            all_retrieved: true,
+            bad_cookie: true,
+        };
+    };
     Loaded {
         messages: Some(messages),
         all_retrieved: !not_finished,
@@ -201,9 +216,7 @@ fn cookie_encode(
     if messages.is_empty() && !not_finished {
         return Ok(None);
     }
-    config
-        .signer
-        .sign_object(&encode_list(messages, not_finished), true)
+    encode_cookie(&config.signer, messages, not_finished)
         .map(Some)
         .map_err(Error::internal)
 }

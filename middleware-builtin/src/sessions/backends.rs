@@ -41,6 +41,9 @@ pub enum StoreError {
     /// The data could not be encoded.
     #[error("session encoding: {0}")]
     Encode(#[from] signing::SigningError),
+    /// The data could not be pickled for the cache.
+    #[error("session pickling: {0}")]
+    Pickle(#[from] serde_pickle::Error),
 }
 
 /// A server-side session store: Django's `SessionStore` methods that touch storage.
@@ -80,6 +83,28 @@ pub fn decode(text: &str, secret: &[u8], fallbacks: &[&[u8]]) -> SessionData {
     }
 }
 
+/// The first byte of a pickle of protocol 2 or later (the `PROTO` opcode). Django's
+/// `pickle.dumps(dict, HIGHEST_PROTOCOL)` always starts with it; `encode()` text never does.
+const PICKLE_PROTO: u8 = 0x80;
+
+/// The session dict as Django's cache backends store it: `pickle.dumps(dict)` (protocol 3).
+pub fn pickle(data: &SessionData) -> Result<Vec<u8>, serde_pickle::Error> {
+    serde_pickle::to_vec(data, serde_pickle::SerOptions::new())
+}
+
+/// Reads a session dict pickled by Django (any protocol up to 5); anything that is not a dict
+/// of JSON-like values is an empty session (logged without the data), as Django's `decode`
+/// treats corrupt data.
+pub fn unpickle(bytes: &[u8]) -> SessionData {
+    match serde_pickle::from_slice(bytes, serde_pickle::DeOptions::new()) {
+        Ok(data) => data,
+        Err(e) => {
+            tracing::warn!(target: "django.security.SuspiciousSession", error = %e, "Session data in the cache could not be unpickled");
+            SessionData::new()
+        }
+    }
+}
+
 /// A new random session key: 32 characters from `[a-z0-9]`.
 pub fn new_session_key() -> String {
     get_random_string(32, VALID_KEY_CHARS)
@@ -105,8 +130,15 @@ impl Keys {
     }
 }
 
-/// Django's `django.contrib.sessions.backends.cache`: `encode()`d data under
+/// Django's `django.contrib.sessions.backends.cache`: the session dict under
 /// `django.contrib.sessions.cache<key>` in a [`CacheBackend`], expiring with the session.
+///
+/// The value is what Django's cache backends store for a dict: a pickle (written with
+/// protocol 3, which every Python 3 reads; read at any protocol up to 5, Django's
+/// `pickle.HIGHEST_PROTOCOL`), so a Django site using the same Redis reads and writes the same
+/// sessions. Values must be JSON-like (strings, numbers, booleans, `None`, lists, dicts); a
+/// session holding other Python objects (datetimes, sets...) loads as an empty session, logged.
+/// Values written by earlier versions of this port (Django's `encode()` text) are still read.
 #[derive(Debug)]
 pub struct CacheStore {
     cache: Arc<dyn CacheBackend>,
@@ -129,6 +161,9 @@ impl SessionStore for CacheStore {
         let Some(bytes) = self.cache.get(&Self::cache_key(key)).await? else {
             return Ok(None);
         };
+        if bytes.first() == Some(&PICKLE_PROTO) {
+            return Ok(Some(unpickle(&bytes)));
+        }
         Ok(Some(self.keys.decode(&String::from_utf8_lossy(&bytes))))
     }
 
@@ -143,19 +178,19 @@ impl SessionStore for CacheStore {
         expiry_age: i64,
         must_create: bool,
     ) -> Result<(), StoreError> {
-        let value = encode(data, &self.keys.secret)?;
+        let value = pickle(data)?;
         let timeout = Timeout::Seconds(expiry_age);
         if must_create {
             if !self
                 .cache
-                .add(&Self::cache_key(key), value.as_bytes(), timeout)
+                .add(&Self::cache_key(key), &value, timeout)
                 .await?
             {
                 return Err(StoreError::Exists);
             }
         } else {
             self.cache
-                .set(&Self::cache_key(key), value.as_bytes(), timeout)
+                .set(&Self::cache_key(key), &value, timeout)
                 .await?;
         }
         Ok(())

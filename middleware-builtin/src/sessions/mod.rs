@@ -58,8 +58,8 @@ use middleware_core::{
 };
 
 pub use backends::{
-    decode, encode, new_session_key, CacheStore, FileStore, SessionStore, StoreError,
-    CACHE_KEY_PREFIX, SESSION_STORE_SALT, VALID_KEY_CHARS,
+    decode, encode, new_session_key, pickle, unpickle, CacheStore, FileStore, SessionStore,
+    StoreError, CACHE_KEY_PREFIX, SESSION_STORE_SALT, VALID_KEY_CHARS,
 };
 pub use data::SessionData;
 pub use session::{session, Expiry, Session, SessionExt, EXPIRY_KEY, SIGNED_COOKIES_SALT};

@@ -69,20 +69,28 @@ async fn redis_sessions_survive_an_outage() {
     assert_eq!(key.len(), 32);
     assert_eq!(c.get("/get/?k=k").await.text(), "\"v\"");
 
-    // The session is in Redis under Django's cache key, encoded as SessionBase.encode.
+    // The session is in Redis under Django's cache key, pickled as Django's RedisCache does.
     {
         let client = redis::Client::open(format!("redis://127.0.0.1:{port}/0")).unwrap();
         let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-        let raw: String = redis::cmd("GET")
+        let raw: Vec<u8> = redis::cmd("GET")
             .arg(format!("site:2:{CACHE_KEY_PREFIX}{key}"))
             .query_async(&mut conn)
             .await
             .unwrap();
-        assert_eq!(
-            decode(&raw, SECRET.as_bytes(), &[]).get("k"),
-            Some(&json!("v"))
-        );
+        assert_eq!(raw[0], 0x80, "a pickle");
+        assert_eq!(unpickle(&raw).get("k"), Some(&json!("v")));
+        // A value in the format of earlier versions (SessionBase.encode text) is still read.
+        let legacy: SessionData = [("k", json!("old"))].into_iter().collect();
+        let text = encode(&legacy, SECRET.as_bytes()).unwrap();
+        let _: () = redis::cmd("SET")
+            .arg(format!("site:2:{CACHE_KEY_PREFIX}{key}"))
+            .arg(text)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
     }
+    assert_eq!(c.get("/get/?k=k").await.text(), "\"old\"");
 
     server.stop();
     let started = Instant::now();
@@ -145,5 +153,88 @@ async fn redis_sessions_survive_an_outage() {
     let r = c.get("/set/?k=thawed").await;
     assert_eq!(r.status, 200, "recovers once Redis answers again");
     assert_eq!(c.get("/get/?k=k").await.text(), "\"thawed\"");
+    drop(server);
+}
+
+/// The Python of the venv `scripts/django_crosscheck.sh` makes (Django 6.1.3 and `redis`), or
+/// `DJANGO_PYTHON`; `None` (the test then skips, saying so) when it is absent.
+fn django_python() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("DJANGO_PYTHON").map_or_else(
+        || {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../.venv/django-6.1.3/bin/python")
+        },
+        std::path::PathBuf::from,
+    );
+    let ok = Command::new(&path)
+        .args(["-c", "import django, redis"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    ok.then_some(path)
+}
+
+fn django_sessions(python: &std::path::Path, port: u16, args: &[&str]) -> String {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/django/redis_sessions.py");
+    let out = Command::new(python)
+        .arg(script)
+        .arg(port.to_string())
+        .args(args)
+        .output()
+        .expect("run redis_sessions.py");
+    assert!(
+        out.status.success(),
+        "redis_sessions.py {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+// Live interop: Django 6.1.3's cache session backend (RedisCache) and ours share one Redis.
+#[tokio::test]
+async fn django_and_rust_share_redis_sessions() {
+    let Some(python) = django_python() else {
+        eprintln!(
+            "SKIP: no Python with Django 6.1.3 and redis (run scripts/django_crosscheck.sh, or set DJANGO_PYTHON)"
+        );
+        return;
+    };
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let port = server.port;
+    let mut c = client(&redis_settings(port));
+
+    // Rust writes, Django reads.
+    assert_eq!(c.get("/set/?k=v").await.status, 200);
+    assert_eq!(c.get("/set/?city=Z%C3%BCrich").await.status, 200);
+    let key = c.cookie("sessionid").unwrap().to_owned();
+    let seen: serde_json::Value =
+        serde_json::from_str(&django_sessions(&python, port, &["read", &key])).unwrap();
+    assert_eq!(seen, json!({"k": "v", "city": "Zürich"}));
+
+    // Django writes (pickle protocol 5), Rust reads and updates, Django reads the update.
+    let key = django_sessions(&python, port, &["write"]);
+    assert_eq!(key.len(), 32);
+    c.set_cookie("sessionid", Some(&key));
+    assert_eq!(c.get("/get/?k=from").await.text(), "\"django\"");
+    assert_eq!(
+        c.get("/get/?k=nested").await.text(),
+        r#"{"a":[1,2.5,null,true]}"#
+    );
+    assert_eq!(c.get("/get/?k=_auth_user_id").await.text(), "\"42\"");
+    assert_eq!(c.get("/set/?k=rust").await.status, 200);
+    let seen: serde_json::Value =
+        serde_json::from_str(&django_sessions(&python, port, &["read", &key])).unwrap();
+    assert_eq!(seen["k"], json!("rust"));
+    assert_eq!(seen["from"], json!("django"));
+    assert_eq!(seen["nested"], json!({"a": [1, 2.5, null, true]}));
+
+    // A session holding a Python object JSON has no form for: an empty session here.
+    let key = django_sessions(&python, port, &["write-datetime"]);
+    c.set_cookie("sessionid", Some(&key));
+    assert_eq!(c.get("/get/?k=from").await.text(), "null");
     drop(server);
 }
