@@ -1,5 +1,6 @@
 //! Sessions and the cache on a real `redis-server`, started by the tests on a random port.
 
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use super::*;
@@ -126,7 +127,7 @@ async fn redis_sessions_survive_an_outage() {
     // A Redis that accepts connections but never answers (frozen): the time limits apply.
     let pid = server.pid().to_string();
     let signal = |sig: &str| {
-        let ok = std::process::Command::new("kill")
+        let ok = Command::new("kill")
             .args([sig, &pid])
             .status()
             .map(|s| s.success());

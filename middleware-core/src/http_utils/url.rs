@@ -17,11 +17,7 @@
 //! assert!(!url_has_allowed_host_and_scheme(r"\\evil.com", &allowed, false));
 //! ```
 
-use std::net::{Ipv4Addr, Ipv6Addr};
-use std::sync::OnceLock;
-
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use regex::Regex;
 
 use super::py_strip;
 
@@ -127,59 +123,132 @@ fn is_scheme_char(c: char) -> bool {
 /// The scheme (lower-cased) and netloc of Python 3.12's `urlsplit`, or `None`
 /// where it raises `ValueError`.
 fn urlsplit_scheme_netloc(url: &str) -> Option<(String, String)> {
+    urlsplit(url).ok().map(|parts| (parts.scheme, parts.netloc))
+}
+
+/// The five parts of a URL, as Python's `SplitResult`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SplitUrl {
+    /// The scheme, lower-cased (empty when absent).
+    pub scheme: String,
+    /// `host[:port]` with any user info, as written (empty when absent).
+    pub netloc: String,
+    /// The path.
+    pub path: String,
+    /// The query, without `?`.
+    pub query: String,
+    /// The fragment, without `#`.
+    pub fragment: String,
+}
+
+/// Why `urlsplit` refused a URL (Python's `ValueError`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid URL: {0}")]
+pub struct UrlSplitError(pub &'static str);
+
+/// Python 3.12's `urllib.parse.urlsplit(url)`: leading C0 controls and spaces stripped, tabs
+/// and newlines removed, the scheme lower-cased, and brackets in the netloc validated (an
+/// unbalanced `[`/`]` or a bracketed host that is not IPv6/IPvFuture is an error).
+pub fn urlsplit(url: &str) -> Result<SplitUrl, UrlSplitError> {
     let url: String = url
         .trim_start_matches(|c: char| c <= ' ')
         .chars()
         .filter(|c| !matches!(c, '\t' | '\r' | '\n'))
         .collect();
     let mut rest = url.as_str();
-    let mut scheme = String::new();
+    let mut out = SplitUrl::default();
     if let Some(i) = rest.find(':') {
         let candidate = &rest[..i];
-        let starts_alpha = candidate
+        let first_ok = candidate
             .chars()
             .next()
             .is_some_and(|c| c.is_ascii_alphabetic());
-        if i > 0 && starts_alpha && candidate.chars().all(is_scheme_char) {
-            scheme = candidate.to_ascii_lowercase();
+        if i > 0 && first_ok && candidate.chars().all(is_scheme_char) {
+            out.scheme = candidate.to_ascii_lowercase();
             rest = &rest[i + 1..];
         }
     }
-    let mut netloc = String::new();
     if let Some(after) = rest.strip_prefix("//") {
         let end = after.find(['/', '?', '#']).unwrap_or(after.len());
-        netloc = after[..end].to_string();
-        let (open, close) = (netloc.contains('['), netloc.contains(']'));
+        out.netloc = after[..end].to_owned();
+        rest = &after[end..];
+        let open = out.netloc.contains('[');
+        let close = out.netloc.contains(']');
         if open != close {
-            return None; // "Invalid IPv6 URL"
+            return Err(UrlSplitError("Invalid IPv6 URL"));
         }
         if open {
-            let inner = netloc.split_once('[').map_or("", |(_, r)| r);
-            let host = inner.split_once(']').map_or(inner, |(h, _)| h);
-            if !valid_bracketed_host(host) {
-                return None;
-            }
+            let inner = out
+                .netloc
+                .split_once('[')
+                .map(|(_, r)| r.split_once(']').map_or(r, |(h, _)| h))
+                .unwrap_or("");
+            check_bracketed_host(inner)?;
         }
-        if !netloc.is_ascii()
-            && netloc
+        if !out.netloc.is_ascii()
+            && out
+                .netloc
                 .chars()
                 .any(|c| !c.is_ascii() && !c.is_alphanumeric())
         {
-            // Stand-in for the NFKC check (e.g. U+2100 expands to "a/c").
-            return None;
+            // Stand-in for Python's NFKC check (e.g. U+2100 expands to "a/c").
+            return Err(UrlSplitError(
+                "netloc contains invalid characters under NFKC normalization",
+            ));
         }
     }
-    Some((scheme, netloc))
+    if let Some((before, fragment)) = rest.split_once('#') {
+        out.fragment = fragment.to_owned();
+        rest = before;
+    }
+    if let Some((before, query)) = rest.split_once('?') {
+        out.query = query.to_owned();
+        rest = before;
+    }
+    out.path = rest.to_owned();
+    Ok(out)
 }
 
-fn valid_bracketed_host(host: &str) -> bool {
-    static FUTURE: OnceLock<Option<Regex>> = OnceLock::new();
-    if host.starts_with('v') {
-        let re = FUTURE.get_or_init(|| Regex::new(r"\Av[a-fA-F0-9]+\..+\z").ok());
-        return re.as_ref().is_some_and(|re| re.is_match(host));
+fn check_bracketed_host(host: &str) -> Result<(), UrlSplitError> {
+    if let Some(v) = host.strip_prefix('v') {
+        // IPvFuture: `v<hex>+.<something>`.
+        let (hex, tail) = v.split_once('.').unwrap_or((v, ""));
+        if hex.is_empty() || !hex.chars().all(|c| c.is_ascii_hexdigit()) || tail.is_empty() {
+            return Err(UrlSplitError("IPvFuture address is invalid"));
+        }
+        return Ok(());
     }
-    // An IPv4 address in brackets is rejected, as is anything not an IPv6.
-    host.parse::<Ipv6Addr>().is_ok() && host.parse::<Ipv4Addr>().is_err()
+    // Python's ip_address also accepts a `%zone` suffix on IPv6.
+    let addr = host.split_once('%').map_or(host, |(a, _)| a);
+    addr.parse::<std::net::Ipv6Addr>()
+        .map(|_| ())
+        .map_err(|_| UrlSplitError("An IPv6 address is expected"))
+}
+
+impl SplitUrl {
+    /// Python's `SplitResult.geturl()` (`urlunsplit`): the URL as Django prints it in
+    /// `Referer checking failed - %s does not match any trusted origins.`
+    pub fn geturl(&self) -> String {
+        let mut url = self.path.clone();
+        if !self.netloc.is_empty() {
+            if !url.is_empty() && !url.starts_with('/') {
+                url.insert(0, '/');
+            }
+            url = format!("//{}{}", self.netloc, url);
+        } else if url.starts_with("//") {
+            url = format!("//{url}");
+        }
+        if !self.scheme.is_empty() {
+            url = format!("{}:{}", self.scheme, url);
+        }
+        if !self.query.is_empty() {
+            url = format!("{url}?{}", self.query);
+        }
+        if !self.fragment.is_empty() {
+            url = format!("{url}#{}", self.fragment);
+        }
+        url
+    }
 }
 
 /// Approximates `unicodedata.category(c)[0] == "C"` (control, format,
