@@ -58,6 +58,18 @@ pub enum Error {
     /// Anything else: a 500.
     #[error(transparent)]
     Internal(BoxError),
+    /// An application's own error type with the status it answers with: Django code raises
+    /// subclasses of `PermissionDenied` and friends (`Ratelimited`, say) and recognises them
+    /// later in `process_exception`; here the type is kept and found again with
+    /// [`Error::downcast_ref`].
+    #[error("{source}")]
+    Custom {
+        /// The status the error answers with. 400, 403, 404 and 5xx use the matching handler;
+        /// any other status gets the default page with that status.
+        status: StatusCode,
+        /// The application's error.
+        source: BoxError,
+    },
 }
 
 impl Error {
@@ -89,6 +101,22 @@ impl Error {
         Error::Internal(error.into())
     }
 
+    /// An application's error answered with `status` (see [`Error::Custom`]).
+    pub fn custom(status: StatusCode, error: impl Into<BoxError>) -> Self {
+        Error::Custom {
+            status,
+            source: error.into(),
+        }
+    }
+
+    /// The application's error of type `T` inside [`Error::Custom`] or [`Error::Internal`].
+    pub fn downcast_ref<T: std::error::Error + 'static>(&self) -> Option<&T> {
+        match self {
+            Error::Custom { source, .. } | Error::Internal(source) => source.downcast_ref::<T>(),
+            _ => None,
+        }
+    }
+
     /// The status Django answers this error with.
     pub fn status(&self) -> StatusCode {
         match self {
@@ -98,6 +126,7 @@ impl Error {
             Error::ImproperlyConfigured(_) | Error::Panic(_) | Error::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+            Error::Custom { status, .. } => *status,
         }
     }
 }
@@ -193,7 +222,9 @@ impl ErrorHandlers {
             400 => self.handler400.as_ref(),
             403 => self.handler403.as_ref(),
             404 => self.handler404.as_ref(),
-            _ => self.handler500.as_ref(),
+            _ if status.is_server_error() => self.handler500.as_ref(),
+            // A custom error with another status (429, 410...) has no Django handler.
+            _ => None,
         };
         let call = |h: &ErrorHandler| {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h(request, &error))).ok()
@@ -238,7 +269,8 @@ fn default_page(status: StatusCode, detail: Option<&str>) -> Response {
         ),
         403 => ("403 Forbidden", ""),
         400 => ("Bad Request (400)", ""),
-        _ => ("Server Error (500)", ""),
+        _ if status.is_server_error() => ("Server Error (500)", ""),
+        _ => (status.canonical_reason().unwrap_or("Error"), ""),
     };
     let mut body = format!(
         "\n<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>{title}</title>\n</head>\n<body>\n  <h1>{title}</h1><p>{details}</p>\n"
@@ -300,6 +332,42 @@ mod tests {
         for (error, status) in cases {
             assert_eq!(h.response_for(&request(), error).status().as_u16(), status);
         }
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("rate limited")]
+    struct Ratelimited;
+
+    // Django code raises its own PermissionDenied subclasses and recognises them later; the
+    // type survives here too, with its status.
+    #[test]
+    fn custom_errors_keep_their_type_and_status() {
+        let mut h = ErrorHandlers::default();
+        h.set(403, |_, e| {
+            let text = if e.downcast_ref::<Ratelimited>().is_some() {
+                "slow down"
+            } else {
+                "403"
+            };
+            Response::new(Body::from(text))
+        });
+        let r = h.response_for(
+            &request(),
+            Error::custom(StatusCode::FORBIDDEN, Ratelimited),
+        );
+        assert_eq!(r.body().as_bytes().unwrap().as_ref(), b"slow down");
+        let r = h.response_for(
+            &request(),
+            Error::custom(StatusCode::TOO_MANY_REQUESTS, Ratelimited),
+        );
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        let body = String::from_utf8(r.body().as_bytes().unwrap().to_vec()).unwrap();
+        assert!(body.contains("Too Many Requests"), "{body}");
+        let info = r.extensions().get::<ErrorInfo>().unwrap();
+        assert!(info.0.downcast_ref::<Ratelimited>().is_some());
+        assert!(Error::not_found("x")
+            .downcast_ref::<Ratelimited>()
+            .is_none());
     }
 
     #[test]
