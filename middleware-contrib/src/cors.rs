@@ -44,8 +44,8 @@
 use std::sync::Arc;
 
 use http::{header, HeaderName, HeaderValue, Method, StatusCode};
-use middleware_core::http_utils::url::urlsplit;
 use middleware_core::checks::CheckMessage;
+use middleware_core::http_utils::url::urlsplit;
 use middleware_core::{
     async_trait, BuildContext, Error, FactoryError, Hooks, Middleware, Next, Registry, Request,
     RequestExt, Response, ResponseExt, Settings,

@@ -372,19 +372,11 @@ pub fn authenticate(
     let credentials = credentials.clone();
     async move {
         let config = config?;
-        for (name, backend) in &config.backends {
-            match backend.authenticate(&credentials).await {
-                Ok(Some(mut user)) => {
-                    user.backend = Some(name.clone());
-                    return Ok(Some(user));
-                }
-                Ok(None) => continue,
-                Err(BackendError::PermissionDenied) => break,
-                Err(BackendError::Store(e)) => return Err(Error::internal(e)),
-            }
+        let user = first_user(&config, |backend| backend.authenticate(&credentials)).await?;
+        if user.is_none() {
+            tracing::debug!(target: "django.contrib.auth", "authentication failed");
         }
-        tracing::debug!(target: "django.contrib.auth", "authentication failed");
-        Ok(None)
+        Ok(user)
     }
 }
 
@@ -398,19 +390,32 @@ pub fn authenticate_remote_user(
     let username = username.to_owned();
     async move {
         let config = config?;
-        for (name, backend) in &config.backends {
-            match backend.authenticate_remote_user(&username).await {
-                Ok(Some(mut user)) => {
-                    user.backend = Some(name.clone());
-                    return Ok(Some(user));
-                }
-                Ok(None) => continue,
-                Err(BackendError::PermissionDenied) => break,
-                Err(BackendError::Store(e)) => return Err(Error::internal(e)),
-            }
-        }
-        Ok(None)
+        first_user(&config, |backend| {
+            backend.authenticate_remote_user(&username)
+        })
+        .await
     }
+}
+
+/// Asks each configured backend in order (Django's `authenticate` loop): the first user found
+/// wins and remembers its backend's name; `PermissionDenied` stops the search.
+async fn first_user<'a, F, Fut>(config: &'a AuthConfig, ask: F) -> Result<Option<User>, Error>
+where
+    F: Fn(&'a Arc<dyn UserBackend>) -> Fut,
+    Fut: Future<Output = Result<Option<User>, BackendError>>,
+{
+    for (name, backend) in &config.backends {
+        match ask(backend).await {
+            Ok(Some(mut user)) => {
+                user.backend = Some(name.clone());
+                return Ok(Some(user));
+            }
+            Ok(None) => continue,
+            Err(BackendError::PermissionDenied) => break,
+            Err(BackendError::Store(e)) => return Err(Error::internal(e)),
+        }
+    }
+    Ok(None)
 }
 
 /// Django's `login(request, user, backend)`: remembers `user` in the session.

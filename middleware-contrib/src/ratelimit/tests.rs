@@ -4,8 +4,6 @@
 //! client with a peer address.
 
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use super::*;
 use middleware_core::test_client::{Client, TestResponse};
@@ -767,61 +765,19 @@ fn cache_checks() {
     assert!(ids(DEAD_REDIS).is_empty());
 }
 
-struct RedisServer(Child);
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_redis() -> Option<(RedisServer, u16)> {
-    if Command::new("redis-server")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        return None;
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .ok()?
-        .local_addr()
-        .ok()?
-        .port();
-    let child = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let server = RedisServer(child);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some((server, port));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    None
-}
+// The same throwaway redis-server as middleware-builtin's integration tests.
+#[path = "../../../middleware-builtin/tests/support/redis_server.rs"]
+mod redis_server;
+use redis_server::RedisServer;
 
 /// Two chains ("two instances of the site") with the same Redis `CACHES`: the limit is shared.
 #[tokio::test]
 async fn redis_counters_are_shared_between_instances() {
-    let Some((_server, port)) = start_redis() else {
+    let Some(server) = RedisServer::start() else {
         eprintln!("SKIP redis_counters_are_shared_between_instances: redis-server not found (apt-get install -y redis-server)");
         return;
     };
+    let port = server.port;
     let conf = format!(
         "RATELIMIT_VIEW = \"{TOO_MANY_REQUESTS_VIEW}\"\n[CACHES.default]\nBACKEND = \"django.core.cache.backends.redis.RedisCache\"\nLOCATION = \"redis://127.0.0.1:{port}/0\"\nKEY_PREFIX = \"site\"\n"
     );
