@@ -55,10 +55,14 @@ impl Site {
         if let Some(s) = settings {
             cmd.arg("--settings").arg(s);
         }
-        cmd.env("RUST_LOG", "info").stdout(Stdio::null());
+        cmd.env("RUST_LOG", "info");
+        // The site logs (tracing) to stdout; both streams go to the log file.
         match log {
-            Some(path) => cmd.stderr(std::fs::File::create(path).unwrap()),
-            None => cmd.stderr(Stdio::null()),
+            Some(path) => {
+                let file = std::fs::File::create(path).unwrap();
+                cmd.stdout(file.try_clone().unwrap()).stderr(file)
+            }
+            None => cmd.stdout(Stdio::null()).stderr(Stdio::null()),
         };
         let process = KillOnDrop(cmd.spawn().unwrap());
         assert!(
@@ -128,9 +132,13 @@ pub fn http(
     stream.set_read_timeout(Some(limit)).ok();
     stream.set_write_timeout(Some(limit)).ok();
     let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
     );
+    // The Host a proxy would pass on, unless the caller gives one.
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        head.push_str(&format!("Host: 127.0.0.1:{port}\r\n"));
+    }
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
