@@ -16,9 +16,14 @@
 //! let mut context = serde_json::Map::new();
 //! context.insert("user".into(), "<b>demo</b>".into());
 //! context.insert("email".into(), "demo@example.com".into());
+//! context.insert("csrf_token".into(), "token".into());
+//! context.insert("messages".into(), serde_json::json!([]));
 //! let html = templates.render("private.html", &context).unwrap();
 //! // Everything is escaped (autoescape is on for .html templates).
-//! assert!(html.contains("&lt;b&gt;demo&lt;/b&gt;"));
+//! assert!(html.contains("&lt;b&gt;demo&lt;&#x2f;b&gt;"));
+//! // A variable missing from the context is an error, not a blank.
+//! context.remove("email");
+//! assert!(templates.render("private.html", &context).is_err());
 //! # let _ = Arc::new(templates);
 //! ```
 
