@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Site cache load benchmark: `/cached/` served by the example site three ways, in one run, with
+# Site cache load benchmark: pages (`/cached/`, `/big/`) served by the example site three ways, in one run, with
 # the server on core 0 and wrk on core 1:
 #   uncached  example-site/settings.toml (no cache middleware: the view runs every time)
 #   locmem    example-site/settings-cache.toml (UpdateCache first, FetchFromCache last, LocMemCache)
@@ -7,12 +7,13 @@
 # Prints requests/second per row and each row's ratio to the uncached row (ratios are what to
 # compare on a shared machine; absolute numbers move with the load of other processes).
 #
-# usage: bench/site-cache.sh
+# usage: bench/site-cache.sh [PATH ...]   (default: /cached/ /big/)
 # env:   DURATION=8s CONNECTIONS=32
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 command -v redis-server >/dev/null || { echo "SKIP: the redis row needs redis-server" >&2; }
+paths=("$@"); [ ${#paths[@]} -gt 0 ] || paths=(/cached/ /big/)
 duration=${DURATION:-8s}
 conns=${CONNECTIONS:-32}
 cargo build -q --release -p example-site --bin example-site
@@ -41,22 +42,24 @@ if command -v redis-server >/dev/null; then
     rows+=("redis:$work/settings-redis.toml")
 fi
 
-base_rps=""
+declare -A base_rps
 for row in "${rows[@]}"; do
     name=${row%%:*}; settings=${row#*:}
     port=$(free_port)
     RUST_LOG=warn taskset -c $server_cpu "$site" serve --bind "127.0.0.1:$port" --settings "$settings" >/dev/null 2>&1 &
     pids+=($!)
     wait_port "$port"
-    url="http://127.0.0.1:$port/cached/"
-    # Two requests first: the first fills the cache, the second must come from it.
-    first=$(curl -s "$url"); second=$(curl -s "$url")
-    if [ "$name" != uncached ] && [ "$first" != "$second" ]; then
-        echo "row $name: /cached/ was not served from the cache" >&2; exit 1
-    fi
-    r=$(rps "$url")
+    for path in "${paths[@]}"; do
+        url="http://127.0.0.1:$port$path"
+        # Two requests first: the first fills the cache, the second must come from it (Age).
+        curl -s -o /dev/null "$url"
+        if [ "$name" != uncached ] && ! curl -s -D - -o /dev/null "$url" | grep -qi '^age:'; then
+            echo "row $name: $path was not served from the cache" >&2; exit 1
+        fi
+        r=$(rps "$url")
+        base=${base_rps[$path]:-$r}; base_rps[$path]=$base
+        ratio=$(python3 -c "print(f'{$r / $base:.2f}')")
+        echo "row=$name path=$path rps=$r ratio_to_uncached=$ratio"
+    done
     stop_last
-    base_rps=${base_rps:-$r}
-    ratio=$(python3 -c "print(f'{$r / $base_rps:.2f}')")
-    echo "row=$name path=/cached/ rps=$r ratio_to_uncached=$ratio"
 done

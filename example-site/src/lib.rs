@@ -1,5 +1,6 @@
 //! The example site: Django's default middleware stack plus the seed's examples, serving the
-//! routes of the conformance contract.
+//! routes of the conformance contract and a small application ([`app`]: login, logout, a
+//! private page, a notes form) rendered with templates.
 //!
 //! ```no_run
 //! let settings = example_site::load_settings(None).unwrap();
@@ -9,6 +10,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod app;
 pub mod middleware;
 pub mod users;
 pub mod views;
@@ -86,11 +88,15 @@ pub fn load_settings(path: Option<&Path>) -> Result<Settings, SettingsError> {
 
 /// Builds the site's chain from `settings` with the given registry.
 pub fn build_chain_with(registry: &Registry, settings: &Settings) -> Result<Chain, BuildError> {
-    let router = views::router().map_err(|e| BuildError::ImproperlyConfigured {
+    let urlconf_error = |message: String| BuildError::ImproperlyConfigured {
         index: 0,
         name: "ROOT_URLCONF".into(),
-        message: e.to_string(),
-    })?;
+        message,
+    };
+    let mut router = views::router().map_err(|e| urlconf_error(e.to_string()))?;
+    // The templates are compiled once here, not per request.
+    let templates = app::Templates::new().map_err(|e| urlconf_error(format!("templates: {e}")))?;
+    app::add_routes(&mut router, Arc::new(templates)).map_err(|e| urlconf_error(e.to_string()))?;
     Chain::builder(registry, settings)
         .urls(router)
         .error_handlers(views::error_handlers(settings.core().debug))
