@@ -29,16 +29,7 @@ tmp=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
-wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
-# `measure PID URL`: "REQ_PER_S REQUESTS CPU_TICKS" of one wrk run against the server PID.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-measure() {
-    local before after out
-    before=$(cpu_ticks "$1")
-    out=$(taskset -c $client_cpu wrk -t1 -c"$conns" -d"$duration" -H 'Accept-Encoding: gzip' "$2")
-    after=$(cpu_ticks "$1")
-    echo "$(awk '/Requests\/sec/ {print $2}' <<<"$out") $(awk '/requests in/ {print $1}' <<<"$out") $(( after - before ))"
-}
+source bench/lib.sh
 
 RUST_LOG=warn taskset -c $server_cpu "$site" serve --bind 127.0.0.1:$site_port --settings "$settings" >/dev/null 2>&1 &
 site_pid=$!
@@ -59,16 +50,14 @@ for path in "${paths[@]}"; do
         || { echo "path=$path: the reference's gzip answer does not decompress to the body" >&2; exit 1; }
     site_all=(); inline_all=(); site_req=0; inline_req=0; site_cpu=0; inline_cpu=0
     for _ in $(seq 1 "$rounds"); do
-        read -r r n c < <(measure "$site_pid" "http://127.0.0.1:$site_port$path")
+        read -r r n c < <(measure "$site_pid" "http://127.0.0.1:$site_port$path" -H 'Accept-Encoding: gzip')
         site_all+=("$r"); site_req=$(( site_req + n )); site_cpu=$(( site_cpu + c ))
-        read -r r n c < <(measure "${pids[-1]}" "http://127.0.0.1:$inline_port$path")
+        read -r r n c < <(measure "${pids[-1]}" "http://127.0.0.1:$inline_port$path" -H 'Accept-Encoding: gzip')
         inline_all+=("$r"); inline_req=$(( inline_req + n )); inline_cpu=$(( inline_cpu + c ))
     done
-    mean() { python3 -c "import sys; v=[float(x) for x in sys.argv[1:]]; print(f'{sum(v)/len(v):.1f}')" "$@"; }
     site_rps=$(mean "${site_all[@]}"); inline_rps=$(mean "${inline_all[@]}")
-    tck=$(getconf CLK_TCK)
-    site_us=$(python3 -c "print(f'{$site_cpu / $tck * 1e6 / $site_req:.1f}')")
-    inline_us=$(python3 -c "print(f'{$inline_cpu / $tck * 1e6 / $inline_req:.1f}')")
+    site_us=$(us_per_request "$site_cpu" "$site_req")
+    inline_us=$(us_per_request "$inline_cpu" "$inline_req")
     kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'
     ratio=$(python3 -c "print(f'{$site_rps / $inline_rps:.3f}')")
     echo "path=$path rounds: example-site ${site_all[*]} / inline ${inline_all[*]}"

@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
-# Loopback load benchmark: the example site against a plain hyper server that writes the same
-# body and headers inline, in one run, with the servers on core 0 and wrk on core 1. Two
-# stacks: `seed` (bench/seed-stack.toml: the four seed middleware) and `default`
-# (example-site/settings.toml: Django's default stack, GZip, ConditionalGet and the seed).
-# Prints requests/second for each and their ratio.
+# Loopback load benchmark: the example site against a plain hyper server
+# (example-site/examples/inline_hyper.rs) that writes the same body and headers inline, in one
+# run, both servers pinned to core 0 and wrk to core 1. Two stacks: `seed`
+# (bench/seed-stack.toml: the four seed middleware) and `default` (example-site/settings.toml:
+# Django's default stack, GZip, ConditionalGet and the seed). The servers are measured
+# alternately, ROUNDS times each, so a change in the machine's background load hits both alike;
+# prints the mean requests/second of each with their ratio, and the servers' CPU time per
+# request (user + system, /proc/PID/stat) with its ratio (inline / site), which the shared
+# machine's noise moves much less.
 #
 # usage: bench/load.sh [PATH ...]   (default: /)
-# env:   DURATION=10s CONNECTIONS=32 STACKS="seed default"
+# env:   DURATION=5s (per round) ROUNDS=3 CONNECTIONS=32 STACKS="seed default"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq curl >/dev/null; }
-duration=${DURATION:-10s}
+duration=${DURATION:-5s}
+rounds=${ROUNDS:-3}
 conns=${CONNECTIONS:-32}
 stacks=${STACKS:-seed default}
 paths=("$@"); [ ${#paths[@]} -gt 0 ] || paths=(/)
@@ -23,9 +28,7 @@ server_cpu=0; client_cpu=$(( cores > 1 ? 1 : 0 ))
 work=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
-
-wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
-rps() { taskset -c "$client_cpu" wrk -t1 -c"$conns" -d"$duration" "$1" | awk '/Requests\/sec/ {print $2}'; }
+source bench/lib.sh
 stop_last() { kill "${pids[-1]}" 2>/dev/null || true; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'; }
 
 for stack in $stacks; do
@@ -35,7 +38,8 @@ for stack in $stacks; do
         *) echo "unknown stack $stack" >&2; exit 2 ;;
     esac
     RUST_LOG=warn taskset -c $server_cpu "$site" serve --bind 127.0.0.1:18080 --settings "$settings" >/dev/null 2>&1 &
-    pids+=($!)
+    site_pid=$!
+    pids+=($site_pid)
     wait_port 18080
     for path in "${paths[@]}"; do
         # The same body and headers as the site's answer, minus what hyper writes itself.
@@ -44,11 +48,18 @@ for stack in $stacks; do
         taskset -c $server_cpu "$inline" 127.0.0.1:18081 "--body-file=$work/body" "${hdrs[@]}" &
         pids+=($!)
         wait_port 18081
-        site_rps=$(rps "http://127.0.0.1:18080$path")
-        inline_rps=$(rps "http://127.0.0.1:18081$path")
+        site_all=(); inline_all=(); site_req=0; inline_req=0; site_cpu=0; inline_cpu=0
+        for _ in $(seq 1 "$rounds"); do
+            read -r r n c < <(measure "$site_pid" "http://127.0.0.1:18080$path")
+            site_all+=("$r"); site_req=$(( site_req + n )); site_cpu=$(( site_cpu + c ))
+            read -r r n c < <(measure "${pids[-1]}" "http://127.0.0.1:18081$path")
+            inline_all+=("$r"); inline_req=$(( inline_req + n )); inline_cpu=$(( inline_cpu + c ))
+        done
         stop_last
-        ratio=$(python3 -c "print(f'{$site_rps / $inline_rps:.3f}')")
-        echo "stack=$stack path=$path headers=${#hdrs[@]} example-site=${site_rps} req/s inline-hyper=${inline_rps} req/s ratio=${ratio}"
+        site_rps=$(mean "${site_all[@]}"); inline_rps=$(mean "${inline_all[@]}")
+        site_us=$(us_per_request "$site_cpu" "$site_req"); inline_us=$(us_per_request "$inline_cpu" "$inline_req")
+        echo "stack=$stack path=$path headers=${#hdrs[@]} example-site=${site_rps} req/s inline-hyper=${inline_rps} req/s ratio=$(python3 -c "print(f'{$site_rps / $inline_rps:.3f}')")" \
+            "cpu/request: example-site=${site_us} us inline-hyper=${inline_us} us ratio(inline/site)=$(python3 -c "print(f'{$inline_us / $site_us:.3f}')")"
     done
     stop_last
 done

@@ -5,7 +5,13 @@
 
 use std::sync::Arc;
 
-use http::HeaderValue;
+use http::{HeaderName, HeaderValue};
+
+// Parsed once at compile time, not per response.
+const X_CUSTOM_HEADER: HeaderName = HeaderName::from_static("x-custom-header");
+const HELLO: HeaderValue = HeaderValue::from_static("Hello");
+const X_STATUS: HeaderName = HeaderName::from_static("x-status");
+const OK: HeaderValue = HeaderValue::from_static("OK");
 use middleware_core::{async_trait, Error, Middleware, Next, Registry, Request, Response};
 
 /// Where [`SimpleAsyncMiddleware`] prints: stdout in the site, a recorder in tests.
@@ -50,9 +56,7 @@ pub struct AsyncHeaderMiddleware {
 impl Middleware for AsyncHeaderMiddleware {
     async fn call(&self, request: &mut Request) -> Result<Response, Error> {
         let mut response = self.get_response.get_response(request).await;
-        response
-            .headers_mut()
-            .insert("x-custom-header", HeaderValue::from_static("Hello"));
+        response.headers_mut().insert(X_CUSTOM_HEADER, HELLO);
         Ok(response)
     }
 
@@ -71,9 +75,7 @@ impl Middleware for StatusHeaderMiddleware {
     async fn call(&self, request: &mut Request) -> Result<Response, Error> {
         let mut response = self.get_response.get_response(request).await;
         if response.status() == http::StatusCode::OK {
-            response
-                .headers_mut()
-                .insert("x-status", HeaderValue::from_static("OK"));
+            response.headers_mut().insert(X_STATUS, OK);
         }
         Ok(response)
     }

@@ -38,6 +38,8 @@ enum Kind {
     #[default]
     Empty,
     Full(Bytes),
+    /// In memory, but sent without announcing its length (see [`Body::unannounced`]).
+    Unannounced(Bytes),
     Stream(UnsyncBoxBody<Bytes, BoxError>),
 }
 
@@ -70,6 +72,18 @@ impl Body {
         ))
     }
 
+    /// The same bytes, but the server will not announce their length: no `Content-Length`, a
+    /// chunked HTTP/1.1 body. Django leaves `Content-Length` to `CommonMiddleware`, and its
+    /// servers send responses without it this way; the server uses this to keep that on the wire.
+    pub fn unannounced(self) -> Self {
+        match self.kind {
+            Kind::Full(b) => Body {
+                kind: Kind::Unannounced(b),
+            },
+            kind => Body { kind },
+        }
+    }
+
     /// Whether the body is a stream (Django's `response.streaming`).
     pub fn is_streaming(&self) -> bool {
         matches!(self.kind, Kind::Stream(_))
@@ -80,7 +94,7 @@ impl Body {
         static EMPTY: Bytes = Bytes::from_static(b"");
         match &self.kind {
             Kind::Empty => Some(&EMPTY),
-            Kind::Full(b) => Some(b),
+            Kind::Full(b) | Kind::Unannounced(b) => Some(b),
             Kind::Stream(_) => None,
         }
     }
@@ -93,8 +107,10 @@ impl Body {
     pub async fn collect_limited(self, limit: usize) -> Result<Bytes, BodyError> {
         match self.kind {
             Kind::Empty => Ok(Bytes::new()),
-            Kind::Full(b) if b.len() > limit => Err(BodyError::TooLarge { limit }),
-            Kind::Full(b) => Ok(b),
+            Kind::Full(b) | Kind::Unannounced(b) if b.len() > limit => {
+                Err(BodyError::TooLarge { limit })
+            }
+            Kind::Full(b) | Kind::Unannounced(b) => Ok(b),
             Kind::Stream(mut s) => {
                 let mut buf = bytes::BytesMut::new();
                 while let Some(frame) = s.frame().await {
@@ -135,7 +151,7 @@ impl fmt::Debug for Body {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             Kind::Empty => f.write_str("Body::Empty"),
-            Kind::Full(b) => write!(f, "Body::Full({} bytes)", b.len()),
+            Kind::Full(b) | Kind::Unannounced(b) => write!(f, "Body::Full({} bytes)", b.len()),
             Kind::Stream(_) => f.write_str("Body::Stream"),
         }
     }
@@ -188,8 +204,8 @@ impl http_body::Body for Body {
         let this = self.get_mut();
         match &mut this.kind {
             Kind::Empty => Poll::Ready(None),
-            Kind::Full(_) => {
-                let Kind::Full(b) = std::mem::take(&mut this.kind) else {
+            Kind::Full(_) | Kind::Unannounced(_) => {
+                let (Kind::Full(b) | Kind::Unannounced(b)) = std::mem::take(&mut this.kind) else {
                     return Poll::Ready(None);
                 };
                 Poll::Ready(Some(Ok(Frame::data(b))))
@@ -201,7 +217,7 @@ impl http_body::Body for Body {
     fn is_end_stream(&self) -> bool {
         match &self.kind {
             Kind::Empty => true,
-            Kind::Full(b) => b.is_empty(),
+            Kind::Full(b) | Kind::Unannounced(b) => b.is_empty(),
             Kind::Stream(s) => s.is_end_stream(),
         }
     }
@@ -210,6 +226,12 @@ impl http_body::Body for Body {
         match &self.kind {
             Kind::Empty => SizeHint::with_exact(0),
             Kind::Full(b) => SizeHint::with_exact(b.len() as u64),
+            Kind::Unannounced(b) => {
+                // A lower bound only: not exact, so hyper does not write Content-Length.
+                let mut hint = SizeHint::new();
+                hint.set_lower(b.len() as u64);
+                hint
+            }
             Kind::Stream(s) => s.size_hint(),
         }
     }
@@ -223,6 +245,19 @@ mod tests {
     async fn full_body_is_one_frame_and_exact_size() {
         let body = Body::from("abc");
         assert_eq!(http_body::Body::size_hint(&body).exact(), Some(3));
+        assert_eq!(
+            body.collect_all().await.unwrap(),
+            Bytes::from_static(b"abc")
+        );
+    }
+
+    #[tokio::test]
+    async fn unannounced_body_keeps_its_bytes_but_not_an_exact_length() {
+        let body = Body::from("abc").unannounced();
+        assert_eq!(http_body::Body::size_hint(&body).exact(), None);
+        assert_eq!(http_body::Body::size_hint(&body).lower(), 3);
+        assert!(!body.is_streaming());
+        assert_eq!(body.as_bytes().map(|b| b.len()), Some(3));
         assert_eq!(
             body.collect_all().await.unwrap(),
             Bytes::from_static(b"abc")

@@ -21,27 +21,30 @@ use crate::body::{Body, BoxError};
 use crate::http_utils::cookies::{SameSite, SetCookie};
 use crate::Response;
 
-fn with_type(status: StatusCode, body: Body, content_type: &'static str) -> Response {
+const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+const TEXT_HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");
+const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+
+fn with_type(status: StatusCode, body: Body, content_type: HeaderValue) -> Response {
     let mut r = Response::new(body);
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut().insert(header::CONTENT_TYPE, content_type);
     r
 }
 
 /// A `text/plain; charset=utf-8` response.
 pub fn text(status: StatusCode, body: impl Into<Body>) -> Response {
-    with_type(status, body.into(), "text/plain; charset=utf-8")
+    with_type(status, body.into(), TEXT_PLAIN)
 }
 
 /// A `text/html; charset=utf-8` response (Django's `HttpResponse` default).
 pub fn html(status: StatusCode, body: impl Into<Body>) -> Response {
-    with_type(status, body.into(), "text/html; charset=utf-8")
+    with_type(status, body.into(), TEXT_HTML)
 }
 
 /// An `application/json` response (Django's `JsonResponse`).
 pub fn json(status: StatusCode, value: &serde_json::Value) -> Response {
-    with_type(status, value.to_string().into(), "application/json")
+    with_type(status, value.to_string().into(), APPLICATION_JSON)
 }
 
 /// A streaming response (Django's `StreamingHttpResponse`): no `Content-Length`, chunks sent as
@@ -51,7 +54,11 @@ where
     S: Stream<Item = Result<Bytes, E>> + Send + 'static,
     E: Into<BoxError> + 'static,
 {
-    with_type(status, Body::from_stream(stream), content_type)
+    with_type(
+        status,
+        Body::from_stream(stream),
+        HeaderValue::from_static(content_type),
+    )
 }
 
 fn redirect_with(status: StatusCode, location: &str) -> Response {

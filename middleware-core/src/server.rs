@@ -243,7 +243,7 @@ impl Server {
 
 /// Django leaves `Content-Length` to `CommonMiddleware`; a response without it is sent
 /// chunked by Django's servers. hyper would announce the length of any in-memory body, so such
-/// a body is handed over as a one-chunk stream to keep the wire behaviour the same.
+/// a body is handed over unannounced to keep the wire behaviour the same.
 fn announce_length_only_when_set(response: Response) -> Response {
     if response
         .headers()
@@ -251,15 +251,7 @@ fn announce_length_only_when_set(response: Response) -> Response {
     {
         return response;
     }
-    let (parts, body) = response.into_parts();
-    match body.as_bytes() {
-        Some(bytes) if !bytes.is_empty() => {
-            let chunk = bytes.clone();
-            let stream = futures_util::stream::once(async move { Ok::<_, Infallible>(chunk) });
-            Response::from_parts(parts, Body::from_stream(stream))
-        }
-        _ => Response::from_parts(parts, body),
-    }
+    response.map(Body::unannounced)
 }
 
 /// Binds `addr` and serves `chain` until SIGINT/SIGTERM.
