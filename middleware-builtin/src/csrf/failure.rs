@@ -20,6 +20,7 @@ use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use http::StatusCode;
+use middleware_core::error::html_escape;
 use middleware_core::{Request, RequestExt, Response};
 
 /// A CSRF failure view: Django's `csrf_failure(request, reason="")`. It should answer 403.
@@ -78,22 +79,6 @@ impl CsrfFailureViews {
     pub fn contains(&self, name: &str) -> bool {
         self.get(name).is_some()
     }
-}
-
-/// Django's `django.utils.html.escape`.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 const HEAD: &str = r#"<!DOCTYPE html>
@@ -193,7 +178,7 @@ pub fn csrf_failure_page(reason: &str, debug: bool) -> String {
         page.push_str("\n<div id=\"info\">\n  <h2>Help</h2>\n    ");
         if !reason.is_empty() {
             page.push_str("\n    <p>Reason given for failure:</p>\n    <pre>\n    ");
-            page.push_str(&escape(reason));
+            page.push_str(&html_escape(reason));
             page.push_str("\n    </pre>\n    ");
         }
         page.push('\n');
