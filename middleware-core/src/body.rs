@@ -80,6 +80,11 @@ impl Body {
             Kind::Full(b) => Body {
                 kind: Kind::Unannounced(b),
             },
+            // An empty body too: Django's servers send an empty chunked body, not
+            // `Content-Length: 0` (a 412 from ConditionalGetMiddleware, say).
+            Kind::Empty => Body {
+                kind: Kind::Unannounced(Bytes::new()),
+            },
             kind => Body { kind },
         }
     }
@@ -217,7 +222,9 @@ impl http_body::Body for Body {
     fn is_end_stream(&self) -> bool {
         match &self.kind {
             Kind::Empty => true,
-            Kind::Full(b) | Kind::Unannounced(b) => b.is_empty(),
+            Kind::Full(b) => b.is_empty(),
+            // Never "ended" up front: hyper would then announce a length of 0.
+            Kind::Unannounced(_) => false,
             Kind::Stream(s) => s.is_end_stream(),
         }
     }
