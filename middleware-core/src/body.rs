@@ -269,6 +269,12 @@ mod tests {
             body.collect_all().await.unwrap(),
             Bytes::from_static(b"abc")
         );
+
+        // Empty too: hyper must not be able to announce `Content-Length: 0`.
+        let empty = Body::empty().unannounced();
+        assert_eq!(http_body::Body::size_hint(&empty).exact(), None);
+        assert!(!http_body::Body::is_end_stream(&empty));
+        assert_eq!(empty.collect_all().await.unwrap(), Bytes::new());
     }
 
     #[tokio::test]
