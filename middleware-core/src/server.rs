@@ -142,6 +142,8 @@ impl Server {
             .timer(TokioTimer::new())
             .max_header_list_size(u32::try_from(self.config.max_header_size).unwrap_or(u32::MAX));
         let graceful = GracefulShutdown::new();
+        // One reference count per request instead of cloning the chain's handles.
+        let this = Arc::new(self);
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -157,13 +159,13 @@ impl Server {
                     };
                     let _ = stream.set_nodelay(true);
                     let info = ConnectionInfo { remote_addr: Some(remote_addr), local_addr, scheme: "http" };
-                    let server = self.clone();
+                    let server = this.clone();
                     let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
                         let server = server.clone();
                         let info = info.clone();
                         async move { Ok::<_, Infallible>(server.handle(req, info).await) }
                     });
-                    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    let conn = builder.serve_connection(TokioIo::new(stream), service);
                     let conn = graceful.watch(conn.into_owned());
                     tokio::spawn(async move {
                         if let Err(e) = conn.await {
@@ -178,7 +180,7 @@ impl Server {
         tracing::info!(target: "django.server", "shutting down: waiting for in-flight requests");
         tokio::select! {
             _ = graceful.shutdown() => {}
-            _ = tokio::time::sleep(self.config.shutdown_timeout) => {
+            _ = tokio::time::sleep(this.config.shutdown_timeout) => {
                 tracing::warn!(target: "django.server", "shutdown timeout: closing remaining connections");
             }
         }
