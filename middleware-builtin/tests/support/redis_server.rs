@@ -30,11 +30,20 @@ impl RedisServer {
             .stderr(Stdio::null())
             .spawn()
             .ok()?;
-        let server = RedisServer { child, port };
+        let mut server = RedisServer { child, port };
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(server);
+                // Something answers on the port; make sure it is our child and not another
+                // test's server that got the same port (ours would then exit on `bind`).
+                std::thread::sleep(Duration::from_millis(100));
+                return match server.child.try_wait() {
+                    Ok(None) => Some(server),
+                    _ => None,
+                };
+            }
+            if !matches!(server.child.try_wait(), Ok(None)) {
+                return None;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -51,12 +60,19 @@ impl RedisServer {
             eprintln!("SKIP: redis-server not found");
             return None;
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .ok()?
-            .local_addr()
-            .ok()?
-            .port();
-        RedisServer::start_on(port)
+        // A free port can be taken again before redis-server binds it (tests run in parallel):
+        // try a few.
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .ok()?
+                .local_addr()
+                .ok()?
+                .port();
+            if let Some(server) = RedisServer::start_on(port) {
+                return Some(server);
+            }
+        }
+        None
     }
 
     /// Its process id (to freeze it with `SIGSTOP` in outage tests).
