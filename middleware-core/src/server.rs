@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
-use http_body_util::{BodyExt, Limited};
+use http_body_util::Limited;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -201,7 +201,7 @@ impl Server {
             if http_body::Body::is_end_stream(&b) {
                 Body::empty()
             } else {
-                Body::from_http_body(Limited::new(b, limit).map_err(|e| e))
+                Body::from_http_body(Limited::new(b, limit))
             }
         });
         request.extensions_mut().insert(info);
