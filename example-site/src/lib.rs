@@ -44,7 +44,9 @@ pub fn stdout_printer() -> middleware::Printer {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         // A closed stdout must not take the site down: the line is dropped, as Python would
         // raise only in the print call.
-        let _ = writeln!(out, "{line}");
+        let _ = out
+            .write_all(line.as_bytes())
+            .and_then(|()| out.write_all(b"\n"));
     })
 }
 

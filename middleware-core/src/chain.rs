@@ -22,7 +22,7 @@
 
 use std::fmt;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
 
 use async_trait::async_trait;
 use futures_util::FutureExt;
@@ -118,6 +118,11 @@ pub struct Chain {
     entry: Next,
     entries: Arc<[ChainEntry]>,
     core: Arc<CoreSettings>,
+    // Owns every built middleware. The innermost layer reaches the ones with hooks through
+    // weak references (they hold it, through `Next`, so strong ones would make a cycle and a
+    // chain could never be freed: its middleware would never be dropped, nor flush what they
+    // buffer).
+    _layers: Arc<[Arc<dyn Middleware>]>,
 }
 
 impl fmt::Debug for Chain {
@@ -247,6 +252,7 @@ impl<'a> ChainBuilder<'a> {
 
         let resources = crate::registry::Resources::default();
         let mut hooks = HookLists::default();
+        let mut layers: Vec<Arc<dyn Middleware>> = Vec::with_capacity(names.len());
         let mut entries = Vec::with_capacity(names.len());
         for (index, (name, (_, entry))) in names.iter().zip(&resolved).enumerate().rev() {
             let ctx = BuildContext {
@@ -259,14 +265,15 @@ impl<'a> ChainBuilder<'a> {
                 Ok(mw) => {
                     let declared = mw.hooks();
                     if declared.view {
-                        hooks.view.insert(0, mw.clone());
+                        hooks.view.insert(0, Arc::downgrade(&mw));
                     }
                     if declared.exception {
-                        hooks.exception.push(mw.clone());
+                        hooks.exception.push(Arc::downgrade(&mw));
                     }
                     if declared.template_response {
-                        hooks.template_response.push(mw.clone());
+                        hooks.template_response.push(Arc::downgrade(&mw));
                     }
+                    layers.push(mw.clone());
                     next = Next::new(mw, errors.clone());
                     entries.push(ChainEntry {
                         name: name.clone(),
@@ -310,6 +317,7 @@ impl<'a> ChainBuilder<'a> {
             entry: next,
             entries: entries.into(),
             core: settings.core().clone(),
+            _layers: layers.into(),
         })
     }
 }
@@ -365,14 +373,15 @@ impl GetResponse for NotFoundHandler {
     }
 }
 
+/// Weak references: the [`Chain`] owns the middleware (see `Chain::_layers`).
 #[derive(Default)]
 struct HookLists {
     /// `MIDDLEWARE` order.
-    view: Vec<Arc<dyn Middleware>>,
+    view: Vec<Weak<dyn Middleware>>,
     /// Reverse order.
-    exception: Vec<Arc<dyn Middleware>>,
+    exception: Vec<Weak<dyn Middleware>>,
     /// Reverse order.
-    template_response: Vec<Arc<dyn Middleware>>,
+    template_response: Vec<Weak<dyn Middleware>>,
 }
 
 /// The innermost layer: Django's `_get_response`.
@@ -394,7 +403,7 @@ impl ViewLayer {
         request: &mut Request,
         error: Error,
     ) -> Result<Response, Error> {
-        for mw in &self.hooks().exception {
+        for mw in self.hooks().exception.iter().filter_map(Weak::upgrade) {
             if let Some(response) = mw.process_exception(request, &error).await {
                 return Ok(response);
             }
@@ -411,7 +420,7 @@ impl Middleware for ViewLayer {
         let hooks = self.hooks();
 
         let mut response = None;
-        for mw in &hooks.view {
+        for mw in hooks.view.iter().filter_map(Weak::upgrade) {
             if let Some(r) = mw.process_view(request, &resolved).await? {
                 response = Some(r);
                 break;
@@ -435,7 +444,7 @@ impl Middleware for ViewLayer {
         };
 
         if response.extensions().get::<TemplateResponse>().is_some() {
-            for mw in &hooks.template_response {
+            for mw in hooks.template_response.iter().filter_map(Weak::upgrade) {
                 response = mw.process_template_response(request, response).await?;
             }
             if let Some(template) = response.extensions_mut().remove::<TemplateResponse>() {

@@ -653,3 +653,52 @@ async fn custom_error_handlers_are_used_at_every_layer() {
         .unwrap();
     assert_eq!(Client::new(chain).get("/nope/").await.text(), "custom 404");
 }
+
+struct DropCounter {
+    next: Next,
+    dropped: Arc<Mutex<usize>>,
+}
+
+impl Drop for DropCounter {
+    fn drop(&mut self) {
+        *self.dropped.lock().unwrap() += 1;
+    }
+}
+
+#[async_trait]
+impl Middleware for DropCounter {
+    async fn call(&self, request: &mut Request) -> Result<Response, Error> {
+        Ok(self.next.get_response(request).await)
+    }
+
+    // Declares a view hook, so the innermost layer refers back to it.
+    fn hooks(&self) -> Hooks {
+        Hooks::VIEW
+    }
+}
+
+// A chain (and every middleware in it) is freed when its last clone goes: middleware that
+// buffer (logs, counters) get their `Drop` at shutdown.
+#[tokio::test]
+async fn dropping_the_chain_drops_its_middleware() {
+    let dropped: Arc<Mutex<usize>> = Arc::default();
+    let mut registry = Registry::new();
+    for name in ["Outer", "Inner"] {
+        let dropped = dropped.clone();
+        registry.register(name, move |next, _| {
+            Ok(DropCounter {
+                next,
+                dropped: dropped.clone(),
+            })
+        });
+    }
+    let chain = Chain::builder(&registry, &settings(&["Outer", "Inner"]))
+        .urls(router())
+        .build()
+        .unwrap();
+    let clone = chain.clone();
+    assert_eq!(Client::new(clone).get("/ok/").await.status, 200);
+    assert_eq!(*dropped.lock().unwrap(), 0);
+    drop(chain);
+    assert_eq!(*dropped.lock().unwrap(), 2);
+}
