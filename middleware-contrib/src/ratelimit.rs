@@ -62,7 +62,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::{HeaderName, StatusCode};
@@ -70,6 +70,7 @@ use middleware_builtin::cache::{
     caches_from_settings, shared_caches, CacheBackend, Caches, Timeout,
 };
 use middleware_core::checks::CheckMessage;
+use middleware_core::registry::NamedTable;
 use middleware_core::settings::meta_to_header;
 use middleware_core::{
     async_trait, BuildContext, ConnectionInfo, Error, FactoryError, Hooks, Middleware, Next,
@@ -321,13 +322,13 @@ pub type RatelimitView = Arc<dyn Fn(&Request) -> Response + Send + Sync>;
 
 /// `RATELIMIT_VIEW` candidates by name, standing in for Django's dotted-path import. Cloning
 /// shares the table; views may be added until the chain is built.
-#[derive(Clone)]
-pub struct RatelimitViews(Arc<RwLock<HashMap<String, RatelimitView>>>);
+#[derive(Clone, Debug)]
+pub struct RatelimitViews(NamedTable<RatelimitView>);
 
-impl fmt::Debug for RatelimitViews {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let table = self.0.read().unwrap_or_else(PoisonError::into_inner);
-        f.debug_set().entries(table.keys()).finish()
+impl std::ops::Deref for RatelimitViews {
+    type Target = NamedTable<RatelimitView>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
 }
 
@@ -340,7 +341,7 @@ impl Default for RatelimitViews {
 impl RatelimitViews {
     /// A table holding [`TOO_MANY_REQUESTS_VIEW`] (429, plain text).
     pub fn new() -> Self {
-        let views = RatelimitViews(Arc::new(RwLock::new(HashMap::new())));
+        let views = RatelimitViews(NamedTable::default());
         views.insert(
             TOO_MANY_REQUESTS_VIEW,
             Arc::new(|_: &Request| {
@@ -351,23 +352,6 @@ impl RatelimitViews {
             }),
         );
         views
-    }
-
-    /// Adds (or replaces) the view called `name`.
-    pub fn insert(&self, name: &str, view: RatelimitView) {
-        self.0
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(name.to_owned(), view);
-    }
-
-    /// The view called `name`.
-    pub fn get(&self, name: &str) -> Option<RatelimitView> {
-        self.0
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(name)
-            .cloned()
     }
 }
 

@@ -28,7 +28,7 @@ use std::any::{Any, TypeId};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::checks::{CheckContext, CheckMessage};
 use crate::middleware::{HookMiddleware, Middleware, Mixin, Next};
@@ -47,6 +47,68 @@ pub struct BuildContext<'a> {
     /// Things built once per chain and shared by every factory that asks for them (the
     /// `CACHES` connections, for instance), as Django shares module-level objects.
     pub resources: &'a Resources,
+}
+
+/// Values by name, shared between clones: what a middleware setting names (a failure view, an
+/// authentication backend) stands in for Django's dotted-path import. The application fills
+/// the table and passes it at registration; the factory resolves the setting's name when the
+/// chain is built, so an unknown name fails at start-up. There is no process-wide table.
+///
+/// ```
+/// use middleware_core::registry::NamedTable;
+///
+/// let views: NamedTable<&'static str> = NamedTable::default();
+/// let shared = views.clone();
+/// shared.insert("myapp.views.page", "page");
+/// assert_eq!(views.get("myapp.views.page"), Some("page"));
+/// assert!(!views.contains("other"));
+/// ```
+pub struct NamedTable<T>(Arc<RwLock<HashMap<String, T>>>);
+
+impl<T> Clone for NamedTable<T> {
+    fn clone(&self) -> Self {
+        NamedTable(self.0.clone())
+    }
+}
+
+impl<T> Default for NamedTable<T> {
+    fn default() -> Self {
+        NamedTable(Arc::new(RwLock::new(HashMap::new())))
+    }
+}
+
+impl<T> fmt::Debug for NamedTable<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let table = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        f.debug_set().entries(table.keys()).finish()
+    }
+}
+
+impl<T: Clone> NamedTable<T> {
+    /// Adds (or replaces) the value called `name`.
+    pub fn insert(&self, name: &str, value: T) {
+        self.0
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name.to_owned(), value);
+    }
+
+    /// The value called `name`.
+    pub fn get(&self, name: &str) -> Option<T> {
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+            .cloned()
+    }
+
+    /// Whether a value is called `name`.
+    pub fn contains(&self, name: &str) -> bool {
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains_key(name)
+    }
 }
 
 /// A per-chain store of shared values, one per type, built on first request.

@@ -15,13 +15,13 @@
 //! # });
 //! ```
 
-use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use async_trait::async_trait;
 use middleware_core::body::BoxError;
+use middleware_core::registry::NamedTable;
 
 use super::hashers;
 use super::user::User;
@@ -112,13 +112,13 @@ pub trait UserBackend: Send + Sync + 'static {
 /// Cloning shares the same table; pass one to [`crate::register_all_with`] through
 /// [`crate::BuiltinOptions::auth_backends`]. Backends may be added until the chain is built
 /// (the names are resolved by the middleware's factory). There is no process-wide table.
-#[derive(Clone, Default)]
-pub struct AuthBackends(Arc<RwLock<HashMap<String, Arc<dyn UserBackend>>>>);
+#[derive(Clone, Debug, Default)]
+pub struct AuthBackends(NamedTable<Arc<dyn UserBackend>>);
 
-impl fmt::Debug for AuthBackends {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let table = self.0.read().unwrap_or_else(PoisonError::into_inner);
-        f.debug_set().entries(table.keys()).finish()
+impl std::ops::Deref for AuthBackends {
+    type Target = NamedTable<Arc<dyn UserBackend>>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
 }
 
@@ -135,27 +135,7 @@ impl AuthBackends {
 
     /// Adds (or replaces) a shared backend called `name`.
     pub fn insert_arc(&self, name: &str, backend: Arc<dyn UserBackend>) {
-        self.0
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(name.to_owned(), backend);
-    }
-
-    /// The backend called `name`.
-    pub fn get(&self, name: &str) -> Option<Arc<dyn UserBackend>> {
-        self.0
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(name)
-            .cloned()
-    }
-
-    /// Whether a backend is called `name`.
-    pub fn contains(&self, name: &str) -> bool {
-        self.0
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .contains_key(name)
+        self.0.insert(name, backend);
     }
 }
 

@@ -15,12 +15,11 @@
 //! assert!(views.contains("django.views.csrf.csrf_failure")); // Django's default page
 //! ```
 
-use std::collections::HashMap;
-use std::fmt;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 
 use http::StatusCode;
 use middleware_core::error::html_escape;
+use middleware_core::registry::NamedTable;
 use middleware_core::{Request, RequestExt, Response};
 
 /// A CSRF failure view: Django's `csrf_failure(request, reason="")`. It should answer 403.
@@ -34,13 +33,13 @@ pub const DEFAULT_FAILURE_VIEW: &str = "django.views.csrf.csrf_failure";
 /// Cloning shares the same table; pass one to [`crate::register_all_with`] (through
 /// [`crate::BuiltinOptions`]). Views may be added after registration, until the chain is built
 /// (the name is resolved by the middleware's factory). There is no process-wide table.
-#[derive(Clone)]
-pub struct CsrfFailureViews(Arc<RwLock<HashMap<String, CsrfFailureView>>>);
+#[derive(Clone, Debug)]
+pub struct CsrfFailureViews(NamedTable<CsrfFailureView>);
 
-impl fmt::Debug for CsrfFailureViews {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let table = self.0.read().unwrap_or_else(PoisonError::into_inner);
-        f.debug_set().entries(table.keys()).finish()
+impl std::ops::Deref for CsrfFailureViews {
+    type Target = NamedTable<CsrfFailureView>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
 }
 
@@ -53,31 +52,9 @@ impl Default for CsrfFailureViews {
 impl CsrfFailureViews {
     /// A table holding only Django's default page under [`DEFAULT_FAILURE_VIEW`].
     pub fn new() -> Self {
-        let views = CsrfFailureViews(Arc::new(RwLock::new(HashMap::new())));
+        let views = CsrfFailureViews(NamedTable::default());
         views.insert(DEFAULT_FAILURE_VIEW, Arc::new(csrf_failure));
         views
-    }
-
-    /// Adds (or replaces) the view called `name`.
-    pub fn insert(&self, name: &str, view: CsrfFailureView) {
-        self.0
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(name.to_owned(), view);
-    }
-
-    /// The view called `name`.
-    pub fn get(&self, name: &str) -> Option<CsrfFailureView> {
-        self.0
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(name)
-            .cloned()
-    }
-
-    /// Whether a view is called `name`.
-    pub fn contains(&self, name: &str) -> bool {
-        self.get(name).is_some()
     }
 }
 
