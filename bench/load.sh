@@ -42,10 +42,15 @@ for stack in $stacks; do
     pids+=($site_pid)
     wait_port 18080
     for path in "${paths[@]}"; do
-        # The same body and headers as the site's answer, minus what hyper writes itself.
-        mapfile -t hdrs < <(curl -s -D - -o "$work/body" "http://127.0.0.1:18080$path" \
-            | tr -d '\r' | sed 1d | grep -v -i -E '^(date|content-length|transfer-encoding|connection):' | grep -v '^$')
-        taskset -c $server_cpu "$inline" 127.0.0.1:18081 "--body-file=$work/body" "${hdrs[@]}" &
+        # The same body and headers as the site's answer, minus what hyper writes itself, and
+        # the same framing: chunked when the site's answer has no Content-Length (the seed
+        # stack has no CommonMiddleware to set it, as in Django).
+        curl -s -D "$work/head" -o "$work/body" "http://127.0.0.1:18080$path"
+        mapfile -t hdrs < <(tr -d '\r' <"$work/head" | sed 1d \
+            | grep -v -i -E '^(date|content-length|transfer-encoding|connection):' | grep -v '^$')
+        framing=()
+        grep -q -i '^transfer-encoding: chunked' "$work/head" && framing=(--chunked)
+        taskset -c $server_cpu "$inline" 127.0.0.1:18081 "--body-file=$work/body" "${framing[@]}" "${hdrs[@]}" &
         pids+=($!)
         wait_port 18081
         site_all=(); inline_all=(); site_req=0; inline_req=0; site_cpu=0; inline_cpu=0
@@ -58,7 +63,7 @@ for stack in $stacks; do
         stop_last
         site_rps=$(mean "${site_all[@]}"); inline_rps=$(mean "${inline_all[@]}")
         site_us=$(us_per_request "$site_cpu" "$site_req"); inline_us=$(us_per_request "$inline_cpu" "$inline_req")
-        echo "stack=$stack path=$path headers=${#hdrs[@]} example-site=${site_rps} req/s inline-hyper=${inline_rps} req/s ratio=$(python3 -c "print(f'{$site_rps / $inline_rps:.3f}')")" \
+        echo "stack=$stack path=$path headers=${#hdrs[@]} ${framing[*]:-} example-site=${site_rps} req/s inline-hyper=${inline_rps} req/s ratio=$(python3 -c "print(f'{$site_rps / $inline_rps:.3f}')")" \
             "cpu/request: example-site=${site_us} us inline-hyper=${inline_us} us ratio(inline/site)=$(python3 -c "print(f'{$inline_us / $site_us:.3f}')")"
     done
     stop_last

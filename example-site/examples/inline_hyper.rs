@@ -4,6 +4,10 @@
 //!
 //! `cargo run --release -p example-site --example inline_hyper -- 127.0.0.1:8001 "X-Custom-Header: Hello" ...`
 //!
+//! With `--chunked`, the body's length is not announced (HTTP/1.1 chunked framing), as the
+//! example site sends a response that no middleware gave a `Content-Length`; `bench/load.sh`
+//! passes it when the site's answer is chunked, so both put the same bytes on the wire.
+//!
 //! With `--gzip`, the gzip benchmark's reference (`bench/gzip.sh`): every request whose
 //! `Accept-Encoding` mentions `gzip` gets the body freshly compressed by flate2's `GzEncoder`
 //! (zlib-rs, level 6, mtime 0, a file name of 0–99 `a` bytes as padding, as GZipMiddleware
@@ -16,7 +20,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue};
-use http_body_util::Full;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 
@@ -29,9 +32,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut headers = Vec::new();
     let mut body = Bytes::from_static(b"Hello, world!");
     let mut gzip = false;
+    let mut chunked = false;
     for arg in args {
         if arg == "--gzip" {
             gzip = true;
+            continue;
+        }
+        if arg == "--chunked" {
+            chunked = true;
             continue;
         }
         // The exact bytes of a file (a shell's `$(cat ...)` would drop a final newline).
@@ -79,7 +87,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         } else {
                             body.clone()
                         };
-                        let mut r = http::Response::new(Full::new(content));
+                        let mut r = http::Response::new(InlineBody {
+                            data: Some(content),
+                            chunked,
+                        });
                         for (n, v) in headers.iter() {
                             r.headers_mut().append(n.clone(), v.clone());
                         }
@@ -111,4 +122,36 @@ fn gzip_body(body: &[u8], pad: usize) -> Bytes {
     // Writing into a Vec cannot fail.
     let _ = enc.write_all(body);
     Bytes::from(enc.finish().unwrap_or_default())
+}
+
+/// The body, sent whole; with `--chunked` its length is not announced, so HTTP/1.1 sends it
+/// chunked without `Content-Length`, the framing the example site uses when no middleware sets
+/// `Content-Length` (as Django's servers do).
+struct InlineBody {
+    data: Option<Bytes>,
+    chunked: bool,
+}
+
+impl hyper::body::Body for InlineBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Infallible>>> {
+        std::task::Poll::Ready(self.data.take().map(|d| Ok(hyper::body::Frame::data(d))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.data.is_none()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        match (&self.data, self.chunked) {
+            (_, true) => hyper::body::SizeHint::default(),
+            (Some(d), false) => hyper::body::SizeHint::with_exact(d.len() as u64),
+            (None, false) => hyper::body::SizeHint::with_exact(0),
+        }
+    }
 }

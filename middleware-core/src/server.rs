@@ -15,9 +15,13 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+use futures_util::future::{self, Either};
 use futures_util::FutureExt;
 use http_body_util::Limited;
 use hyper::body::Incoming;
@@ -37,7 +41,8 @@ use crate::{Request, Response};
 #[non_exhaustive]
 pub struct ServerConfig {
     /// How long a client may take to send its request headers (default 30 s); slower
-    /// connections are closed (slowloris).
+    /// connections are closed (slowloris), and so are keep-alive connections idle for that
+    /// long. The time a view or a streaming body takes does not count.
     pub header_read_timeout: Duration,
     /// The largest request head, in bytes (default 64 KiB); larger heads get 431 from hyper.
     pub max_header_size: usize,
@@ -131,10 +136,12 @@ impl Server {
     ) -> std::io::Result<()> {
         let local_addr = listener.local_addr().ok();
         let mut builder = auto::Builder::new(TokioExecutor::new());
+        // The header read timeout is the connection's watchdog (`close_when_idle`), not
+        // hyper's: hyper arms a fresh timer for every request head, a fifth of what the
+        // server costs per request on a small page (docs/performance.md).
         builder
             .http1()
-            .timer(TokioTimer::new())
-            .header_read_timeout(self.config.header_read_timeout)
+            .header_read_timeout(None)
             .max_buf_size(self.config.max_header_size.max(8192))
             .keep_alive(true);
         builder
@@ -160,16 +167,23 @@ impl Server {
                     let _ = stream.set_nodelay(true);
                     let info = ConnectionInfo { remote_addr: Some(remote_addr), local_addr, scheme: "http" };
                     let server = this.clone();
+                    let activity = Arc::new(Activity::new());
+                    let watched = activity.clone();
                     let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
-                        let server = server.clone();
-                        let info = info.clone();
-                        async move { Ok::<_, Infallible>(server.handle(req, info).await) }
+                        let busy = activity.begin();
+                        server.clone().respond(req, info.clone(), busy)
                     });
                     let conn = builder.serve_connection(TokioIo::new(stream), service);
                     let conn = graceful.watch(conn.into_owned());
+                    let timeout = this.config.header_read_timeout;
                     tokio::spawn(async move {
-                        if let Err(e) = conn.await {
-                            tracing::debug!(target: "django.server", error = %e, %remote_addr, "connection error");
+                        tokio::select! {
+                            result = conn => if let Err(e) = result {
+                                tracing::debug!(target: "django.server", error = %e, %remote_addr, "connection error");
+                            },
+                            () = close_when_idle(&watched, timeout) => {
+                                tracing::debug!(target: "django.server", %remote_addr, "no request head within the header read timeout: connection closed");
+                            }
                         }
                     });
                 }
@@ -187,7 +201,17 @@ impl Server {
         Ok(())
     }
 
-    async fn handle(&self, req: http::Request<Incoming>, info: ConnectionInfo) -> Response {
+    /// The service's answer to one request. HTTP/1.1 requests go through the chain at once,
+    /// in the service call, as far as they get without waiting: hyper polls the connection
+    /// for a close before it polls the response future, and a request still alive then pins
+    /// the connection's read buffer, which costs a fresh buffer per request. HTTP/2 streams
+    /// keep running as their own tasks.
+    fn respond(
+        self: Arc<Self>,
+        req: http::Request<Incoming>,
+        info: ConnectionInfo,
+        busy: Busy,
+    ) -> impl Future<Output = Result<http::Response<ServedBody>, Infallible>> {
         let started = Instant::now();
         let too_large = req
             .headers()
@@ -205,42 +229,74 @@ impl Server {
             }
         });
         request.extensions_mut().insert(info);
-        let response = if too_large {
-            tracing::warn!(target: "django.server", method = %request.method(), path = request.uri().path(), limit = self.config.max_body_size, "request body too large: 413");
-            let mut r = crate::response::text(
-                http::StatusCode::PAYLOAD_TOO_LARGE,
-                "413 Payload Too Large\n",
-            );
-            r.headers_mut().insert(
-                http::header::CONNECTION,
-                http::HeaderValue::from_static("close"),
-            );
-            r
+        let answer = if too_large {
+            let response = payload_too_large(&request, self.config.max_body_size);
+            Either::Left(future::ready(log_response(&request, response, started)))
         } else {
-            match AssertUnwindSafe(self.chain.handle(&mut request))
-                .catch_unwind()
-                .await
-            {
-                Ok(r) => r,
-                // The chain converts panics at every layer; this is the last net.
-                Err(_) => self.chain_error(&request),
+            let eager = request.version() != http::Version::HTTP_2;
+            let mut handling = Box::pin(async move {
+                let response = self.handle(&mut request).await;
+                log_response(&request, response, started)
+            });
+            // A future polled with a no-op waker and then with the task's own one is woken
+            // through the last: every future must keep only the latest poll's waker.
+            match eager.then(|| {
+                handling
+                    .as_mut()
+                    .poll(&mut Context::from_waker(Waker::noop()))
+            }) {
+                Some(Poll::Ready(response)) => Either::Left(future::ready(response)),
+                _ => Either::Right(handling),
             }
         };
-        let response = announce_length_only_when_set(response);
-        tracing::info!(
-            target: "django.server",
-            method = %request.method(),
-            path = request.uri().path(),
-            status = response.status().as_u16(),
-            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
-            "{} {} {}", request.method(), request.uri().path(), response.status().as_u16()
-        );
-        response
+        async move {
+            let response = answer.await;
+            Ok(response.map(|body| ServedBody { body, _busy: busy }))
+        }
+    }
+
+    async fn handle(&self, request: &mut Request) -> Response {
+        match AssertUnwindSafe(self.chain.handle(request))
+            .catch_unwind()
+            .await
+        {
+            Ok(r) => r,
+            // The chain converts panics at every layer; this is the last net.
+            Err(_) => self.chain_error(request),
+        }
     }
 
     fn chain_error(&self, request: &Request) -> Response {
         crate::error::ErrorHandlers::default().response_for(request, Error::Panic("chain".into()))
     }
+}
+
+/// 413 for a `Content-Length` above the limit, before any of the body is read.
+fn payload_too_large(request: &Request, limit: u64) -> Response {
+    tracing::warn!(target: "django.server", method = %request.method(), path = request.uri().path(), limit, "request body too large: 413");
+    let mut r = crate::response::text(
+        http::StatusCode::PAYLOAD_TOO_LARGE,
+        "413 Payload Too Large\n",
+    );
+    r.headers_mut().insert(
+        http::header::CONNECTION,
+        http::HeaderValue::from_static("close"),
+    );
+    r
+}
+
+/// The request's log line, and the response as it goes on the wire.
+fn log_response(request: &Request, response: Response, started: Instant) -> Response {
+    let response = announce_length_only_when_set(response);
+    tracing::info!(
+        target: "django.server",
+        method = %request.method(),
+        path = request.uri().path(),
+        status = response.status().as_u16(),
+        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "{} {} {}", request.method(), request.uri().path(), response.status().as_u16()
+    );
+    response
 }
 
 /// Django leaves `Content-Length` to `CommonMiddleware`; a response without it is sent
@@ -254,6 +310,104 @@ fn announce_length_only_when_set(response: Response) -> Response {
         return response;
     }
     response.map(Body::unannounced)
+}
+
+/// What a connection is doing, for its watchdog: how many requests are in flight (HTTP/2 may
+/// have several) and since when it has had none. One atomic word, so the watchdog never sees
+/// the count and the time out of step.
+struct Activity {
+    opened: Instant,
+    /// Requests in flight in the top 16 bits; milliseconds from `opened` to the end of the
+    /// last response in the low 48.
+    state: AtomicU64,
+}
+
+const IN_FLIGHT_ONE: u64 = 1 << 48;
+const IDLE_MS_MASK: u64 = IN_FLIGHT_ONE - 1;
+
+impl Activity {
+    fn new() -> Self {
+        Activity {
+            opened: Instant::now(),
+            state: AtomicU64::new(0),
+        }
+    }
+
+    /// A request head has arrived; the returned guard ends the request when the response
+    /// body is done with (sent, or dropped with the connection).
+    fn begin(self: &Arc<Self>) -> Busy {
+        self.state.fetch_add(IN_FLIGHT_ONE, Ordering::AcqRel);
+        Busy(self.clone())
+    }
+
+    /// When the connection has been idle for `timeout`, or `None` while a request is in flight.
+    fn idle_deadline(&self, timeout: Duration) -> Option<Instant> {
+        let state = self.state.load(Ordering::Acquire);
+        (state < IN_FLIGHT_ONE)
+            .then(|| self.opened + Duration::from_millis(state & IDLE_MS_MASK) + timeout)
+    }
+}
+
+/// One request in flight on a connection (see [`Activity::begin`]).
+struct Busy(Arc<Activity>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let now = u64::try_from(self.0.opened.elapsed().as_millis())
+            .unwrap_or(IDLE_MS_MASK)
+            .min(IDLE_MS_MASK);
+        // A single writer per request; the update only has to be atomic against `begin`.
+        let _ = self
+            .0
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |state| {
+                Some((state & !IDLE_MS_MASK).saturating_sub(IN_FLIGHT_ONE) | now)
+            });
+    }
+}
+
+/// Resolves when the connection has had no request in flight for `timeout`: a client that
+/// does not finish its next request head in that time (slowloris, or an idle keep-alive
+/// connection) is disconnected. One timer per connection, which wakes up about once per
+/// `timeout`, instead of one per request.
+async fn close_when_idle(activity: &Activity, timeout: Duration) {
+    let mut deadline = activity.opened + timeout;
+    loop {
+        tokio::time::sleep_until(deadline.into()).await;
+        match activity.idle_deadline(timeout) {
+            Some(due) if due <= Instant::now() => return,
+            Some(due) => deadline = due,
+            // A request in flight: its end starts the clock again.
+            None => deadline = Instant::now() + timeout,
+        }
+    }
+}
+
+/// A response body as the server sends it: it keeps its request counted as in flight until
+/// hyper is done with it.
+struct ServedBody {
+    body: Body,
+    _busy: Busy,
+}
+
+impl http_body::Body for ServedBody {
+    type Data = bytes::Bytes;
+    type Error = crate::body::BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        http_body::Body::is_end_stream(&self.body)
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::Body::size_hint(&self.body)
+    }
 }
 
 /// Binds `addr` and serves `chain` until SIGINT/SIGTERM.

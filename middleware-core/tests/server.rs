@@ -1,0 +1,224 @@
+//! The server's header read timeout, over real TCP: a client that does not finish a request
+//! head in time is disconnected (slowloris), an idle keep-alive connection too, while a slow
+//! view or a slow streaming body is never cut by it, and requests that arrive in time are
+//! served.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::StatusCode;
+use middleware_core::server::{Server, ServerConfig};
+use middleware_core::{Chain, Error, Registry, Request, Response, Router, Settings};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const TIMEOUT: Duration = Duration::from_millis(600);
+
+async fn hello(_: &mut Request) -> Result<Response, Error> {
+    Ok(middleware_core::response::text(StatusCode::OK, "hello"))
+}
+
+/// Answers after twice the header read timeout.
+async fn slow(_: &mut Request) -> Result<Response, Error> {
+    tokio::time::sleep(TIMEOUT * 2).await;
+    Ok(middleware_core::response::text(StatusCode::OK, "slow"))
+}
+
+/// Streams three chunks over about twice the header read timeout.
+async fn drip(_: &mut Request) -> Result<Response, Error> {
+    let chunks = futures_util::stream::unfold(0u8, |i| async move {
+        if i == 3 {
+            return None;
+        }
+        if i > 0 {
+            tokio::time::sleep(TIMEOUT * 2 / 3).await;
+        }
+        Some((Ok::<_, Error>(Bytes::from(format!("chunk{i};"))), i + 1))
+    });
+    Ok(middleware_core::response::streaming(
+        StatusCode::OK,
+        "text/plain",
+        chunks,
+    ))
+}
+
+async fn start() -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    let settings = Settings::from_toml_str(
+        "DEBUG = false\nSECRET_KEY = \"test-secret-key-0123456789-0123456789-0123456789\"\nALLOWED_HOSTS = [\"*\"]\nMIDDLEWARE = []\n",
+        "test",
+    )
+    .unwrap();
+    let mut router = Router::new();
+    router
+        .route("/", hello)
+        .unwrap()
+        .route("/slow/", slow)
+        .unwrap()
+        .route("/drip/", drip)
+        .unwrap();
+    let registry = Registry::new();
+    let chain: Chain = Chain::builder(&registry, &settings)
+        .urls(router)
+        .build()
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let config = ServerConfig::default()
+        .header_read_timeout(TIMEOUT)
+        .shutdown_timeout(Duration::from_secs(2));
+    tokio::spawn(async move {
+        Server::new(chain, config)
+            .serve(listener, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+    });
+    (addr, stop)
+}
+
+/// Reads until the server closes the connection (or 10 s pass); returns what came and when
+/// the close was seen.
+async fn read_until_closed(stream: &mut TcpStream) -> (String, Instant) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk))
+            .await
+            .expect("the server closes the connection")
+            .unwrap_or(0);
+        if n == 0 {
+            return (String::from_utf8_lossy(&buf).into_owned(), Instant::now());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// Reads one chunked response (the answers here carry no Content-Length).
+async fn read_chunked_response(stream: &mut TcpStream) -> String {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !buf.ends_with(b"\r\n0\r\n\r\n") {
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk))
+            .await
+            .expect("a response in time")
+            .unwrap();
+        assert!(
+            n > 0,
+            "connection closed mid-response: {:?}",
+            String::from_utf8_lossy(&buf)
+        );
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+// A client that sends part of a request head and stops is disconnected after the timeout,
+// with no response (hyper's header_read_timeout behaves the same).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unfinished_request_head_is_disconnected_after_the_timeout() {
+    let (addr, _stop) = start().await;
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let sent = Instant::now();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .await
+        .unwrap();
+    let (answer, closed) = read_until_closed(&mut s).await;
+    assert_eq!(answer, "");
+    let waited = closed - sent;
+    assert!(waited >= TIMEOUT, "closed after {waited:?}");
+    assert!(waited < TIMEOUT * 4, "closed after {waited:?}");
+}
+
+// A keep-alive connection is served, then closed once it has been idle for the timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_keep_alive_connection_is_closed_after_the_timeout() {
+    let (addr, _stop) = start().await;
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    // Two requests, each sent before the timeout runs out, on one connection.
+    for _ in 0..2 {
+        tokio::time::sleep(TIMEOUT / 2).await;
+        s.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            .await
+            .unwrap();
+        let r = read_chunked_response(&mut s).await;
+        assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    }
+    let idle_from = Instant::now();
+    let (rest, closed) = read_until_closed(&mut s).await;
+    assert_eq!(rest, "");
+    let idle = closed - idle_from;
+    assert!(idle >= TIMEOUT / 2, "closed after {idle:?} idle");
+    assert!(idle < TIMEOUT * 4, "closed after {idle:?} idle");
+}
+
+// The timeout is for request heads only: a view slower than it is answered, on the same
+// connection, and so is a streaming body that takes longer than it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_views_and_slow_streams_are_not_cut() {
+    let (addr, _stop) = start().await;
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET /slow/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .unwrap();
+    let r = read_chunked_response(&mut s).await;
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    assert!(r.contains("slow"), "{r}");
+
+    s.write_all(b"GET /drip/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .unwrap();
+    let r = read_chunked_response(&mut s).await;
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    assert!(r.contains("chunk0;") && r.contains("chunk2;"), "{r}");
+
+    // And the connection is still usable right after.
+    s.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .unwrap();
+    let r = read_chunked_response(&mut s).await;
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+}
+
+// HTTP/2 prior knowledge: requests are served as their own tasks (not polled in the
+// connection's service call), and the connection works for several of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_requests_are_served() {
+    let (addr, _stop) = start().await;
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(stream),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    let (slow, fast) = tokio::join!(
+        sender.send_request(
+            http::Request::get(format!("http://{addr}/slow/"))
+                .body(http_body_util::Empty::<Bytes>::new())
+                .unwrap()
+        ),
+        async {
+            // Sent while /slow/ is in flight on the same connection.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let started = Instant::now();
+            let r = sender
+                .clone()
+                .send_request(
+                    http::Request::get(format!("http://{addr}/"))
+                        .body(http_body_util::Empty::<Bytes>::new())
+                        .unwrap(),
+                )
+                .await;
+            (r, started.elapsed())
+        }
+    );
+    let (fast, took) = fast;
+    assert_eq!(fast.unwrap().status(), 200);
+    assert!(took < TIMEOUT, "a request behind a slow one took {took:?}");
+    assert_eq!(slow.unwrap().status(), 200);
+}
