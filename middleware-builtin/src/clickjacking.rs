@@ -36,8 +36,8 @@ use std::sync::Arc;
 
 use http::header::{HeaderValue, X_FRAME_OPTIONS};
 use middleware_core::{
-    async_trait, Error, Hooks, Middleware, Next, Registry, Request, ResolverMatch, Response,
-    Settings, SettingsError,
+    async_trait, Error, Hooks, Middleware, Next, Registry, Request, RequestExt, Response, Settings,
+    SettingsError,
 };
 
 /// The settings `XFrameOptionsMiddleware` reads.
@@ -131,8 +131,7 @@ impl Middleware for XFrameOptionsMiddleware {
         }
         let exempt = response.extensions().get::<XFrameOptionsExempt>().is_some()
             || request
-                .extensions()
-                .get::<ResolverMatch>()
+                .resolver_match()
                 .is_some_and(|m| m.markers.contains::<XFrameOptionsExempt>());
         if exempt {
             return Ok(response);

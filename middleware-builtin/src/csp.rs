@@ -48,8 +48,8 @@ use std::sync::{Arc, OnceLock};
 use base64::Engine as _;
 use http::header::{HeaderName, HeaderValue};
 use middleware_core::{
-    async_trait, Error, Hooks, Middleware, Next, Registry, Request, ResolverMatch, Response,
-    Settings, SettingsError,
+    async_trait, Error, Hooks, Middleware, Next, Registry, Request, RequestExt, Response, Settings,
+    SettingsError,
 };
 use rand::RngCore;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
@@ -293,12 +293,10 @@ fn override_of<'a, T: Clone + Send + Sync + 'static>(
     request: &'a Request,
     response: &'a Response,
 ) -> Option<&'a T> {
-    response.extensions().get::<T>().or_else(|| {
-        request
-            .extensions()
-            .get::<ResolverMatch>()
-            .and_then(|m| m.markers.get::<T>())
-    })
+    response
+        .extensions()
+        .get::<T>()
+        .or_else(|| request.resolver_match().and_then(|m| m.markers.get::<T>()))
 }
 
 /// The header value for `policy`, unless the response already has `name` or there is nothing

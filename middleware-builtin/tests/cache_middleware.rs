@@ -23,8 +23,8 @@ use middleware_core::http_utils::cookies::SetCookie;
 use middleware_core::response::text;
 use middleware_core::test_client::Client;
 use middleware_core::{
-    view_fn, Body, Chain, ConnectionInfo, Registry, Request, Response, ResponseExt, Route, Router,
-    Settings,
+    view_fn, Body, Chain, ConnectionInfo, Registry, Request, RequestExt, Response, ResponseExt,
+    Route, Router, Settings,
 };
 use support::redis_server::RedisServer;
 
@@ -649,13 +649,13 @@ fn fixture_request(case: &serde_json::Value) -> Request {
         "s",
     )
     .unwrap();
-    req.extensions_mut().insert(settings.core().clone());
+    req.set_core_settings(settings.core().clone());
     let scheme = if case["secure"].as_bool().unwrap() {
         "https"
     } else {
         "http"
     };
-    req.extensions_mut().insert(ConnectionInfo {
+    req.set_connection_info(ConnectionInfo {
         remote_addr: None,
         local_addr: None,
         scheme,
@@ -733,7 +733,7 @@ async fn header_values_do_not_collide() {
         }
         let mut req = b.body(Body::empty()).unwrap();
         let settings = Settings::from_toml_str("ALLOWED_HOSTS = [\"testserver\"]", "s").unwrap();
-        req.extensions_mut().insert(settings.core().clone());
+        req.set_core_settings(settings.core().clone());
         let source = config.request(&req).unwrap();
         config.page_key(
             &source,

@@ -19,7 +19,8 @@ use middleware_builtin::csrf::{
 use middleware_core::checks::run_checks;
 use middleware_core::response::text;
 use middleware_core::{
-    Body, Chain, ConnectionInfo, Error, Registry, Request, Response, Route, Router, Settings,
+    Body, Chain, ConnectionInfo, Error, Registry, Request, RequestExt, Response, Route, Router,
+    Settings,
 };
 
 use std::cell::Cell;
@@ -288,7 +289,7 @@ impl<'a> Req<'a> {
             req.headers_mut()
                 .insert(name, http::HeaderValue::from_bytes(v.as_bytes()).unwrap());
         }
-        req.extensions_mut().insert(ConnectionInfo {
+        req.set_connection_info(ConnectionInfo {
             remote_addr: None,
             local_addr: self
                 .port

@@ -46,7 +46,7 @@
 //! `RATELIMIT_HASH_ALGORITHM` (`"hashlib.sha256"`; also `hashlib.sha1`, `hashlib.md5`,
 //! `hashlib.sha512`), `RATELIMIT_FAIL_OPEN` (`false`: when the cache fails, requests are
 //! **limited**; `true` lets them through), `RATELIMIT_IP_META_KEY` (unset or `"REMOTE_ADDR"`:
-//! the connection's peer address from [`ConnectionInfo`]; `"HTTP_X_FORWARDED_FOR"`-style names:
+//! the connection's peer address from [`ConnectionInfo`](middleware_core::ConnectionInfo); `"HTTP_X_FORWARDED_FOR"`-style names:
 //! that request header, which must then hold one address), `RATELIMIT_IPV4_MASK` (32),
 //! `RATELIMIT_IPV6_MASK` (64) and `RATELIMIT_VIEW`, the name of a [`RatelimitViews`] entry that
 //! answers blocked requests. Unset, a blocked request is Django's unhandled `Ratelimited`
@@ -73,8 +73,8 @@ use middleware_core::checks::CheckMessage;
 use middleware_core::registry::NamedTable;
 use middleware_core::settings::meta_to_header;
 use middleware_core::{
-    async_trait, BuildContext, ConnectionInfo, Error, FactoryError, Hooks, Middleware, Next,
-    Registry, Request, RequestExt, ResolverMatch, Response, Settings,
+    async_trait, BuildContext, Error, FactoryError, Hooks, Middleware, Next, Registry, Request,
+    RequestExt, ResolverMatch, Response, Settings,
 };
 
 /// Every setting the middleware reads.
@@ -478,8 +478,7 @@ impl Ratelimiter {
     pub fn client_ip(&self, request: &Request) -> Result<String, Error> {
         let raw = match &self.ip_source {
             IpSource::RemoteAddr => request
-                .extensions()
-                .get::<ConnectionInfo>()
+                .connection_info()
                 .and_then(|c| c.remote_addr)
                 .map(|a| a.ip().to_string())
                 .ok_or_else(|| {

@@ -22,7 +22,8 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use middleware_core::{
     async_trait, response, Body, BuildContext, Chain, ConnectionInfo, Error, FactoryError,
-    GetResponse, HookMiddleware, Hooks, Middleware, Next, Registry, Request, Response, Settings,
+    GetResponse, HookMiddleware, Hooks, Middleware, Next, Registry, Request, RequestExt, Response,
+    Settings,
 };
 use tokio::net::TcpListener;
 
@@ -160,7 +161,7 @@ pub async fn serve(
                 let mut request = request.map(Body::from_http_body);
                 // Optional: without it, `get_host()` has no fallback when `Host` is missing and
                 // `is_secure()` relies on `SECURE_PROXY_SSL_HEADER` and the URI alone.
-                request.extensions_mut().insert(ConnectionInfo {
+                request.set_connection_info(ConnectionInfo {
                     remote_addr: Some(remote_addr),
                     local_addr,
                     scheme: "http",

@@ -15,8 +15,8 @@ use http::{HeaderValue, Method, StatusCode};
 use middleware_core::test_client::Client;
 use middleware_core::tower::TowerLayer;
 use middleware_core::{
-    async_trait, Chain, Error, Hooks, Middleware, Next, Registry, Request, RequestExt,
-    ResolverMatch, Response, Router, Settings,
+    async_trait, Chain, Error, Hooks, Middleware, Next, Registry, Request, RequestExt, Response,
+    Router, Settings,
 };
 use tower_http::cors::CorsLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -65,8 +65,7 @@ impl Middleware for SeenByOuterMiddleware {
         let mut response = self.0.get_response(request).await;
         let marked = request.extensions().get::<Marked>().map_or("-", |m| m.0);
         let route = request
-            .extensions()
-            .get::<ResolverMatch>()
+            .resolver_match()
             .map_or("-".to_owned(), |m| m.route.to_string());
         let seen = format!("path={} marked={marked} route={route}", request.path());
         if let Ok(value) = HeaderValue::from_str(&seen) {

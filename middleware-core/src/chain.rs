@@ -335,9 +335,7 @@ impl Chain {
 
     /// Handles one request, lent so the caller keeps it afterwards.
     pub async fn handle(&self, request: &mut Request) -> Response {
-        if request.extensions().get::<Arc<CoreSettings>>().is_none() {
-            request.extensions_mut().insert(self.core.clone());
-        }
+        crate::request::ensure_core_settings(request, &self.core);
         self.entry.get_response(request).await
     }
 
@@ -416,7 +414,7 @@ impl ViewLayer {
 impl Middleware for ViewLayer {
     async fn call(&self, request: &mut Request) -> Result<Response, Error> {
         let resolved = self.urls.resolve(request)?;
-        request.extensions_mut().insert(resolved.clone());
+        crate::request::set_resolver_match(request, resolved.clone());
         let hooks = self.hooks();
 
         let mut response = None;

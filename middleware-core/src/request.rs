@@ -25,9 +25,11 @@ use http::header;
 use crate::error::Error;
 use crate::http_utils;
 use crate::settings::CoreSettings;
+use crate::view::ResolverMatch;
 use crate::Request;
 
-/// Facts about the connection a request came on; the server puts it in the extensions.
+/// Facts about the connection a request came on; the server records them with
+/// [`RequestExt::set_connection_info`].
 #[derive(Clone, Debug)]
 pub struct ConnectionInfo {
     /// The peer's address.
@@ -36,6 +38,39 @@ pub struct ConnectionInfo {
     pub local_addr: Option<SocketAddr>,
     /// `http` or `https`, as the server knows it (before `SECURE_PROXY_SSL_HEADER`).
     pub scheme: &'static str,
+}
+
+/// What the server and the chain attach to a request, which Django keeps on the request object
+/// (`META`'s connection keys, the settings, `resolver_match`). One extension for all three:
+/// each extension is an allocation of its own, on every request.
+#[derive(Clone, Default)]
+pub(crate) struct RequestState {
+    connection: Option<ConnectionInfo>,
+    core: Option<Arc<CoreSettings>>,
+    resolver_match: Option<ResolverMatch>,
+}
+
+fn state(request: &Request) -> Option<&RequestState> {
+    request.extensions().get::<RequestState>()
+}
+
+fn state_mut(request: &mut Request) -> &mut RequestState {
+    request
+        .extensions_mut()
+        .get_or_insert_default::<RequestState>()
+}
+
+/// Gives the request the chain's settings, unless it has some already (the test client's).
+pub(crate) fn ensure_core_settings(request: &mut Request, core: &Arc<CoreSettings>) {
+    let state = state_mut(request);
+    if state.core.is_none() {
+        state.core = Some(core.clone());
+    }
+}
+
+/// Records what URL resolution found, before `process_view` runs.
+pub(crate) fn set_resolver_match(request: &mut Request, resolved: ResolverMatch) {
+    state_mut(request).resolver_match = Some(resolved);
 }
 
 /// A query string or form body: Django's `QueryDict`, an ordered multi-map.
@@ -93,8 +128,20 @@ struct ParsedPost(Arc<QueryDict>);
 /// Django's `HttpRequest` API on [`Request`].
 #[async_trait]
 pub trait RequestExt {
+    /// The connection the request came on, when a server recorded it.
+    fn connection_info(&self) -> Option<&ConnectionInfo>;
+    /// Records the connection the request came on: the server does it for every request; an
+    /// embedder's own server should too (without it, `REMOTE_ADDR`-style lookups find nothing
+    /// and the scheme comes from the URI).
+    fn set_connection_info(&mut self, info: ConnectionInfo);
+    /// What URL resolution found (Django's `request.resolver_match`): set before the
+    /// `process_view` hooks run; `None` before that and when nothing resolved.
+    fn resolver_match(&self) -> Option<&ResolverMatch>;
     /// The core settings the chain runs with (defaults outside a chain).
     fn core_settings(&self) -> Arc<CoreSettings>;
+    /// Gives the request the settings to read (`ALLOWED_HOSTS`, ...) outside a chain, in tests
+    /// or tools; a chain attaches its own to requests that have none.
+    fn set_core_settings(&mut self, core: Arc<CoreSettings>);
     /// The raw (percent-encoded) path.
     fn path(&self) -> &str;
     /// The percent-decoded path (Django's `path_info`); invalid UTF-8 is replaced.
@@ -134,11 +181,27 @@ fn header_str<'a>(request: &'a Request, name: &header::HeaderName) -> Option<&'a
 
 #[async_trait]
 impl RequestExt for Request {
+    fn connection_info(&self) -> Option<&ConnectionInfo> {
+        state(self)?.connection.as_ref()
+    }
+
+    fn set_connection_info(&mut self, info: ConnectionInfo) {
+        state_mut(self).connection = Some(info);
+    }
+
+    fn resolver_match(&self) -> Option<&ResolverMatch> {
+        state(self)?.resolver_match.as_ref()
+    }
+
     fn core_settings(&self) -> Arc<CoreSettings> {
-        match self.extensions().get::<Arc<CoreSettings>>() {
+        match state(self).and_then(|s| s.core.as_ref()) {
             Some(c) => c.clone(),
             None => crate::Settings::default().core().clone(),
         }
+    }
+
+    fn set_core_settings(&mut self, core: Arc<CoreSettings>) {
+        state_mut(self).core = Some(core);
     }
 
     fn path(&self) -> &str {
@@ -204,7 +267,7 @@ impl RequestExt for Request {
                 };
             }
         }
-        match self.extensions().get::<ConnectionInfo>() {
+        match self.connection_info() {
             Some(c) => c.scheme,
             // Embedded without ConnectionInfo: HTTP/2 servers (and absolute-form requests) carry
             // the scheme in the URI.
@@ -226,8 +289,7 @@ impl RequestExt for Request {
             .authority()
             .map(|a| a.as_str().to_owned())
             .or_else(|| {
-                self.extensions()
-                    .get::<ConnectionInfo>()
+                self.connection_info()
                     .and_then(|c| c.local_addr)
                     .map(|a| a.to_string())
             });
@@ -322,7 +384,7 @@ mod tests {
     fn with_settings(toml: &str, req: http::request::Builder) -> Request {
         let settings = Settings::from_toml_str(toml, "t").unwrap();
         let mut r = req.body(Body::empty()).unwrap();
-        r.extensions_mut().insert(settings.core().clone());
+        ensure_core_settings(&mut r, settings.core());
         r
     }
 

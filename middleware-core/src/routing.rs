@@ -4,7 +4,7 @@
 //! use middleware_core::{Route, Router, Request, Response, Error, RequestExt};
 //!
 //! async fn item(request: &mut Request) -> Result<Response, Error> {
-//!     let id = request.extensions().get::<middleware_core::ResolverMatch>()
+//!     let id = request.resolver_match()
 //!         .and_then(|m| m.kwarg("id")).map(|v| v.to_string()).unwrap_or_default();
 //!     Ok(Response::new(format!("item {id}").into()))
 //! }

@@ -33,7 +33,7 @@ use tokio::net::TcpListener;
 use crate::body::Body;
 use crate::chain::Chain;
 use crate::error::Error;
-use crate::request::ConnectionInfo;
+use crate::request::{ConnectionInfo, RequestExt};
 use crate::{Request, Response};
 
 /// Server limits and timeouts.
@@ -228,7 +228,7 @@ impl Server {
                 Body::from_http_body(Limited::new(b, limit))
             }
         });
-        request.extensions_mut().insert(info);
+        request.set_connection_info(info);
         let answer = if too_large {
             let response = payload_too_large(&request, self.config.max_body_size);
             Either::Left(future::ready(log_response(&request, response, started)))

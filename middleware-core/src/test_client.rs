@@ -27,7 +27,7 @@ use http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 
 use crate::body::Body;
 use crate::chain::Chain;
-use crate::request::ConnectionInfo;
+use crate::request::{ConnectionInfo, RequestExt};
 
 /// Django's `request._dont_enforce_csrf_checks`: present on requests from a test client that
 /// does not enforce CSRF checks. The CSRF middleware reads it.
@@ -276,7 +276,7 @@ impl Client {
                 request.headers_mut().insert(header::COOKIE, v);
             }
         }
-        request.extensions_mut().insert(ConnectionInfo {
+        request.set_connection_info(ConnectionInfo {
             remote_addr: self.remote_addr,
             local_addr: None,
             scheme: if self.secure { "https" } else { "http" },

@@ -126,9 +126,7 @@ async fn https_uri_counts_as_secure_without_connection_info() {
         .build()
         .unwrap();
     let mut request = request;
-    request
-        .extensions_mut()
-        .insert(chain.core_settings().clone());
+    request.set_core_settings(chain.core_settings().clone());
     assert_eq!(request.get_host().unwrap(), "localhost");
 }
 

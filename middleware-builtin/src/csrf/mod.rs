@@ -467,8 +467,7 @@ impl CsrfViewMiddleware {
             }
         }
         request
-            .extensions()
-            .get::<middleware_core::ConnectionInfo>()
+            .connection_info()
             .and_then(|c| c.local_addr)
             // Django's test client and most servers report 80 when nothing better is known.
             .map_or_else(|| "80".to_owned(), |a| a.port().to_string())

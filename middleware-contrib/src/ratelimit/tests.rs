@@ -364,8 +364,7 @@ async fn test_user_or_ip() {
 async fn test_callable_key() {
     // `mykey`: the reversed REMOTE_ADDR.
     let mykey: KeyFn = Arc::new(|_: &str, r: &Request| {
-        r.extensions()
-            .get::<ConnectionInfo>()
+        r.connection_info()
             .and_then(|c| c.remote_addr)
             .map(|a| a.ip().to_string().chars().rev().collect())
             .unwrap_or_default()
@@ -503,7 +502,7 @@ fn limiter(conf: &str) -> Ratelimiter {
 
 fn request(ip: &str) -> Request {
     let mut r = http::Request::get("/").body(Body::empty()).unwrap();
-    r.extensions_mut().insert(ConnectionInfo {
+    r.set_connection_info(middleware_core::ConnectionInfo {
         remote_addr: Some(SocketAddr::new(ip.parse().unwrap(), 1)),
         local_addr: None,
         scheme: "http",
