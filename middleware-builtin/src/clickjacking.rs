@@ -132,7 +132,7 @@ impl Middleware for XFrameOptionsMiddleware {
         let exempt = response.extensions().get::<XFrameOptionsExempt>().is_some()
             || request
                 .resolver_match()
-                .is_some_and(|m| m.markers.contains::<XFrameOptionsExempt>());
+                .is_some_and(|m| m.markers().contains::<XFrameOptionsExempt>());
         if exempt {
             return Ok(response);
         }

@@ -293,10 +293,11 @@ fn override_of<'a, T: Clone + Send + Sync + 'static>(
     request: &'a Request,
     response: &'a Response,
 ) -> Option<&'a T> {
-    response
-        .extensions()
-        .get::<T>()
-        .or_else(|| request.resolver_match().and_then(|m| m.markers.get::<T>()))
+    response.extensions().get::<T>().or_else(|| {
+        request
+            .resolver_match()
+            .and_then(|m| m.markers().get::<T>())
+    })
 }
 
 /// The header value for `policy`, unless the response already has `name` or there is nothing

@@ -755,15 +755,15 @@ impl Middleware for RatelimitMiddleware {
         view: &ResolverMatch,
     ) -> Result<Option<Response>, Error> {
         let rules: Vec<Ratelimit> = match (
-            view.markers.get::<Ratelimits>(),
-            view.markers.get::<Ratelimit>(),
+            view.markers().get::<Ratelimits>(),
+            view.markers().get::<Ratelimit>(),
         ) {
             (Some(many), _) => many.0.clone(),
             (None, Some(one)) => vec![one.clone()],
             (None, None) => return Ok(None),
         };
         for rule in &rules {
-            let group = rule.group.as_deref().unwrap_or(&view.route);
+            let group = rule.group.as_deref().unwrap_or(view.route());
             let limited = self
                 .limiter
                 .is_ratelimited(request, group, rule, true)

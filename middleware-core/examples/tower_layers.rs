@@ -66,7 +66,7 @@ impl Middleware for SeenByOuterMiddleware {
         let marked = request.extensions().get::<Marked>().map_or("-", |m| m.0);
         let route = request
             .resolver_match()
-            .map_or("-".to_owned(), |m| m.route.to_string());
+            .map_or("-".to_owned(), |m| m.route().to_owned());
         let seen = format!("path={} marked={marked} route={route}", request.path());
         if let Ok(value) = HeaderValue::from_str(&seen) {
             response.headers_mut().insert("x-seen-by-outer", value);

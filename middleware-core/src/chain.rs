@@ -427,7 +427,7 @@ impl Middleware for ViewLayer {
         let mut response = match response {
             Some(r) => r,
             None => {
-                let outcome = AssertUnwindSafe(resolved.view.call(request))
+                let outcome = AssertUnwindSafe(resolved.view().call(request))
                     .catch_unwind()
                     .await;
                 match outcome {

@@ -78,7 +78,9 @@ pub use request::{ConnectionInfo, QueryDict, RequestExt};
 pub use response::ResponseExt;
 pub use routing::{Route, Router};
 pub use settings::{CoreSettings, Secret, Settings, SettingsBuilder, SettingsError};
-pub use view::{view_fn, Markers, Render, Resolve, ResolverMatch, TemplateResponse, View, ViewFn};
+pub use view::{
+    view_fn, Markers, Render, Resolve, ResolverMatch, RouteInfo, TemplateResponse, View, ViewFn,
+};
 
 /// A request: `http::Request` with this crate's [`Body`].
 pub type Request = http::Request<Body>;

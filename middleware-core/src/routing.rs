@@ -22,15 +22,8 @@ use std::sync::Arc;
 
 use crate::error::Error;
 use crate::urls::{NoReverseMatch, UrlError, UrlResolver};
-use crate::view::{view_fn, Markers, Resolve, ResolverMatch, View, ViewFn};
+use crate::view::{view_fn, Markers, Resolve, ResolverMatch, RouteInfo, View, ViewFn};
 use crate::Request;
-
-struct Target {
-    view: Arc<dyn View>,
-    route: Arc<str>,
-    name: Option<Arc<str>>,
-    markers: Arc<Markers>,
-}
 
 /// One route before it is added: pattern, view, optional name and markers.
 pub struct Route {
@@ -84,7 +77,7 @@ impl Route {
 /// Views by URL, resolved in registration order (Django's first match wins).
 #[derive(Default)]
 pub struct Router {
-    urls: UrlResolver<Target>,
+    urls: UrlResolver<Arc<RouteInfo>>,
 }
 
 impl fmt::Debug for Router {
@@ -103,12 +96,12 @@ impl Router {
 
     /// Adds a route.
     pub fn add(&mut self, route: Route) -> Result<&mut Self, UrlError> {
-        let target = Target {
+        let target = Arc::new(RouteInfo {
             view: route.view,
             route: Arc::from(route.pattern.trim_start_matches('/')),
-            name: route.name.as_deref().map(Arc::from),
+            url_name: route.name.as_deref().map(Arc::from),
             markers: Arc::new(route.markers),
-        };
+        });
         self.urls
             .add(&route.pattern, route.name.as_deref(), target)?;
         Ok(self)
@@ -140,13 +133,7 @@ impl Resolve for Router {
             .urls
             .resolve(request.uri().path())
             .map_err(|e| Error::not_found(e.to_string()))?;
-        Ok(ResolverMatch {
-            view: m.value.view.clone(),
-            route: m.value.route.clone(),
-            url_name: m.value.name.clone(),
-            kwargs: m.kwargs,
-            markers: m.value.markers.clone(),
-        })
+        Ok(ResolverMatch::new(m.value.clone(), m.kwargs))
     }
 
     fn is_valid_path(&self, path: &str) -> bool {

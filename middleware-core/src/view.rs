@@ -109,34 +109,71 @@ impl Markers {
     }
 }
 
-/// What URL resolution found: the view, its route and name, the captured arguments and the
-/// route's markers. Placed in the request's extensions before `process_view` runs (Django's
-/// `request.resolver_match`).
-#[derive(Clone)]
-pub struct ResolverMatch {
+/// A route as the URLconf holds it: the view, the pattern, the name and the markers. Shared
+/// by every [`ResolverMatch`] of the route, so resolving and cloning a match costs one
+/// reference count, not one per part.
+pub struct RouteInfo {
     /// The view to call.
     pub view: Arc<dyn View>,
     /// The route pattern, as registered (`items/<int:id>/`).
     pub route: Arc<str>,
     /// The route's name, for `reverse`.
     pub url_name: Option<Arc<str>>,
-    /// Captured path arguments, typed by their converters, in route order.
-    pub kwargs: Vec<(String, crate::urls::PathValue)>,
     /// The markers of the route (Django's view attributes).
     pub markers: Arc<Markers>,
+}
+
+/// What URL resolution found: the route (view, pattern, name, markers) and the captured
+/// arguments. Set on the request before `process_view` runs (Django's
+/// `request.resolver_match`, read with [`crate::RequestExt::resolver_match`]).
+#[derive(Clone)]
+pub struct ResolverMatch {
+    route: Arc<RouteInfo>,
+    /// Captured path arguments, typed by their converters, in route order.
+    pub kwargs: Vec<(String, crate::urls::PathValue)>,
 }
 
 impl fmt::Debug for ResolverMatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResolverMatch")
-            .field("route", &self.route)
-            .field("url_name", &self.url_name)
+            .field("route", &self.route.route)
+            .field("url_name", &self.route.url_name)
             .field("kwargs", &self.kwargs)
             .finish_non_exhaustive()
     }
 }
 
 impl ResolverMatch {
+    /// A match of `route` with the arguments captured from the path.
+    pub fn new(route: Arc<RouteInfo>, kwargs: Vec<(String, crate::urls::PathValue)>) -> Self {
+        ResolverMatch { route, kwargs }
+    }
+
+    /// The view to call.
+    pub fn view(&self) -> &Arc<dyn View> {
+        &self.route.view
+    }
+
+    /// The route pattern, as registered (`items/<int:id>/`): Django's `ResolverMatch.route`.
+    pub fn route(&self) -> &str {
+        &self.route.route
+    }
+
+    /// The route's name: Django's `ResolverMatch.url_name`.
+    pub fn url_name(&self) -> Option<&str> {
+        self.route.url_name.as_deref()
+    }
+
+    /// The markers of the route (Django's view attributes, set by decorators).
+    pub fn markers(&self) -> &Markers {
+        &self.route.markers
+    }
+
+    /// The route as the URLconf holds it.
+    pub fn route_info(&self) -> &Arc<RouteInfo> {
+        &self.route
+    }
+
     /// The captured argument `name`.
     pub fn kwarg(&self, name: &str) -> Option<&crate::urls::PathValue> {
         self.kwargs.iter().find(|(k, _)| k == name).map(|(_, v)| v)

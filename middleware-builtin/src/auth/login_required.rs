@@ -160,7 +160,7 @@ impl LoginRequiredMiddleware {
         request: &Request,
         view: &ResolverMatch,
     ) -> Result<Response, Error> {
-        let options = view.markers.get::<LoginRequiredOptions>();
+        let options = view.markers().get::<LoginRequiredOptions>();
         let login_url = options
             .and_then(|o| o.login_url.as_deref())
             .filter(|u| !u.is_empty())
@@ -206,7 +206,7 @@ impl Middleware for LoginRequiredMiddleware {
         view: &ResolverMatch,
     ) -> Result<Option<Response>, Error> {
         // Public views never load the user (nor touch the session).
-        if view.markers.contains::<LoginNotRequired>() {
+        if view.markers().contains::<LoginNotRequired>() {
             return Ok(None);
         }
         if get_user(request).await?.is_authenticated() {

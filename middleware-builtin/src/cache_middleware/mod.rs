@@ -310,7 +310,7 @@ impl Fetcher {
             .urls
             .as_ref()
             .and_then(|urls| urls.resolve(request).ok())
-            .and_then(|m| m.markers.get::<CachePage>().cloned());
+            .and_then(|m| m.markers().get::<CachePage>().cloned());
         let (alias, key_prefix, page_timeout) = match marker {
             Some(page) => (
                 page.cache_alias

@@ -667,10 +667,10 @@ impl Middleware for CsrfViewMiddleware {
         request: &mut Request,
         view: &ResolverMatch,
     ) -> Result<Option<Response>, Error> {
-        match self.verdict(request, &view.markers).await? {
+        match self.verdict(request, view.markers()).await? {
             Some(reason) => Ok(Some(self.reject(request, &reason))),
             None => {
-                if view.markers.contains::<EnsureCsrfCookie>() {
+                if view.markers().contains::<EnsureCsrfCookie>() {
                     get_token(request);
                 }
                 Ok(None)
