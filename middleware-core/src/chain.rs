@@ -408,23 +408,43 @@ impl ViewLayer {
         }
         Err(error)
     }
+
+    /// `process_template_response` hooks, bottom to top, then the render.
+    async fn render_template(
+        &self,
+        request: &mut Request,
+        mut response: Response,
+    ) -> Result<Response, Error> {
+        for mw in self.hooks().template_response.iter().filter_map(Weak::upgrade) {
+            response = mw.process_template_response(request, response).await?;
+        }
+        if let Some(template) = response.extensions_mut().remove::<TemplateResponse>() {
+            match template.render() {
+                Ok(text) => *response.body_mut() = text.into(),
+                Err(e) => response = self.process_exception(request, e).await?,
+            }
+        }
+        Ok(response)
+    }
 }
 
 #[async_trait]
 impl Middleware for ViewLayer {
+    // The rare paths (exceptions, template responses) are boxed where they are awaited, so
+    // their state is not part of this future, which is allocated and moved on every request.
     async fn call(&self, request: &mut Request) -> Result<Response, Error> {
         let resolved = self.urls.resolve(request)?;
         crate::request::set_resolver_match(request, resolved.clone());
         let hooks = self.hooks();
 
-        let mut response = None;
+        let mut short_circuit = None;
         for mw in hooks.view.iter().filter_map(Weak::upgrade) {
             if let Some(r) = mw.process_view(request, &resolved).await? {
-                response = Some(r);
+                short_circuit = Some(r);
                 break;
             }
         }
-        let mut response = match response {
+        let response = match short_circuit {
             Some(r) => r,
             None => {
                 let outcome = AssertUnwindSafe(resolved.view().call(request))
@@ -432,25 +452,16 @@ impl Middleware for ViewLayer {
                     .await;
                 match outcome {
                     Ok(Ok(r)) => r,
-                    Ok(Err(e)) => self.process_exception(request, e).await?,
+                    Ok(Err(e)) => Box::pin(self.process_exception(request, e)).await?,
                     Err(p) => {
                         let e = Error::Panic(panic_message(p.as_ref()));
-                        self.process_exception(request, e).await?
+                        Box::pin(self.process_exception(request, e)).await?
                     }
                 }
             }
         };
-
         if response.extensions().get::<TemplateResponse>().is_some() {
-            for mw in hooks.template_response.iter().filter_map(Weak::upgrade) {
-                response = mw.process_template_response(request, response).await?;
-            }
-            if let Some(template) = response.extensions_mut().remove::<TemplateResponse>() {
-                match template.render() {
-                    Ok(text) => *response.body_mut() = text.into(),
-                    Err(e) => response = self.process_exception(request, e).await?,
-                }
-            }
+            return Box::pin(self.render_template(request, response)).await;
         }
         Ok(response)
     }
