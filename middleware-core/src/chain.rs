@@ -415,7 +415,12 @@ impl ViewLayer {
         request: &mut Request,
         mut response: Response,
     ) -> Result<Response, Error> {
-        for mw in self.hooks().template_response.iter().filter_map(Weak::upgrade) {
+        for mw in self
+            .hooks()
+            .template_response
+            .iter()
+            .filter_map(Weak::upgrade)
+        {
             response = mw.process_template_response(request, response).await?;
         }
         if let Some(template) = response.extensions_mut().remove::<TemplateResponse>() {

@@ -212,7 +212,9 @@ impl Server {
         info: ConnectionInfo,
         busy: Busy,
     ) -> impl Future<Output = Result<http::Response<ServedBody>, Infallible>> {
-        let started = Instant::now();
+        // Only the log line needs the start time: no clock read when it is off.
+        let started =
+            tracing::enabled!(target: "django.server", tracing::Level::INFO).then(Instant::now);
         let too_large = req
             .headers()
             .get(http::header::CONTENT_LENGTH)
@@ -229,29 +231,24 @@ impl Server {
             }
         });
         request.set_connection_info(info);
-        let answer = if too_large {
+        if too_large {
             let response = payload_too_large(&request, self.config.max_body_size);
-            Either::Left(future::ready(log_response(&request, response, started)))
-        } else {
-            let eager = request.version() != http::Version::HTTP_2;
-            let mut handling = Box::pin(async move {
-                let response = self.handle(&mut request).await;
-                log_response(&request, response, started)
-            });
-            // A future polled with a no-op waker and then with the task's own one is woken
-            // through the last: every future must keep only the latest poll's waker.
-            match eager.then(|| {
-                handling
-                    .as_mut()
-                    .poll(&mut Context::from_waker(Waker::noop()))
-            }) {
-                Some(Poll::Ready(response)) => Either::Left(future::ready(response)),
-                _ => Either::Right(handling),
-            }
-        };
-        async move {
-            let response = answer.await;
-            Ok(response.map(|body| ServedBody { body, _busy: busy }))
+            return Either::Left(future::ready(Ok(served(&request, response, started, busy))));
+        }
+        let eager = request.version() != http::Version::HTTP_2;
+        let mut handling = Box::pin(async move {
+            let response = self.handle(&mut request).await;
+            Ok(served(&request, response, started, busy))
+        });
+        // A future polled with a no-op waker and then with the task's own one is woken
+        // through the last: every future must keep only the latest poll's waker.
+        match eager.then(|| {
+            handling
+                .as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+        }) {
+            Some(Poll::Ready(answer)) => Either::Left(future::ready(answer)),
+            _ => Either::Right(handling),
         }
     }
 
@@ -285,31 +282,31 @@ fn payload_too_large(request: &Request, limit: u64) -> Response {
     r
 }
 
-/// The request's log line, and the response as it goes on the wire.
-fn log_response(request: &Request, response: Response, started: Instant) -> Response {
-    let response = announce_length_only_when_set(response);
+/// The request's log line, and the response as it goes on the wire, its body keeping the
+/// request counted as in flight.
+fn served(
+    request: &Request,
+    response: Response,
+    started: Option<Instant>,
+    busy: Busy,
+) -> http::Response<ServedBody> {
     tracing::info!(
         target: "django.server",
         method = %request.method(),
         path = request.uri().path(),
         status = response.status().as_u16(),
-        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+        duration_ms = started.map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0),
         "{} {} {}", request.method(), request.uri().path(), response.status().as_u16()
     );
-    response
-}
-
-/// Django leaves `Content-Length` to `CommonMiddleware`; a response without it is sent
-/// chunked by Django's servers. hyper would announce the length of any in-memory body, so such
-/// a body is handed over unannounced to keep the wire behaviour the same.
-fn announce_length_only_when_set(response: Response) -> Response {
-    if response
+    // Django leaves `Content-Length` to `CommonMiddleware`, and its servers send a response
+    // without it chunked; hyper would announce the length of any in-memory body.
+    let announce = response
         .headers()
-        .contains_key(http::header::CONTENT_LENGTH)
-    {
-        return response;
-    }
-    response.map(Body::unannounced)
+        .contains_key(http::header::CONTENT_LENGTH);
+    response.map(|body| ServedBody {
+        body: if announce { body } else { body.unannounced() },
+        _busy: busy,
+    })
 }
 
 /// What a connection is doing, for its watchdog: how many requests are in flight (HTTP/2 may
