@@ -137,8 +137,8 @@ impl Server {
         let local_addr = listener.local_addr().ok();
         let mut builder = auto::Builder::new(TokioExecutor::new());
         // The header read timeout is the connection's watchdog (`close_when_idle`), not
-        // hyper's: hyper arms a fresh timer for every request head, a fifth of what the
-        // server costs per request on a small page (docs/performance.md).
+        // hyper's: hyper arms a fresh timer for every request head, about a tenth of what
+        // the site costs per request on a small page (docs/performance.md).
         builder
             .http1()
             .header_read_timeout(None)
