@@ -13,7 +13,7 @@ conf="$shared/conformance"
 [ -d "$conf" ] || { echo "conformance: $conf not found" >&2; exit 1; }
 
 cargo build -q -p example-site
-bin="$root/target/debug/example-site"
+bin="${CARGO_TARGET_DIR:-$root/target}/debug/example-site"
 work=$(mktemp -d)
 trap 'kill "${pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 

@@ -18,7 +18,7 @@ dport=$(free_port); oport=$(free_port)
 work=$(mktemp -d)
 bash "$django_dir/serve.sh" "$dport" > "$work/django.log" 2>&1 &
 dpid=$!
-RUST_LOG=warn target/debug/example-site serve --bind "127.0.0.1:$oport" --settings "$shared/conformance/settings.toml" > "$work/ours.log" 2>&1 &
+RUST_LOG=warn "${CARGO_TARGET_DIR:-target}/debug/example-site" serve --bind "127.0.0.1:$oport" --settings "$shared/conformance/settings.toml" > "$work/ours.log" 2>&1 &
 opid=$!
 trap 'kill $dpid $opid 2>/dev/null || true; rm -rf "$work"' EXIT
 for port in $dport $oport; do
