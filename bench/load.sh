@@ -5,9 +5,9 @@
 # (bench/seed-stack.toml: the four seed middleware) and `default` (example-site/settings.toml:
 # Django's default stack, GZip, ConditionalGet and the seed). The servers are measured
 # alternately, ROUNDS times each, so a change in the machine's background load hits both alike;
-# prints the mean requests/second of each with their ratio, and the servers' CPU time per
-# request (user + system, /proc/PID/stat) with its ratio (inline / site), which the shared
-# machine's noise moves much less.
+# prints the mean requests/second of each with their ratio and the median of the per-round
+# ratios (each site round paired with the inline round right after it), and the servers' CPU
+# time per request (user + system, /proc/PID/stat) with its ratio (inline / site).
 #
 # usage: bench/load.sh [PATH ...]   (default: /)
 # env:   DURATION=5s (per round) ROUNDS=3 CONNECTIONS=32 STACKS="seed default"
@@ -63,7 +63,10 @@ for stack in $stacks; do
         stop_last
         site_rps=$(mean "${site_all[@]}"); inline_rps=$(mean "${inline_all[@]}")
         site_us=$(us_per_request "$site_cpu" "$site_req"); inline_us=$(us_per_request "$inline_cpu" "$inline_req")
-        echo "stack=$stack path=$path headers=${#hdrs[@]} ${framing[*]:-} example-site=${site_rps} req/s inline-hyper=${inline_rps} req/s ratio=$(python3 -c "print(f'{$site_rps / $inline_rps:.3f}')")" \
+        # Each site round is followed by an inline round: the median of those pairs' ratios is
+        # the least moved by a burst of the machine's other load.
+        paired=$(python3 -c "import statistics, sys; s, i = sys.argv[1].split(), sys.argv[2].split(); print(f'{statistics.median(float(a) / float(b) for a, b in zip(s, i)):.3f}')" "${site_all[*]}" "${inline_all[*]}")
+        echo "stack=$stack path=$path headers=${#hdrs[@]} ${framing[*]:-} example-site=${site_rps} req/s inline-hyper=${inline_rps} req/s ratio=$(python3 -c "print(f'{$site_rps / $inline_rps:.3f}')") paired-median=${paired}" \
             "cpu/request: example-site=${site_us} us inline-hyper=${inline_us} us ratio(inline/site)=$(python3 -c "print(f'{$inline_us / $site_us:.3f}')")"
     done
     stop_last
