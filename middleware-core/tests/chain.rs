@@ -702,3 +702,73 @@ async fn dropping_the_chain_drops_its_middleware() {
     drop(chain);
     assert_eq!(*dropped.lock().unwrap(), 2);
 }
+
+/// Reads `request.resolver_match` before and after the rest of the chain.
+struct ResolverMatchProbe(Next);
+
+#[async_trait]
+impl Middleware for ResolverMatchProbe {
+    async fn call(&self, request: &mut Request) -> Result<Response, Error> {
+        use middleware_core::RequestExt;
+        let before = request.resolver_match().is_some();
+        let mut response = self.0.get_response(request).await;
+        let after = match request.resolver_match() {
+            Some(m) => format!(
+                "route={} name={} id={} marked={}",
+                m.route(),
+                m.url_name().unwrap_or("-"),
+                m.kwarg("id").map_or("-".to_owned(), |v| v.to_string()),
+                m.markers().contains::<Marked>()
+            ),
+            None => "none".to_owned(),
+        };
+        let headers = response.headers_mut();
+        headers.insert("x-before", before.to_string().parse().unwrap());
+        headers.insert("x-after", after.parse().unwrap());
+        Ok(response)
+    }
+
+    fn hooks(&self) -> Hooks {
+        Hooks::NONE
+    }
+}
+
+#[derive(Clone)]
+struct Marked;
+
+// Django: tests/urlpatterns_reverse/tests.py::ResolverMatchTests::test_resolver_match_on_request
+// and ::test_resolver_match_on_request_before_resolution: `request.resolver_match` is unset
+// before URL resolution, then carries the route, its name, the typed arguments and (here) the
+// route's markers for the middleware around the view; a path that resolves to nothing leaves
+// it unset.
+#[tokio::test]
+async fn resolver_match_is_set_by_resolution_and_seen_by_outer_middleware() {
+    let mut registry = Registry::new();
+    registry.register("Probe", |next, _| Ok(ResolverMatchProbe(next)));
+    let mut router = Router::new();
+    router
+        .add(
+            Route::new("items/<int:id>/", ok_view)
+                .name("item")
+                .marker(Marked),
+        )
+        .unwrap();
+    let chain = Chain::builder(&registry, &settings(&["Probe"]))
+        .urls(router)
+        .build()
+        .unwrap();
+    let mut client = Client::new(chain);
+
+    let r = client.get("/items/42/").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("x-before"), Some("false"));
+    assert_eq!(
+        r.header("x-after"),
+        Some("route=items/<int:id>/ name=item id=42 marked=true")
+    );
+
+    let r = client.get("/nowhere/").await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.header("x-before"), Some("false"));
+    assert_eq!(r.header("x-after"), Some("none"));
+}
