@@ -238,11 +238,14 @@ impl RequestExt for Request {
     }
 
     fn cookie(&self, name: &str) -> Option<String> {
-        self.cookies()
-            .into_iter()
+        // Line by line gives the chunks of the joined header: the last occurrence wins.
+        self.headers()
+            .get_all(header::COOKIE)
+            .iter()
             .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v)
+            .find_map(|line| {
+                http_utils::cookies::find_cookie(&String::from_utf8_lossy(line.as_bytes()), name)
+            })
     }
 
     fn scheme(&self) -> &'static str {
@@ -395,6 +398,25 @@ mod tests {
         let mut r = req.body(Body::empty()).unwrap();
         ensure_core_settings(&mut r, settings.core());
         r
+    }
+
+    // Several Cookie lines (HTTP/2 sends one per cookie) read as the joined header, which is
+    // what ASGI servers give Django: the last occurrence of a name wins, across lines too.
+    #[test]
+    fn cookies_over_several_header_lines() {
+        let request = http::Request::get("/")
+            .header("cookie", "a=1; b=2")
+            .header("cookie", "c=\"q\"; a=3")
+            .body(crate::Body::empty())
+            .unwrap();
+        assert_eq!(request.cookie("a").as_deref(), Some("3"));
+        assert_eq!(request.cookie("b").as_deref(), Some("2"));
+        assert_eq!(request.cookie("c").as_deref(), Some("q"));
+        assert_eq!(request.cookie("d"), None);
+        let names: Vec<_> = request.cookies().into_iter().map(|(k, _)| k).collect();
+        assert_eq!(names, ["a", "b", "c", "a"]);
+        let none = http::Request::get("/").body(crate::Body::empty()).unwrap();
+        assert_eq!(none.cookie("a"), None);
     }
 
     // Django: tests/requests_tests/tests.py (is_secure with SECURE_PROXY_SSL_HEADER), and the

@@ -39,18 +39,28 @@ pub const EPOCH_EXPIRES: &str = "Thu, 01 Jan 1970 00:00:00 GMT";
 /// chunks with empty name *and* value are skipped, and values are unquoted
 /// with Python's `http.cookies._unquote` (so `"\073"` becomes `;`).
 pub fn parse_cookie(header: &str) -> Vec<(String, String)> {
-    header
-        .split(';')
-        .filter_map(|chunk| {
-            let (key, val) = chunk.split_once('=').unwrap_or(("", chunk));
-            let (key, val) = (super::py_strip(key), super::py_strip(val));
-            if key.is_empty() && val.is_empty() {
-                None
-            } else {
-                Some((key.to_string(), unquote(val)))
-            }
-        })
+    cookie_chunks(header)
+        .map(|(key, val)| (key.to_string(), unquote(val)))
         .collect()
+}
+
+/// The value of the cookie `name` in a `Cookie:` header as [`parse_cookie`] and Django's dict
+/// give it (the last occurrence wins), without building the other pairs: middleware look up
+/// one cookie each, on every request.
+pub fn find_cookie(header: &str, name: &str) -> Option<String> {
+    cookie_chunks(header)
+        .rev()
+        .find(|(key, _)| *key == name)
+        .map(|(_, val)| unquote(val))
+}
+
+/// The `(name, value)` chunks of a `Cookie:` header, stripped but not unquoted.
+fn cookie_chunks(header: &str) -> impl DoubleEndedIterator<Item = (&str, &str)> {
+    header.split(';').filter_map(|chunk| {
+        let (key, val) = chunk.split_once('=').unwrap_or(("", chunk));
+        let (key, val) = (super::py_strip(key), super::py_strip(val));
+        (!key.is_empty() || !val.is_empty()).then_some((key, val))
+    })
 }
 
 /// [`parse_cookie`] folded into a map the way Django's dict is built: the
@@ -719,6 +729,29 @@ mod tests {
                 ("a".to_string(), "2".to_string())
             ]
         );
+    }
+
+    // One cookie looked up without parsing the rest gives what the whole dict gives.
+    #[test]
+    fn find_cookie_agrees_with_the_dict() {
+        for header in [
+            "a=1; b=2; a=3",
+            r#"x="a\"b\073c\\""#,
+            "noeq; =v; k=; ;",
+            r#"k="\303\251""#,
+            r#"sp = "q" ; z"#,
+            "",
+        ] {
+            let map = cookie_map(header);
+            for (name, value) in &map {
+                assert_eq!(
+                    find_cookie(header, name).as_ref(),
+                    Some(value),
+                    "{header:?} {name:?}"
+                );
+            }
+            assert_eq!(find_cookie(header, "missing"), None, "{header:?}");
+        }
     }
 
     // tests/requests_tests/tests.py / httpwrappers: cookie edge cases.
