@@ -55,6 +55,9 @@ pub const SETTINGS: &[&str] = &[
 
 /// The Django default of `SECURE_REFERRER_POLICY` and `SECURE_CROSS_ORIGIN_OPENER_POLICY`.
 const SAME_ORIGIN: &str = "same-origin";
+// Not among http's standard names; built once, not per response.
+const CROSS_ORIGIN_OPENER_POLICY: HeaderName =
+    HeaderName::from_static("cross-origin-opener-policy");
 
 /// A setting that is a string, a list of strings, or `false` (Django's `None`).
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -278,7 +281,7 @@ impl HookMiddleware for SecurityMiddleware {
         }
         if let Some(coop) = &self.config.cross_origin_opener_policy {
             headers
-                .entry(HeaderName::from_static("cross-origin-opener-policy"))
+                .entry(CROSS_ORIGIN_OPENER_POLICY)
                 .or_insert_with(|| coop.clone());
         }
         Ok(response)
