@@ -339,6 +339,8 @@ impl GZipMiddleware {
 
 #[async_trait]
 impl HookMiddleware for GZipMiddleware {
+    const PROCESS_REQUEST: bool = false;
+
     async fn process_response(
         &self,
         request: &mut Request,

@@ -205,6 +205,14 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
 /// ```
 #[async_trait]
 pub trait HookMiddleware: Send + Sync + 'static {
+    /// Whether this middleware implements [`process_request`](Self::process_request) (default:
+    /// `true`). Set it to `false` when it does not: the chain then skips the call, which
+    /// saves a boxed future per request.
+    const PROCESS_REQUEST: bool = true;
+    /// Whether this middleware implements [`process_response`](Self::process_response)
+    /// (default: `true`); `false` skips the call as for `PROCESS_REQUEST`.
+    const PROCESS_RESPONSE: bool = true;
+
     /// Before the rest of the chain; `Some(response)` short-circuits it.
     async fn process_request(&self, _request: &mut Request) -> Result<Option<Response>, Error> {
         Ok(None)
@@ -270,11 +278,20 @@ impl<H: HookMiddleware> Mixin<H> {
 #[async_trait]
 impl<H: HookMiddleware> Middleware for Mixin<H> {
     async fn call(&self, request: &mut Request) -> Result<Response, Error> {
-        let response = match self.hooks.process_request(request).await? {
+        let early = if H::PROCESS_REQUEST {
+            self.hooks.process_request(request).await?
+        } else {
+            None
+        };
+        let response = match early {
             Some(response) => response,
             None => self.next.get_response(request).await,
         };
-        self.hooks.process_response(request, response).await
+        if H::PROCESS_RESPONSE {
+            self.hooks.process_response(request, response).await
+        } else {
+            Ok(response)
+        }
     }
 
     fn hooks(&self) -> Hooks {

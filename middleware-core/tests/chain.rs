@@ -505,6 +505,53 @@ impl HookMiddleware for PoweredBy {
     }
 }
 
+/// Declares it has no `process_request` and no `process_response`: the chain must not call
+/// them (the ones here would answer 403 and mark the response if it did).
+struct NoPhases;
+
+#[async_trait]
+impl HookMiddleware for NoPhases {
+    const PROCESS_REQUEST: bool = false;
+    const PROCESS_RESPONSE: bool = false;
+
+    async fn process_request(&self, _: &mut Request) -> Result<Option<Response>, Error> {
+        Ok(Some(text(
+            StatusCode::FORBIDDEN,
+            "process_request was called",
+        )))
+    }
+
+    async fn process_response(
+        &self,
+        _: &mut Request,
+        mut response: Response,
+    ) -> Result<Response, Error> {
+        response
+            .headers_mut()
+            .insert("x-process-response", "called".parse().unwrap());
+        Ok(response)
+    }
+
+    fn hooks(&self) -> Hooks {
+        Hooks::NONE
+    }
+}
+
+// The chain skips the phases a hook-style middleware declares it lacks.
+#[tokio::test]
+async fn hook_style_phases_declared_absent_are_not_called() {
+    let mut registry = Registry::new();
+    registry.register_hooks("NoPhases", |_| Ok(NoPhases));
+    let chain = Chain::builder(&registry, &settings(&["NoPhases"]))
+        .urls(router())
+        .build()
+        .unwrap();
+    let mut client = Client::new(chain);
+    let r = client.get("/ok/").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("x-process-response"), None);
+}
+
 // Django: tests/middleware/… MiddlewareMixin: a process_request response short-circuits the
 // inner chain but this middleware's process_response still runs on it.
 #[tokio::test]
