@@ -19,6 +19,8 @@
 //!     "Invalid HTTP_HOST header: 'evil.com'. You may need to add 'evil.com' to ALLOWED_HOSTS.");
 //! ```
 
+use std::borrow::Cow;
+
 use http::header::{HeaderMap, HeaderName, HOST};
 
 use super::{latin1, py_repr};
@@ -228,9 +230,13 @@ pub fn get_host(
     let forwarded = headers
         .get(&X_FORWARDED_HOST)
         .filter(|_| use_x_forwarded_host);
+    // Visible ASCII, by far the common case, is borrowed as it is; other bytes read as Latin-1.
     let raw = match forwarded.or_else(|| headers.get(HOST)) {
-        Some(value) => latin1(value.as_bytes()),
-        None => server_fallback.unwrap_or_default().to_string(),
+        Some(value) => match value.to_str() {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => Cow::Owned(latin1(value.as_bytes())),
+        },
+        None => Cow::Borrowed(server_fallback.unwrap_or_default()),
     };
     check_host(&raw, allowed, debug)
 }

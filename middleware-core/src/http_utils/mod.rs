@@ -43,7 +43,11 @@ use http::header::{HeaderMap, HeaderName, HeaderValue};
 /// one char per byte. This never fails, so odd bytes reach the same parsing
 /// rules Django applies instead of being silently dropped.
 pub(crate) fn latin1(bytes: &[u8]) -> String {
-    bytes.iter().map(|&b| char::from(b)).collect()
+    match std::str::from_utf8(bytes) {
+        // ASCII reads the same in Latin-1: one copy instead of a char at a time.
+        Ok(text) if bytes.is_ascii() => text.to_owned(),
+        _ => bytes.iter().map(|&b| char::from(b)).collect(),
+    }
 }
 
 /// All values of `name` decoded as Latin-1 and joined with `,`, which is how a
