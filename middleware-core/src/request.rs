@@ -286,31 +286,22 @@ impl RequestExt for Request {
     fn get_host(&self) -> Result<String, Error> {
         let core = self.core_settings();
         // Without a Host header: the URI's authority (HTTP/2's `:authority`), then the local
-        // address, as Django falls back to SERVER_NAME. Only built when needed: formatting an
-        // address costs more than the rest of the check.
-        let has_host = self.headers().contains_key(header::HOST)
-            || (core.use_x_forwarded_host
-                && self
-                    .headers()
-                    .contains_key(&http_utils::host::X_FORWARDED_HOST));
-        let fallback = if has_host {
-            None
-        } else {
-            self.uri()
-                .authority()
-                .map(|a| a.as_str().to_owned())
-                .or_else(|| {
-                    self.connection_info()
-                        .and_then(|c| c.local_addr)
-                        .map(|a| a.to_string())
-                })
-        };
-        http_utils::host::get_host(
+        // address, as Django falls back to SERVER_NAME.
+        http_utils::host::get_host_or_else(
             self.headers(),
             core.use_x_forwarded_host,
             &core.allowed_hosts,
             core.debug,
-            fallback.as_deref(),
+            || {
+                self.uri()
+                    .authority()
+                    .map(|a| a.as_str().to_owned())
+                    .or_else(|| {
+                        self.connection_info()
+                            .and_then(|c| c.local_addr)
+                            .map(|a| a.to_string())
+                    })
+            },
         )
         .map_err(|e| Error::suspicious("DisallowedHost", e.to_string()))
     }

@@ -118,14 +118,15 @@ fn lower(text: &str) -> String {
 /// one trailing dot; IPv6 literals keep their brackets. Anything that does not
 /// match Django's host pattern gives `("", "")`.
 pub fn split_domain_port(host: &str) -> (String, String) {
-    let lowered = lower(host);
-    match match_host(&lowered) {
-        Some((domain, port)) => (
-            domain.strip_suffix('.').unwrap_or(domain).to_string(),
-            port.to_string(),
-        ),
-        None => (String::new(), String::new()),
-    }
+    split_lowered(&lower(host)).map_or((String::new(), String::new()), |(domain, port)| {
+        (domain.to_string(), port.to_string())
+    })
+}
+
+/// [`split_domain_port`] on an already lower-cased host, borrowed; `None` for no match.
+fn split_lowered(lowered: &str) -> Option<(&str, &str)> {
+    let (domain, port) = match_host(lowered)?;
+    Some((domain.strip_suffix('.').unwrap_or(domain), port))
 }
 
 /// Whether `host` equals `pattern` or, for a pattern starting with `.`, is
@@ -185,17 +186,12 @@ pub fn effective_allowed_hosts(allowed: &[String], debug: bool) -> Vec<String> {
 /// it unchanged (port and case included) when accepted.
 pub fn check_host(host: &str, allowed: &[String], debug: bool) -> Result<String, HostError> {
     let lowered = lower(host);
-    let Some((domain, _port)) = match_host(&lowered) else {
+    let Some((domain, _port)) = split_lowered(&lowered).filter(|(domain, _)| !domain.is_empty())
+    else {
         return Err(HostError::InvalidSyntax {
             host: host.to_string(),
         });
     };
-    let domain = domain.strip_suffix('.').unwrap_or(domain);
-    if domain.is_empty() {
-        return Err(HostError::InvalidSyntax {
-            host: host.to_string(),
-        });
-    }
     // The DEBUG defaults are only built in the rare case they apply: this runs per request.
     let allowed_ok = if debug && allowed.is_empty() {
         validate_host(domain, &effective_allowed_hosts(allowed, debug))
@@ -227,6 +223,20 @@ pub fn get_host(
     debug: bool,
     server_fallback: Option<&str>,
 ) -> Result<String, HostError> {
+    get_host_or_else(headers, use_x_forwarded_host, allowed, debug, || {
+        server_fallback.map(str::to_owned)
+    })
+}
+
+/// [`get_host`] with the fallback built only when no header gives the host (building it may
+/// mean formatting an address, which would cost more than the check).
+pub(crate) fn get_host_or_else(
+    headers: &HeaderMap,
+    use_x_forwarded_host: bool,
+    allowed: &[String],
+    debug: bool,
+    server_fallback: impl FnOnce() -> Option<String>,
+) -> Result<String, HostError> {
     let forwarded = headers
         .get(&X_FORWARDED_HOST)
         .filter(|_| use_x_forwarded_host);
@@ -236,7 +246,7 @@ pub fn get_host(
             Ok(text) => Cow::Borrowed(text),
             Err(_) => Cow::Owned(latin1(value.as_bytes())),
         },
-        None => Cow::Borrowed(server_fallback.unwrap_or_default()),
+        None => Cow::Owned(server_fallback().unwrap_or_default()),
     };
     check_host(&raw, allowed, debug)
 }
