@@ -98,8 +98,8 @@ impl Router {
     pub fn add(&mut self, route: Route) -> Result<&mut Self, UrlError> {
         let target = Arc::new(RouteInfo {
             view: route.view,
-            route: Arc::from(route.pattern.trim_start_matches('/')),
-            url_name: route.name.as_deref().map(Arc::from),
+            route: route.pattern.trim_start_matches('/').to_owned(),
+            url_name: route.name.clone(),
             markers: Arc::new(route.markers),
         });
         self.urls

@@ -116,10 +116,11 @@ pub struct RouteInfo {
     /// The view to call.
     pub view: Arc<dyn View>,
     /// The route pattern, as registered (`items/<int:id>/`).
-    pub route: Arc<str>,
+    pub route: String,
     /// The route's name, for `reverse`.
-    pub url_name: Option<Arc<str>>,
-    /// The markers of the route (Django's view attributes).
+    pub url_name: Option<String>,
+    /// The markers of the route (Django's view attributes); shared with
+    /// [`Resolve::markers_for`].
     pub markers: Arc<Markers>,
 }
 
@@ -167,11 +168,6 @@ impl ResolverMatch {
     /// The markers of the route (Django's view attributes, set by decorators).
     pub fn markers(&self) -> &Markers {
         &self.route.markers
-    }
-
-    /// The route as the URLconf holds it.
-    pub fn route_info(&self) -> &Arc<RouteInfo> {
-        &self.route
     }
 
     /// The captured argument `name`.
