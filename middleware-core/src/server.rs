@@ -353,12 +353,14 @@ impl Drop for Busy {
         let now = u64::try_from(self.0.opened.elapsed().as_millis())
             .unwrap_or(IDLE_MS_MASK)
             .min(IDLE_MS_MASK);
-        // A single writer per request; the update only has to be atomic against `begin`.
+        // Requests of an HTTP/2 connection end concurrently: the update is atomic against
+        // them and against `begin`, and keeps the latest end time.
         let _ = self
             .0
             .state
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |state| {
-                Some((state & !IDLE_MS_MASK).saturating_sub(IN_FLIGHT_ONE) | now)
+                let in_flight = (state & !IDLE_MS_MASK).saturating_sub(IN_FLIGHT_ONE);
+                Some(in_flight | (state & IDLE_MS_MASK).max(now))
             });
     }
 }
