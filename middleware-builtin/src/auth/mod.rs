@@ -120,8 +120,7 @@ pub const SETTINGS: &[&str] = &[
 /// (see [`auth_config`]); a login view finds `LOGIN_REDIRECT_URL` here.
 pub struct AuthConfig {
     backends: Vec<(String, Arc<dyn UserBackend>)>,
-    secret: Vec<u8>,
-    fallbacks: Vec<Vec<u8>>,
+    keys: crate::sessions::Keys,
     /// `LOGIN_URL` (default `/accounts/login/`).
     pub login_url: String,
     /// `LOGIN_REDIRECT_URL` (default `/accounts/profile/`).
@@ -176,12 +175,7 @@ impl AuthConfig {
             .filter(|s| !s.is_empty());
         Ok(AuthConfig {
             backends,
-            secret: core.secret_key.expose().as_bytes().to_vec(),
-            fallbacks: core
-                .secret_key_fallbacks
-                .iter()
-                .map(|s| s.expose().as_bytes().to_vec())
-                .collect(),
+            keys: crate::sessions::Keys::from_core(core),
             login_url: settings.get_or("LOGIN_URL", DEFAULT_LOGIN_URL.to_owned())?,
             login_redirect_url: settings
                 .get_or("LOGIN_REDIRECT_URL", DEFAULT_LOGIN_REDIRECT_URL.to_owned())?,
@@ -334,17 +328,17 @@ async fn load_user(config: &AuthConfig, session: &Session) -> Result<CurrentUser
         Some(Value::String(s)) if !s.is_empty() => Some(s),
         _ => None,
     };
-    let current = user.session_auth_hash(&config.secret);
+    let current = user.session_auth_hash(&config.keys.secret);
     let verified = stored
         .as_deref()
         .is_some_and(|s| constant_time_eq(s.as_bytes(), current.as_bytes()));
     if !verified {
-        let by_fallback = stored.as_deref().is_some_and(|s| {
-            config
-                .fallbacks
-                .iter()
-                .any(|key| constant_time_eq(s.as_bytes(), user.session_auth_hash(key).as_bytes()))
-        });
+        let by_fallback =
+            stored.as_deref().is_some_and(|s| {
+                config.keys.fallbacks.iter().any(|key| {
+                    constant_time_eq(s.as_bytes(), user.session_auth_hash(key).as_bytes())
+                })
+            });
         if by_fallback {
             // Signed with a retired key: move the session to the current one.
             session.cycle_key().await?;
@@ -443,7 +437,7 @@ pub async fn login(request: &mut Request, user: &User, backend: Option<&str>) ->
             "login() with backend {backend:?}, which is not in AUTHENTICATION_BACKENDS"
         )));
     }
-    let hash = user.session_auth_hash(&config.secret);
+    let hash = user.session_auth_hash(&config.keys.secret);
     if session.contains(SESSION_KEY).await {
         let same_user = session
             .get(SESSION_KEY)

@@ -110,7 +110,8 @@ pub fn new_session_key() -> String {
     get_random_string(32, VALID_KEY_CHARS)
 }
 
-/// Keys shared by the stores: the secret used by `encode`/`decode`.
+/// `SECRET_KEY` and its fallbacks: what the stores' `encode`/`decode` and the session auth
+/// hash sign with.
 #[derive(Clone)]
 pub(crate) struct Keys {
     pub(crate) secret: Vec<u8>,
@@ -124,6 +125,18 @@ impl fmt::Debug for Keys {
 }
 
 impl Keys {
+    /// `SECRET_KEY` and `SECRET_KEY_FALLBACKS`, as bytes.
+    pub(crate) fn from_core(core: &middleware_core::CoreSettings) -> Self {
+        Keys {
+            secret: core.secret_key.expose().as_bytes().to_vec(),
+            fallbacks: core
+                .secret_key_fallbacks
+                .iter()
+                .map(|s| s.expose().as_bytes().to_vec())
+                .collect(),
+        }
+    }
+
     pub(crate) fn decode(&self, text: &str) -> SessionData {
         let fallbacks: Vec<&[u8]> = self.fallbacks.iter().map(Vec::as_slice).collect();
         decode(text, &self.secret, &fallbacks)

@@ -64,7 +64,7 @@ pub use backends::{
 pub use data::SessionData;
 pub use session::{session, Expiry, Session, SessionExt, EXPIRY_KEY, SIGNED_COOKIES_SALT};
 
-use backends::Keys;
+pub(crate) use backends::Keys;
 use session::{Backend, Engine};
 
 /// `SESSION_ENGINE` for signed cookies.
@@ -197,14 +197,7 @@ impl SessionMiddleware {
                     .into());
             }
         }
-        let keys = Keys {
-            secret: core.secret_key.expose().as_bytes().to_vec(),
-            fallbacks: core
-                .secret_key_fallbacks
-                .iter()
-                .map(|s| s.expose().as_bytes().to_vec())
-                .collect(),
-        };
+        let keys = Keys::from_core(core);
         let engine_name: String =
             settings.get_or("SESSION_ENGINE", SIGNED_COOKIES_ENGINE.to_owned())?;
         let engine = match engine_name.as_str() {
