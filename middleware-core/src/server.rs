@@ -16,18 +16,18 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use futures_util::future::{self, Either};
+use futures_util::task::AtomicWaker;
 use futures_util::FutureExt;
 use http_body_util::Limited;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use crate::body::Body;
@@ -136,7 +136,7 @@ impl Server {
     ) -> std::io::Result<()> {
         let local_addr = listener.local_addr().ok();
         let mut builder = auto::Builder::new(TokioExecutor::new());
-        // The header read timeout is the connection's watchdog (`close_when_idle`), not
+        // The header read timeout is the server's watchdog (`Connections::watch`), not
         // hyper's: hyper arms a fresh timer for every request head, about a tenth of what
         // the site costs per request on a small page (docs/performance.md).
         builder
@@ -148,7 +148,10 @@ impl Server {
             .http2()
             .timer(TokioTimer::new())
             .max_header_list_size(u32::try_from(self.config.max_header_size).unwrap_or(u32::MAX));
-        let graceful = GracefulShutdown::new();
+        let connections = Arc::new(Connections::new(self.config.header_read_timeout));
+        let watchdog = tokio::spawn(connections.clone().watch());
+        // Every connection task holds a sender: when the last one is gone, `recv` says so.
+        let (drain, mut drained) = tokio::sync::mpsc::channel::<Infallible>(1);
         // One reference count per request instead of cloning the chain's handles.
         let this = Arc::new(self);
         tokio::pin!(shutdown);
@@ -167,21 +170,22 @@ impl Server {
                     let _ = stream.set_nodelay(true);
                     let info = ConnectionInfo { remote_addr: Some(remote_addr), local_addr, scheme: "http" };
                     let server = this.clone();
-                    let activity = Arc::new(Activity::new());
+                    let activity = connections.open();
                     let watched = activity.clone();
                     let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
                         let busy = activity.begin();
                         server.clone().respond(req, info.clone(), busy)
                     });
-                    let conn = builder.serve_connection(TokioIo::new(stream), service);
-                    let conn = graceful.watch(conn.into_owned());
-                    let timeout = this.config.header_read_timeout;
+                    let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                    let drain = drain.clone();
                     tokio::spawn(async move {
-                        tokio::select! {
-                            result = conn => if let Err(e) = result {
+                        let _drain = drain;
+                        match watched.drive(std::pin::pin!(conn), |c| c.graceful_shutdown()).await {
+                            Ended::Served(Err(e)) => {
                                 tracing::debug!(target: "django.server", error = %e, %remote_addr, "connection error");
-                            },
-                            () = close_when_idle(&watched, timeout) => {
+                            }
+                            Ended::Served(Ok(())) => {}
+                            Ended::Idle => {
                                 tracing::debug!(target: "django.server", %remote_addr, "no request head within the header read timeout: connection closed");
                             }
                         }
@@ -191,13 +195,16 @@ impl Server {
             }
         }
         drop(listener);
+        drop(drain);
         tracing::info!(target: "django.server", "shutting down: waiting for in-flight requests");
+        connections.shut_down();
         tokio::select! {
-            _ = graceful.shutdown() => {}
+            _ = drained.recv() => {}
             _ = tokio::time::sleep(this.config.shutdown_timeout) => {
                 tracing::warn!(target: "django.server", "shutdown timeout: closing remaining connections");
             }
         }
+        watchdog.abort();
         Ok(())
     }
 
@@ -309,27 +316,116 @@ fn served(
     })
 }
 
-/// What a connection is doing, for its watchdog: how many requests are in flight (HTTP/2 may
-/// have several) and since when it has had none. One atomic word, so the watchdog never sees
-/// the count and the time out of step.
+/// The server's open connections, for the watchdog that closes idle ones and for graceful
+/// shutdown. The hot path touches none of it but the connection's own [`Activity`]: the
+/// watchdog is one task for the whole server that looks at every connection a few times per
+/// timeout, so no connection polls a timer or a shutdown signal each time it wakes.
+struct Connections {
+    started: Instant,
+    /// Milliseconds from `started` as of the watchdog's last tick: the clock requests read when
+    /// they end, one load instead of a clock call.
+    now_ms: AtomicU64,
+    timeout: Duration,
+    open: Mutex<Vec<Weak<Activity>>>,
+}
+
+impl Connections {
+    fn new(timeout: Duration) -> Self {
+        Connections {
+            started: Instant::now(),
+            now_ms: AtomicU64::new(0),
+            timeout,
+            open: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// How often the watchdog looks: an idle connection is closed between one timeout and
+    /// the timeout plus two ticks after its last response.
+    fn tick(&self) -> Duration {
+        (self.timeout / 8).clamp(Duration::from_millis(1), Duration::from_secs(1))
+    }
+
+    fn list(&self) -> std::sync::MutexGuard<'_, Vec<Weak<Activity>>> {
+        self.open.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A new connection, idle from now.
+    fn open(self: &Arc<Self>) -> Arc<Activity> {
+        let activity = Arc::new(Activity {
+            connections: self.clone(),
+            state: AtomicU64::new(self.now_ms.load(Ordering::Relaxed)),
+            flags: AtomicU8::new(0),
+            waker: AtomicWaker::new(),
+        });
+        self.list().push(Arc::downgrade(&activity));
+        activity
+    }
+
+    /// The watchdog: every tick, advances the clock, forgets closed connections and closes
+    /// the ones idle for longer than the timeout (a slowloris request head, or a keep-alive
+    /// connection nobody uses).
+    async fn watch(self: Arc<Self>) {
+        let tick = self.tick();
+        // The clock lags real time by up to a tick, so a connection may look idle a tick
+        // longer than it has been: the margin keeps a close from coming before the timeout.
+        let limit = u64::try_from((self.timeout + tick).as_millis()).unwrap_or(u64::MAX);
+        let mut ticks = tokio::time::interval(tick);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(IDLE_MS_MASK);
+            self.now_ms.store(now, Ordering::Relaxed);
+            self.list().retain(|weak| {
+                let Some(activity) = weak.upgrade() else {
+                    return false;
+                };
+                let state = activity.state.load(Ordering::Acquire);
+                if state < IN_FLIGHT_ONE && now.saturating_sub(state & IDLE_MS_MASK) >= limit {
+                    activity.signal(CLOSE);
+                }
+                true
+            });
+        }
+    }
+
+    /// Asks every open connection to finish what it is serving and close.
+    fn shut_down(&self) {
+        for activity in self.list().iter().filter_map(Weak::upgrade) {
+            activity.signal(SHUT_DOWN);
+        }
+    }
+}
+
+/// What a connection is doing, for the watchdog: how many requests are in flight (HTTP/2 may
+/// have several) and since when it has had none, in one atomic word so the watchdog never
+/// sees the count and the time out of step; and what the server asks of it.
 struct Activity {
-    opened: Instant,
-    /// Requests in flight in the top 16 bits; milliseconds from `opened` to the end of the
-    /// last response in the low 48.
+    connections: Arc<Connections>,
+    /// Requests in flight in the top 16 bits; the end of the last response, in the
+    /// server's milliseconds (`Connections::now_ms`), in the low 48.
     state: AtomicU64,
+    /// `CLOSE` and `SHUT_DOWN`, set by the server.
+    flags: AtomicU8,
+    /// The connection task, woken when a flag is set.
+    waker: AtomicWaker,
 }
 
 const IN_FLIGHT_ONE: u64 = 1 << 48;
 const IDLE_MS_MASK: u64 = IN_FLIGHT_ONE - 1;
+/// Idle past the header read timeout: drop the connection.
+const CLOSE: u8 = 1;
+/// The server is shutting down: finish in-flight requests, then close.
+const SHUT_DOWN: u8 = 2;
+
+/// How a connection ended.
+enum Ended<E> {
+    /// hyper finished with it (the client closed it, or shutdown did).
+    Served(Result<(), E>),
+    /// The watchdog closed it.
+    Idle,
+}
 
 impl Activity {
-    fn new() -> Self {
-        Activity {
-            opened: Instant::now(),
-            state: AtomicU64::new(0),
-        }
-    }
-
     /// A request head has arrived; the returned guard ends the request when the response
     /// body is done with (sent, or dropped with the connection).
     fn begin(self: &Arc<Self>) -> Busy {
@@ -337,11 +433,41 @@ impl Activity {
         Busy(self.clone())
     }
 
-    /// When the connection has been idle for `timeout`, or `None` while a request is in flight.
-    fn idle_deadline(&self, timeout: Duration) -> Option<Instant> {
-        let state = self.state.load(Ordering::Acquire);
-        (state < IN_FLIGHT_ONE)
-            .then(|| self.opened + Duration::from_millis(state & IDLE_MS_MASK) + timeout)
+    fn signal(&self, flag: u8) {
+        self.flags.fetch_or(flag, Ordering::AcqRel);
+        self.waker.wake();
+    }
+
+    /// Polls the connection until it ends, closing it when the watchdog says it is idle
+    /// and starting its graceful shutdown (`shut_down`) when the server stops.
+    async fn drive<C, E>(&self, mut conn: Pin<&mut C>, shut_down: impl Fn(Pin<&mut C>)) -> Ended<E>
+    where
+        C: Future<Output = Result<(), E>>,
+    {
+        let mut shutting_down = false;
+        // The waker last handed to `self.waker`: registering again only when the task's
+        // waker changes keeps the atomic handshake off the per-request path.
+        let mut registered: Option<Waker> = None;
+        future::poll_fn(|cx| {
+            if !registered.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                self.waker.register(cx.waker());
+                registered = Some(cx.waker().clone());
+            }
+            let flags = self.flags.load(Ordering::Acquire);
+            if flags != 0 {
+                // `AtomicWaker::wake` took the waker: register again on the next poll.
+                registered = None;
+                if flags & CLOSE != 0 {
+                    return Poll::Ready(Ended::Idle);
+                }
+                if !shutting_down {
+                    shutting_down = true;
+                    shut_down(conn.as_mut());
+                }
+            }
+            conn.as_mut().poll(cx).map(Ended::Served)
+        })
+        .await
     }
 }
 
@@ -350,9 +476,7 @@ struct Busy(Arc<Activity>);
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        let now = u64::try_from(self.0.opened.elapsed().as_millis())
-            .unwrap_or(IDLE_MS_MASK)
-            .min(IDLE_MS_MASK);
+        let now = self.0.connections.now_ms.load(Ordering::Relaxed);
         // Requests of an HTTP/2 connection end concurrently: the update is atomic against
         // them and against `begin`, and keeps the latest end time.
         let _ = self
@@ -362,23 +486,6 @@ impl Drop for Busy {
                 let in_flight = (state & !IDLE_MS_MASK).saturating_sub(IN_FLIGHT_ONE);
                 Some(in_flight | (state & IDLE_MS_MASK).max(now))
             });
-    }
-}
-
-/// Resolves when the connection has had no request in flight for `timeout`: a client that
-/// does not finish its next request head in that time (slowloris, or an idle keep-alive
-/// connection) is disconnected. One timer per connection, which wakes up about once per
-/// `timeout`, instead of one per request.
-async fn close_when_idle(activity: &Activity, timeout: Duration) {
-    let mut deadline = activity.opened + timeout;
-    loop {
-        tokio::time::sleep_until(deadline.into()).await;
-        match activity.idle_deadline(timeout) {
-            Some(due) if due <= Instant::now() => return,
-            Some(due) => deadline = due,
-            // A request in flight: its end starts the clock again.
-            None => deadline = Instant::now() + timeout,
-        }
     }
 }
 

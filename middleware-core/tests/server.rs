@@ -44,7 +44,11 @@ async fn drip(_: &mut Request) -> Result<Response, Error> {
     ))
 }
 
-async fn start() -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
+async fn start() -> (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
     let settings = Settings::from_toml_str(
         "DEBUG = false\nSECRET_KEY = \"test-secret-key-0123456789-0123456789-0123456789\"\nALLOWED_HOSTS = [\"*\"]\nMIDDLEWARE = []\n",
         "test",
@@ -69,7 +73,7 @@ async fn start() -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
     let config = ServerConfig::default()
         .header_read_timeout(TIMEOUT)
         .shutdown_timeout(Duration::from_secs(2));
-    tokio::spawn(async move {
+    let serving = tokio::spawn(async move {
         Server::new(chain, config)
             .serve(listener, async {
                 let _ = stopped.await;
@@ -77,7 +81,7 @@ async fn start() -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
             .await
             .unwrap();
     });
-    (addr, stop)
+    (addr, stop, serving)
 }
 
 /// Reads until the server closes the connection (or 10 s pass); returns what came and when
@@ -120,7 +124,7 @@ async fn read_chunked_response(stream: &mut TcpStream) -> String {
 // with no response (hyper's header_read_timeout behaves the same).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unfinished_request_head_is_disconnected_after_the_timeout() {
-    let (addr, _stop) = start().await;
+    let (addr, _stop, _serving) = start().await;
     let mut s = TcpStream::connect(addr).await.unwrap();
     let sent = Instant::now();
     s.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
@@ -136,7 +140,7 @@ async fn an_unfinished_request_head_is_disconnected_after_the_timeout() {
 // A keep-alive connection is served, then closed once it has been idle for the timeout.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_keep_alive_connection_is_closed_after_the_timeout() {
-    let (addr, _stop) = start().await;
+    let (addr, _stop, _serving) = start().await;
     let mut s = TcpStream::connect(addr).await.unwrap();
     // Two requests, each sent before the timeout runs out, on one connection.
     for _ in 0..2 {
@@ -159,7 +163,7 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_timeout() {
 // connection, and so is a streaming body that takes longer than it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_views_and_slow_streams_are_not_cut() {
-    let (addr, _stop) = start().await;
+    let (addr, _stop, _serving) = start().await;
     let mut s = TcpStream::connect(addr).await.unwrap();
     s.write_all(b"GET /slow/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .await
@@ -187,7 +191,7 @@ async fn slow_views_and_slow_streams_are_not_cut() {
 // connection's service call), and the connection works for several of them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http2_requests_are_served() {
-    let (addr, _stop) = start().await;
+    let (addr, _stop, _serving) = start().await;
     let stream = TcpStream::connect(addr).await.unwrap();
     let (mut sender, conn) = hyper::client::conn::http2::handshake(
         hyper_util::rt::TokioExecutor::new(),
@@ -221,4 +225,31 @@ async fn http2_requests_are_served() {
     assert_eq!(fast.unwrap().status(), 200);
     assert!(took < TIMEOUT, "a request behind a slow one took {took:?}");
     assert_eq!(slow.unwrap().status(), 200);
+}
+
+// Shutdown closes an idle keep-alive connection at once (hyper's graceful shutdown of an idle
+// HTTP/1.1 connection), so it does not hold the server up until the shutdown timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_closes_idle_connections_without_waiting_for_the_timeout() {
+    let (addr, stop, serving) = start().await;
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .unwrap();
+    let r = read_chunked_response(&mut s).await;
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    let stopped = Instant::now();
+    stop.send(()).unwrap();
+    let (rest, closed) = read_until_closed(&mut s).await;
+    assert_eq!(rest, "");
+    // Well under both the header read timeout and the 2 s shutdown timeout.
+    assert!(
+        closed - stopped < TIMEOUT / 2,
+        "closed after {:?}",
+        closed - stopped
+    );
+    tokio::time::timeout(TIMEOUT, serving)
+        .await
+        .unwrap()
+        .unwrap();
 }
