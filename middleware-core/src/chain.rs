@@ -336,6 +336,12 @@ impl Chain {
     /// Handles one request, lent so the caller keeps it afterwards.
     pub async fn handle(&self, request: &mut Request) -> Response {
         crate::request::ensure_core_settings(request, &self.core);
+        self.handle_started(request).await
+    }
+
+    /// [`handle`](Self::handle) for a request the server has given the chain's settings
+    /// already (`request::start`).
+    pub(crate) async fn handle_started(&self, request: &mut Request) -> Response {
         self.entry.get_response(request).await
     }
 

@@ -68,6 +68,40 @@ pub(crate) fn ensure_core_settings(request: &mut Request, core: &Arc<CoreSetting
     }
 }
 
+/// Starts a request the server received: its connection and the chain's settings, recorded in
+/// `spare` (the extensions of an earlier request on the same connection, see [`recycle`]) when
+/// there is one, so the request allocates no extension map of its own.
+pub(crate) fn start(
+    request: &mut Request,
+    spare: Option<http::Extensions>,
+    connection: ConnectionInfo,
+    core: &Arc<CoreSettings>,
+) {
+    if let Some(mut spare) = spare {
+        // What hyper attached (an upgrade handle, say) comes along.
+        spare.extend(std::mem::take(request.extensions_mut()));
+        *request.extensions_mut() = spare;
+    }
+    let state = state_mut(request);
+    state.connection = Some(connection);
+    state.core = Some(core.clone());
+}
+
+/// Empties a finished request's extensions for the next request on the same connection,
+/// keeping their allocations: the map and its table, and the `RequestState` box when nothing
+/// else is there.
+pub(crate) fn recycle(request: &mut Request) -> http::Extensions {
+    let mut extensions = std::mem::take(request.extensions_mut());
+    if extensions.len() == 1 {
+        if let Some(state) = extensions.get_mut::<RequestState>() {
+            *state = RequestState::default();
+            return extensions;
+        }
+    }
+    extensions.clear();
+    extensions
+}
+
 /// Records what URL resolution found, before `process_view` runs.
 pub(crate) fn set_resolver_match(request: &mut Request, resolved: ResolverMatch) {
     state_mut(request).resolver_match = Some(resolved);

@@ -33,7 +33,7 @@ use tokio::net::TcpListener;
 use crate::body::Body;
 use crate::chain::Chain;
 use crate::error::Error;
-use crate::request::{ConnectionInfo, RequestExt};
+use crate::request::ConnectionInfo;
 use crate::{Request, Response};
 
 /// Server limits and timeouts.
@@ -237,7 +237,8 @@ impl Server {
                 Body::from_http_body(Limited::new(b, limit))
             }
         });
-        request.set_connection_info(info);
+        let spare = busy.0.take_spare();
+        crate::request::start(&mut request, spare, info, self.chain.core_settings());
         if too_large {
             let response = payload_too_large(&request, self.config.max_body_size);
             return Either::Left(future::ready(Ok(served(&request, response, started, busy))));
@@ -245,6 +246,7 @@ impl Server {
         let eager = request.version() != http::Version::HTTP_2;
         let mut handling = Box::pin(async move {
             let response = self.handle(&mut request).await;
+            busy.0.keep_spare(crate::request::recycle(&mut request));
             Ok(served(&request, response, started, busy))
         });
         // A future polled with a no-op waker and then with the task's own one is woken
@@ -260,7 +262,7 @@ impl Server {
     }
 
     async fn handle(&self, request: &mut Request) -> Response {
-        match AssertUnwindSafe(self.chain.handle(request))
+        match AssertUnwindSafe(self.chain.handle_started(request))
             .catch_unwind()
             .await
         {
@@ -356,6 +358,7 @@ impl Connections {
             state: AtomicU64::new(self.now_ms.load(Ordering::Relaxed)),
             flags: AtomicU8::new(0),
             waker: AtomicWaker::new(),
+            spare: Mutex::new(None),
         });
         self.list().push(Arc::downgrade(&activity));
         activity
@@ -408,6 +411,9 @@ struct Activity {
     flags: AtomicU8,
     /// The connection task, woken when a flag is set.
     waker: AtomicWaker,
+    /// The extensions of the last finished request, emptied, for the next one to reuse (see
+    /// `request::recycle`).
+    spare: Mutex<Option<http::Extensions>>,
 }
 
 const IN_FLIGHT_ONE: u64 = 1 << 48;
@@ -431,6 +437,17 @@ impl Activity {
     fn begin(self: &Arc<Self>) -> Busy {
         self.state.fetch_add(IN_FLIGHT_ONE, Ordering::AcqRel);
         Busy(self.clone())
+    }
+
+    fn take_spare(&self) -> Option<http::Extensions> {
+        self.spare
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
+    fn keep_spare(&self, extensions: http::Extensions) {
+        *self.spare.lock().unwrap_or_else(PoisonError::into_inner) = Some(extensions);
     }
 
     fn signal(&self, flag: u8) {

@@ -44,6 +44,27 @@ async fn drip(_: &mut Request) -> Result<Response, Error> {
     ))
 }
 
+/// Something a view leaves in its request's extensions.
+#[derive(Clone)]
+struct LeftBehind;
+
+/// Says whether its request came with anything an earlier request left behind, and what the
+/// server and the chain recorded on it; then leaves something behind itself.
+async fn extensions(request: &mut Request) -> Result<Response, Error> {
+    use middleware_core::RequestExt;
+    let report = format!(
+        "left-behind={} remote={} route={}",
+        request.extensions().get::<LeftBehind>().is_some(),
+        request
+            .connection_info()
+            .and_then(|c| c.remote_addr)
+            .is_some(),
+        request.resolver_match().map_or("none", |m| m.route()),
+    );
+    request.extensions_mut().insert(LeftBehind);
+    Ok(middleware_core::response::text(StatusCode::OK, report))
+}
+
 async fn start() -> (
     std::net::SocketAddr,
     tokio::sync::oneshot::Sender<()>,
@@ -61,6 +82,8 @@ async fn start() -> (
         .route("/slow/", slow)
         .unwrap()
         .route("/drip/", drip)
+        .unwrap()
+        .route("/extensions/", extensions)
         .unwrap();
     let registry = Registry::new();
     let chain: Chain = Chain::builder(&registry, &settings)
@@ -252,4 +275,23 @@ async fn shutdown_closes_idle_connections_without_waiting_for_the_timeout() {
         .await
         .unwrap()
         .unwrap();
+}
+
+// The server reuses a finished request's extension storage for the next request on the
+// connection: the next request must start with nothing but what the server and the chain
+// record for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_sees_nothing_an_earlier_request_on_the_connection_left() {
+    let (addr, _stop, _serving) = start().await;
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    for _ in 0..3 {
+        s.write_all(b"GET /extensions/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            .await
+            .unwrap();
+        let r = read_chunked_response(&mut s).await;
+        assert!(
+            r.contains("left-behind=false remote=true route=extensions/"),
+            "{r}"
+        );
+    }
 }
