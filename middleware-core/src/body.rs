@@ -72,8 +72,9 @@ impl Body {
         ))
     }
 
-    /// The same bytes, but the server will not announce their length: no `Content-Length`, a
-    /// chunked HTTP/1.1 body. Django leaves `Content-Length` to `CommonMiddleware`, and its
+    /// The same bytes, but the server will not announce their length itself: the response's
+    /// own `Content-Length` header frames it when there is one, and HTTP/1.1 sends it chunked
+    /// when there is none. Django leaves `Content-Length` to `CommonMiddleware`, and its
     /// servers send responses without it this way; the server uses this to keep that on the wire.
     pub fn unannounced(self) -> Self {
         match self.kind {

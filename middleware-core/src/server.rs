@@ -222,12 +222,8 @@ impl Server {
         // Only the log line needs the start time: no clock read when it is off.
         let started =
             tracing::enabled!(target: "django.server", tracing::Level::INFO).then(Instant::now);
-        let too_large = req
-            .headers()
-            .get(http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok())
-            .is_some_and(|n| n > self.config.max_body_size);
+        // hyper's size hint is the request's `Content-Length`, already parsed and checked.
+        let too_large = http_body::Body::size_hint(req.body()).lower() > self.config.max_body_size;
         let limit = usize::try_from(self.config.max_body_size).unwrap_or(usize::MAX);
         // Most requests have no body: skip the boxed, limited stream for them.
         let mut request: Request = req.map(|b| {
@@ -308,12 +304,11 @@ fn served(
         "{} {} {}", request.method(), request.uri().path(), response.status().as_u16()
     );
     // Django leaves `Content-Length` to `CommonMiddleware`, and its servers send a response
-    // without it chunked; hyper would announce the length of any in-memory body.
-    let announce = response
-        .headers()
-        .contains_key(http::header::CONTENT_LENGTH);
+    // without it chunked. hyper would announce the length of any in-memory body; an
+    // unannounced one is sent with the `Content-Length` header when there is one (hyper
+    // reads it as it writes the head), chunked when there is none.
     response.map(|body| ServedBody {
-        body: if announce { body } else { body.unannounced() },
+        body: body.unannounced(),
         _busy: busy,
     })
 }

@@ -65,6 +65,14 @@ async fn extensions(request: &mut Request) -> Result<Response, Error> {
     Ok(middleware_core::response::text(StatusCode::OK, report))
 }
 
+/// A response with its own `Content-Length`, as CommonMiddleware gives one.
+async fn sized(_: &mut Request) -> Result<Response, Error> {
+    let mut r = middleware_core::response::text(StatusCode::OK, "sized");
+    r.headers_mut()
+        .insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(5u64));
+    Ok(r)
+}
+
 async fn start() -> (
     std::net::SocketAddr,
     tokio::sync::oneshot::Sender<()>,
@@ -84,6 +92,8 @@ async fn start() -> (
         .route("/drip/", drip)
         .unwrap()
         .route("/extensions/", extensions)
+        .unwrap()
+        .route("/sized/", sized)
         .unwrap();
     let registry = Registry::new();
     let chain: Chain = Chain::builder(&registry, &settings)
@@ -294,4 +304,44 @@ async fn a_request_sees_nothing_an_earlier_request_on_the_connection_left() {
             "{r}"
         );
     }
+}
+
+// Framing as Django's servers do it: a response with a `Content-Length` header is sent with
+// it (also to HEAD, without the body), one without it is sent chunked; the keep-alive
+// connection stays in step across all three.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_content_length_header_frames_the_body_and_its_absence_means_chunked() {
+    let (addr, _stop, _serving) = start().await;
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(
+        b"GET /sized/ HTTP/1.1\r\nHost: a\r\n\r\n\
+          HEAD /sized/ HTTP/1.1\r\nHost: a\r\n\r\n\
+          GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let (all, _) = read_until_closed(&mut s).await;
+    let answers: Vec<&str> = all.split("HTTP/1.1 200 OK\r\n").skip(1).collect();
+    assert_eq!(answers.len(), 3, "{all}");
+    for sized in &answers[..2] {
+        assert!(sized.contains("content-length: 5\r\n"), "{sized}");
+        assert!(!sized.contains("transfer-encoding"), "{sized}");
+    }
+    assert!(answers[0].ends_with("\r\n\r\nsized"), "{}", answers[0]);
+    assert!(
+        answers[1].ends_with("\r\n\r\n"),
+        "HEAD sends no body: {}",
+        answers[1]
+    );
+    assert!(
+        answers[2].contains("transfer-encoding: chunked\r\n"),
+        "{}",
+        answers[2]
+    );
+    assert!(!answers[2].contains("content-length"), "{}", answers[2]);
+    assert!(
+        answers[2].ends_with("5\r\nhello\r\n0\r\n\r\n"),
+        "{}",
+        answers[2]
+    );
 }
