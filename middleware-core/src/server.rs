@@ -14,7 +14,6 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
@@ -23,7 +22,6 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::{self, Either};
 use futures_util::task::AtomicWaker;
-use futures_util::FutureExt;
 use http_body_util::Limited;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -32,7 +30,6 @@ use tokio::net::TcpListener;
 
 use crate::body::Body;
 use crate::chain::Chain;
-use crate::error::Error;
 use crate::request::ConnectionInfo;
 use crate::{Request, Response};
 
@@ -241,7 +238,9 @@ impl Server {
         }
         let eager = request.version() != http::Version::HTTP_2;
         let mut handling = Box::pin(async move {
-            let response = self.handle(&mut request).await;
+            // No panic guard here: every layer of the chain has one (`Next::get_response`),
+            // and the error handlers guard their own calls.
+            let response = self.chain.handle_started(&mut request).await;
             busy.0.keep_spare(crate::request::recycle(&mut request));
             Ok(served(&request, response, started, busy))
         });
@@ -255,21 +254,6 @@ impl Server {
             Some(Poll::Ready(answer)) => Either::Left(future::ready(answer)),
             _ => Either::Right(handling),
         }
-    }
-
-    async fn handle(&self, request: &mut Request) -> Response {
-        match AssertUnwindSafe(self.chain.handle_started(request))
-            .catch_unwind()
-            .await
-        {
-            Ok(r) => r,
-            // The chain converts panics at every layer; this is the last net.
-            Err(_) => self.chain_error(request),
-        }
-    }
-
-    fn chain_error(&self, request: &Request) -> Response {
-        crate::error::ErrorHandlers::default().response_for(request, Error::Panic("chain".into()))
     }
 }
 

@@ -551,6 +551,10 @@ fn merge_sorted(into: &mut Vec<usize>, new: &[usize]) {
 /// Percent-decode a request path like a WSGI server followed by Django's
 /// `repercent_broken_unicode`.
 fn decode_path(raw: &str) -> Cow<'_, str> {
+    // Most paths have nothing to decode.
+    if !raw.contains('%') {
+        return Cow::Borrowed(raw);
+    }
     let bytes: Cow<'_, [u8]> = percent_decode_str(raw).into();
     match bytes {
         Cow::Borrowed(_) => Cow::Borrowed(raw),
