@@ -21,14 +21,14 @@
 //! ```
 
 use std::fmt;
-use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, OnceLock, Weak};
 
 use async_trait::async_trait;
-use futures_util::FutureExt;
 
 use crate::error::{Error, ErrorHandlers};
-use crate::middleware::{panic_message, Endpoint, GetResponse, Hooks, Middleware, Next};
+use crate::middleware::{
+    panic_message, poll_caught, Endpoint, GetResponse, Hooks, Middleware, Next,
+};
 use crate::registry::{BuildContext, FactoryError, Registry};
 use crate::settings::{CoreSettings, Settings, SettingsError};
 use crate::view::{Resolve, TemplateResponse};
@@ -458,9 +458,10 @@ impl Middleware for ViewLayer {
         let response = match short_circuit {
             Some(r) => r,
             None => {
-                let outcome = AssertUnwindSafe(resolved.view().call(request))
-                    .catch_unwind()
-                    .await;
+                let outcome = {
+                    let mut call = resolved.view().call(request);
+                    std::future::poll_fn(|cx| poll_caught(call.as_mut(), cx)).await
+                };
                 match outcome {
                     Ok(Ok(r)) => r,
                     Ok(Err(e)) => Box::pin(self.process_exception(request, e)).await?,

@@ -28,11 +28,13 @@
 
 use std::any::Any;
 use std::fmt;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use async_trait::async_trait;
-use futures_util::FutureExt;
 
 use crate::error::{Error, ErrorHandlers};
 use crate::view::ResolverMatch;
@@ -149,9 +151,10 @@ impl Next {
     /// here, made by the error handlers (Django's `convert_exception_to_response`).
     // An inherent method, so callers through a concrete `Next` skip the boxing of the trait.
     pub async fn get_response(&self, request: &mut Request) -> Response {
-        let outcome = AssertUnwindSafe(self.inner.call(request))
-            .catch_unwind()
-            .await;
+        let outcome = {
+            let mut call = self.inner.call(request);
+            std::future::poll_fn(|cx| poll_caught(call.as_mut(), cx)).await
+        };
         match outcome {
             Ok(Ok(response)) => response,
             Ok(Err(error)) => self.errors.response_for(request, error),
@@ -171,6 +174,24 @@ impl Next {
 impl GetResponse for Next {
     async fn get_response(&self, request: &mut Request) -> Response {
         Next::get_response(self, request).await
+    }
+}
+
+/// Polls `future` with its panics caught. Its output is passed out through a local rather
+/// than returned from the guarded closure: that way the guard moves no response, which
+/// otherwise costs several copies of one per layer and request.
+pub(crate) fn poll_caught<T>(
+    future: Pin<&mut (dyn Future<Output = T> + Send + '_)>,
+    cx: &mut Context<'_>,
+) -> Poll<std::thread::Result<T>> {
+    let mut output = None;
+    match std::panic::catch_unwind(AssertUnwindSafe(|| {
+        if let Poll::Ready(value) = future.poll(cx) {
+            output = Some(value);
+        }
+    })) {
+        Ok(()) => output.map_or(Poll::Pending, |value| Poll::Ready(Ok(value))),
+        Err(payload) => Poll::Ready(Err(payload)),
     }
 }
 

@@ -149,7 +149,7 @@ impl Server {
         let watchdog = tokio::spawn(connections.clone().watch());
         // Every connection task holds a sender: when the last one is gone, `recv` says so.
         let (drain, mut drained) = tokio::sync::mpsc::channel::<Infallible>(1);
-        // One reference count per request instead of cloning the chain's handles.
+        // Shared by the connections (`Activity::server`) instead of cloning the chain's handles.
         let this = Arc::new(self);
         tokio::pin!(shutdown);
         loop {
@@ -166,12 +166,10 @@ impl Server {
                     };
                     let _ = stream.set_nodelay(true);
                     let info = ConnectionInfo { remote_addr: Some(remote_addr), local_addr, scheme: "http" };
-                    let server = this.clone();
-                    let activity = connections.open();
+                    let activity = connections.open(this.clone(), info);
                     let watched = activity.clone();
                     let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
-                        let busy = activity.begin();
-                        server.clone().respond(req, info.clone(), busy)
+                        Server::respond(req, activity.begin())
                     });
                     let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
                     let drain = drain.clone();
@@ -211,17 +209,16 @@ impl Server {
     /// the connection's read buffer, which costs a fresh buffer per request. HTTP/2 streams
     /// keep running as their own tasks.
     fn respond(
-        self: Arc<Self>,
         req: http::Request<Incoming>,
-        info: ConnectionInfo,
         busy: Busy,
     ) -> impl Future<Output = Result<http::Response<ServedBody>, Infallible>> {
+        let this = &*busy.0.server;
         // Only the log line needs the start time: no clock read when it is off.
         let started =
             tracing::enabled!(target: "django.server", tracing::Level::INFO).then(Instant::now);
         // hyper's size hint is the request's `Content-Length`, already parsed and checked.
-        let too_large = http_body::Body::size_hint(req.body()).lower() > self.config.max_body_size;
-        let limit = usize::try_from(self.config.max_body_size).unwrap_or(usize::MAX);
+        let too_large = http_body::Body::size_hint(req.body()).lower() > this.config.max_body_size;
+        let limit = usize::try_from(this.config.max_body_size).unwrap_or(usize::MAX);
         // Most requests have no body: skip the boxed, limited stream for them.
         let mut request: Request = req.map(|b| {
             if http_body::Body::is_end_stream(&b) {
@@ -231,16 +228,21 @@ impl Server {
             }
         });
         let spare = busy.0.take_spare();
-        crate::request::start(&mut request, spare, info, self.chain.core_settings());
+        crate::request::start(
+            &mut request,
+            spare,
+            busy.0.info.clone(),
+            this.chain.core_settings(),
+        );
         if too_large {
-            let response = payload_too_large(&request, self.config.max_body_size);
+            let response = payload_too_large(&request, this.config.max_body_size);
             return Either::Left(future::ready(Ok(served(&request, response, started, busy))));
         }
         let eager = request.version() != http::Version::HTTP_2;
         let mut handling = Box::pin(async move {
             // No panic guard here: every layer of the chain has one (`Next::get_response`),
             // and the error handlers guard their own calls.
-            let response = self.chain.handle_started(&mut request).await;
+            let response = busy.0.server.chain.handle_started(&mut request).await;
             busy.0.keep_spare(crate::request::recycle(&mut request));
             Ok(served(&request, response, started, busy))
         });
@@ -331,8 +333,10 @@ impl Connections {
     }
 
     /// A new connection, idle from now.
-    fn open(self: &Arc<Self>) -> Arc<Activity> {
+    fn open(self: &Arc<Self>, server: Arc<Server>, info: ConnectionInfo) -> Arc<Activity> {
         let activity = Arc::new(Activity {
+            server,
+            info,
             connections: self.clone(),
             state: AtomicU64::new(self.now_ms.load(Ordering::Relaxed)),
             flags: AtomicU8::new(0),
@@ -382,6 +386,10 @@ impl Connections {
 /// have several) and since when it has had none, in one atomic word so the watchdog never
 /// sees the count and the time out of step; and what the server asks of it.
 struct Activity {
+    /// What the connection's requests are served by, and where they came from: held here
+    /// so a request holds one reference count (its [`Busy`]) for all of them.
+    server: Arc<Server>,
+    info: ConnectionInfo,
     connections: Arc<Connections>,
     /// Requests in flight in the top 16 bits; the end of the last response, in the
     /// server's milliseconds (`Connections::now_ms`), in the low 48.
