@@ -11,6 +11,7 @@
 //! # }
 //! ```
 
+use std::cell::RefCell;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -22,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::{self, Either};
 use futures_util::task::AtomicWaker;
+use futures_util::FutureExt;
 use http_body_util::Limited;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -168,8 +170,9 @@ impl Server {
                     let info = ConnectionInfo { remote_addr: Some(remote_addr), local_addr, scheme: "http" };
                     let activity = connections.open(this.clone(), info);
                     let watched = activity.clone();
+                    let reuse = RefCell::new(Reuse::default());
                     let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
-                        Server::respond(req, activity.begin())
+                        Server::respond(req, activity.begin(), &reuse, handle)
                     });
                     let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
                     let drain = drain.clone();
@@ -208,10 +211,19 @@ impl Server {
     /// for a close before it polls the response future, and a request still alive then pins
     /// the connection's read buffer, which costs a fresh buffer per request. HTTP/2 streams
     /// keep running as their own tasks.
-    fn respond(
+    ///
+    /// `handle` is [`handle`]: a parameter so that its future's type can be named in
+    /// `reuse`, where the connection keeps what a finished request leaves for the next one.
+    fn respond<H, F>(
         req: http::Request<Incoming>,
         busy: Busy,
-    ) -> impl Future<Output = Result<http::Response<ServedBody>, Infallible>> {
+        reuse: &RefCell<Reuse<F>>,
+        handle: H,
+    ) -> impl Future<Output = Answer>
+    where
+        H: FnOnce(Request, Busy, Option<Instant>) -> F,
+        F: Future<Output = (Answer, http::Extensions)>,
+    {
         let this = &*busy.0.server;
         // Only the log line needs the start time: no clock read when it is off.
         let started =
@@ -227,10 +239,11 @@ impl Server {
                 Body::from_http_body(Limited::new(b, limit))
             }
         });
-        let spare = busy.0.take_spare();
+        let eager = request.version() != http::Version::HTTP_2;
+        let mut reuse = reuse.borrow_mut();
         crate::request::start(
             &mut request,
-            spare,
+            reuse.extensions.take(),
             busy.0.info.clone(),
             this.chain.core_settings(),
         );
@@ -238,25 +251,70 @@ impl Server {
             let response = payload_too_large(&request, this.config.max_body_size);
             return Either::Left(future::ready(Ok(served(&request, response, started, busy))));
         }
-        let eager = request.version() != http::Version::HTTP_2;
-        let mut handling = Box::pin(async move {
-            // No panic guard here: every layer of the chain has one (`Next::get_response`),
-            // and the error handlers guard their own calls.
-            let response = busy.0.server.chain.handle_started(&mut request).await;
-            busy.0.keep_spare(crate::request::recycle(&mut request));
-            Ok(served(&request, response, started, busy))
-        });
+        let handling = handle(request, busy, started);
+        if !eager {
+            return Either::Right(Box::pin(handling).map(answer_only));
+        }
+        let mut handling = match reuse.handling.take() {
+            Some(mut slot) => {
+                slot.set(handling);
+                slot
+            }
+            None => Box::pin(handling),
+        };
         // A future polled with a no-op waker and then with the task's own one is woken
         // through the last: every future must keep only the latest poll's waker.
-        match eager.then(|| {
-            handling
-                .as_mut()
-                .poll(&mut Context::from_waker(Waker::noop()))
-        }) {
-            Some(Poll::Ready(answer)) => Either::Left(future::ready(answer)),
-            _ => Either::Right(handling),
+        match handling
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
+            Poll::Ready((answer, extensions)) => {
+                reuse.extensions = Some(extensions);
+                reuse.handling = Some(handling);
+                Either::Left(future::ready(answer))
+            }
+            Poll::Pending => Either::Right(handling.map(answer_only)),
         }
     }
+}
+
+/// What the service answers hyper with.
+type Answer = Result<http::Response<ServedBody>, Infallible>;
+
+/// The answer of a request whose extensions nobody will reuse.
+fn answer_only((answer, _): (Answer, http::Extensions)) -> Answer {
+    answer
+}
+
+/// What a connection keeps from a finished HTTP/1.1 request for the next one: the pinned
+/// allocation its future ran in, and its extensions, emptied (`request::recycle`). Touched
+/// only by the connection's own service calls, one at a time.
+struct Reuse<F> {
+    handling: Option<Pin<Box<F>>>,
+    extensions: Option<http::Extensions>,
+}
+
+impl<F> Default for Reuse<F> {
+    fn default() -> Self {
+        Reuse {
+            handling: None,
+            extensions: None,
+        }
+    }
+}
+
+/// One request through the chain, then its log line; hands back the request's extensions,
+/// emptied, for the next request on the connection.
+async fn handle(
+    mut request: Request,
+    busy: Busy,
+    started: Option<Instant>,
+) -> (Answer, http::Extensions) {
+    // No panic guard here: every layer of the chain has one (`Next::get_response`), and the
+    // error handlers guard their own calls.
+    let response = busy.0.server.chain.handle_started(&mut request).await;
+    let extensions = crate::request::recycle(&mut request);
+    (Ok(served(&request, response, started, busy)), extensions)
 }
 
 /// 413 for a `Content-Length` above the limit, before any of the body is read.
@@ -341,7 +399,6 @@ impl Connections {
             state: AtomicU64::new(self.now_ms.load(Ordering::Relaxed)),
             flags: AtomicU8::new(0),
             waker: AtomicWaker::new(),
-            spare: Mutex::new(None),
         });
         self.list().push(Arc::downgrade(&activity));
         activity
@@ -398,9 +455,6 @@ struct Activity {
     flags: AtomicU8,
     /// The connection task, woken when a flag is set.
     waker: AtomicWaker,
-    /// The extensions of the last finished request, emptied, for the next one to reuse (see
-    /// `request::recycle`).
-    spare: Mutex<Option<http::Extensions>>,
 }
 
 const IN_FLIGHT_ONE: u64 = 1 << 48;
@@ -424,17 +478,6 @@ impl Activity {
     fn begin(self: &Arc<Self>) -> Busy {
         self.state.fetch_add(IN_FLIGHT_ONE, Ordering::AcqRel);
         Busy(self.clone())
-    }
-
-    fn take_spare(&self) -> Option<http::Extensions> {
-        self.spare
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-    }
-
-    fn keep_spare(&self, extensions: http::Extensions) {
-        *self.spare.lock().unwrap_or_else(PoisonError::into_inner) = Some(extensions);
     }
 
     fn signal(&self, flag: u8) {
