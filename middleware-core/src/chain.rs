@@ -21,6 +21,8 @@
 //! ```
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, OnceLock, Weak};
 
 use async_trait::async_trait;
@@ -388,6 +390,15 @@ struct HookLists {
     template_response: Vec<Weak<dyn Middleware>>,
 }
 
+/// The view layer's rare paths (a template to render, an error to recover from), boxed so
+/// that their state is not part of the layer's future.
+type RareFuture<'a> = Pin<Box<dyn Future<Output = Result<Response, Error>> + Send + 'a>>;
+
+/// Whether `response` is a [`TemplateResponse`] still to be rendered.
+fn is_template(response: &Response) -> bool {
+    response.extensions().get::<TemplateResponse>().is_some()
+}
+
 /// The innermost layer: Django's `_get_response`.
 struct ViewLayer {
     urls: Arc<dyn Resolve>,
@@ -413,6 +424,29 @@ impl ViewLayer {
             }
         }
         Err(error)
+    }
+
+    /// A response as it leaves the layer: as it is, or, for a template response, its
+    /// boxed render (`process_template_response` hooks, then the template).
+    fn leave<'a>(
+        &'a self,
+        request: &'a mut Request,
+        response: Response,
+    ) -> Result<Response, RareFuture<'a>> {
+        if is_template(&response) {
+            return Err(Box::pin(self.render_template(request, response)));
+        }
+        Ok(response)
+    }
+
+    /// The view failed: `process_exception` hooks, then the template render of what they
+    /// answered, if anything.
+    async fn recover(&self, request: &mut Request, error: Error) -> Result<Response, Error> {
+        let response = self.process_exception(request, error).await?;
+        if is_template(&response) {
+            return self.render_template(request, response).await;
+        }
+        Ok(response)
     }
 
     /// `process_template_response` hooks, bottom to top, then the render.
@@ -441,41 +475,44 @@ impl ViewLayer {
 
 #[async_trait]
 impl Middleware for ViewLayer {
-    // The rare paths (exceptions, template responses) are boxed where they are awaited, so
-    // their state is not part of this future, which is allocated and moved on every request.
     async fn call(&self, request: &mut Request) -> Result<Response, Error> {
         let resolved = self.urls.resolve(request)?;
-        crate::request::set_resolver_match(request, resolved.clone());
-        let hooks = self.hooks();
-
-        let mut short_circuit = None;
-        for mw in hooks.view.iter().filter_map(Weak::upgrade) {
-            if let Some(r) = mw.process_view(request, &resolved).await? {
-                short_circuit = Some(r);
-                break;
+        let view = resolved.view().clone();
+        let hooks = &self.hooks().view;
+        if hooks.is_empty() {
+            // The request keeps the match; nothing else needs it.
+            crate::request::set_resolver_match(request, resolved);
+        } else {
+            crate::request::set_resolver_match(request, resolved.clone());
+            for mw in hooks.iter().filter_map(Weak::upgrade) {
+                let Some(response) = mw.process_view(request, &resolved).await? else {
+                    continue;
+                };
+                let render = match self.leave(request, response) {
+                    Ok(response) => return Ok(response),
+                    Err(render) => render,
+                };
+                return render.await;
             }
         }
-        let response = match short_circuit {
-            Some(r) => r,
-            None => {
-                let outcome = {
-                    let mut call = resolved.view().call(request);
-                    std::future::poll_fn(|cx| poll_caught(call.as_mut(), cx)).await
-                };
-                match outcome {
-                    Ok(Ok(r)) => r,
-                    Ok(Err(e)) => Box::pin(self.process_exception(request, e)).await?,
-                    Err(p) => {
-                        let e = Error::Panic(panic_message(p.as_ref()));
-                        Box::pin(self.process_exception(request, e)).await?
-                    }
-                }
+        // Each response or error dies in the block it is made in, before the next await: one
+        // held across an await would be stored in this future, which is allocated and moved
+        // on every request.
+        let rare: RareFuture<'_> = {
+            let outcome = {
+                let mut call = view.call(request);
+                std::future::poll_fn(|cx| poll_caught(call.as_mut(), cx)).await
+            };
+            match outcome {
+                Ok(Ok(response)) => match self.leave(request, response) {
+                    Ok(response) => return Ok(response),
+                    Err(render) => render,
+                },
+                Ok(Err(e)) => Box::pin(self.recover(request, e)),
+                Err(p) => Box::pin(self.recover(request, Error::Panic(panic_message(p.as_ref())))),
             }
         };
-        if response.extensions().get::<TemplateResponse>().is_some() {
-            return Box::pin(self.render_template(request, response)).await;
-        }
-        Ok(response)
+        rare.await
     }
 
     fn hooks(&self) -> Hooks {
