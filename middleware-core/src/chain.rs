@@ -348,8 +348,10 @@ impl Chain {
     }
 
     /// Handles one request.
-    pub async fn call(&self, mut request: Request) -> Response {
-        self.handle(&mut request).await
+    // An `async` block, not an `async fn`, which would store the request twice in its future.
+    #[allow(clippy::manual_async_fn)]
+    pub fn call(&self, mut request: Request) -> impl Future<Output = Response> + Send + '_ {
+        async move { self.handle(&mut request).await }
     }
 
     /// The `MIDDLEWARE` entries, outermost first, with their status.

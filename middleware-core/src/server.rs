@@ -305,16 +305,21 @@ impl<F> Default for Reuse<F> {
 
 /// One request through the chain, then its log line; hands back the request's extensions,
 /// emptied, for the next request on the connection.
-async fn handle(
+// An `async` block, not an `async fn`: the arguments of an `async fn` are stored twice in its
+// future (as arguments, then as locals), and this future is moved on every request.
+#[allow(clippy::manual_async_fn)]
+fn handle(
     mut request: Request,
     busy: Busy,
     started: Option<Instant>,
-) -> (Answer, http::Extensions) {
-    // No panic guard here: every layer of the chain has one (`Next::get_response`), and the
-    // error handlers guard their own calls.
-    let response = busy.0.server.chain.handle_started(&mut request).await;
-    let extensions = crate::request::recycle(&mut request);
-    (Ok(served(&request, response, started, busy)), extensions)
+) -> impl Future<Output = (Answer, http::Extensions)> {
+    async move {
+        // No panic guard here: every layer of the chain has one (`Next::get_response`), and
+        // the error handlers guard their own calls.
+        let response = busy.0.server.chain.handle_started(&mut request).await;
+        let extensions = crate::request::recycle(&mut request);
+        (Ok(served(&request, response, started, busy)), extensions)
+    }
 }
 
 /// 413 for a `Content-Length` above the limit, before any of the body is read.
