@@ -134,6 +134,15 @@ async fn read_until_closed(stream: &mut TcpStream) -> (String, Instant) {
     }
 }
 
+/// Sends `GET path` on the connection and reads the (chunked) answer.
+async fn get(stream: &mut TcpStream, path: &str) -> String {
+    stream
+        .write_all(format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    read_chunked_response(stream).await
+}
+
 /// Reads one chunked response (the answers here carry no Content-Length).
 async fn read_chunked_response(stream: &mut TcpStream) -> String {
     let mut buf = Vec::new();
@@ -178,10 +187,7 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_timeout() {
     // Two requests, each sent before the timeout runs out, on one connection.
     for _ in 0..2 {
         tokio::time::sleep(TIMEOUT / 2).await;
-        s.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            .await
-            .unwrap();
-        let r = read_chunked_response(&mut s).await;
+        let r = get(&mut s, "/").await;
         assert!(r.starts_with("HTTP/1.1 200"), "{r}");
     }
     let idle_from = Instant::now();
@@ -198,25 +204,16 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_timeout() {
 async fn slow_views_and_slow_streams_are_not_cut() {
     let (addr, _stop, _serving) = start().await;
     let mut s = TcpStream::connect(addr).await.unwrap();
-    s.write_all(b"GET /slow/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        .await
-        .unwrap();
-    let r = read_chunked_response(&mut s).await;
+    let r = get(&mut s, "/slow/").await;
     assert!(r.starts_with("HTTP/1.1 200"), "{r}");
     assert!(r.contains("slow"), "{r}");
 
-    s.write_all(b"GET /drip/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        .await
-        .unwrap();
-    let r = read_chunked_response(&mut s).await;
+    let r = get(&mut s, "/drip/").await;
     assert!(r.starts_with("HTTP/1.1 200"), "{r}");
     assert!(r.contains("chunk0;") && r.contains("chunk2;"), "{r}");
 
     // And the connection is still usable right after.
-    s.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        .await
-        .unwrap();
-    let r = read_chunked_response(&mut s).await;
+    let r = get(&mut s, "/").await;
     assert!(r.starts_with("HTTP/1.1 200"), "{r}");
 }
 
@@ -266,10 +263,7 @@ async fn http2_requests_are_served() {
 async fn shutdown_closes_idle_connections_without_waiting_for_the_timeout() {
     let (addr, stop, serving) = start().await;
     let mut s = TcpStream::connect(addr).await.unwrap();
-    s.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        .await
-        .unwrap();
-    let r = read_chunked_response(&mut s).await;
+    let r = get(&mut s, "/").await;
     assert!(r.starts_with("HTTP/1.1 200"), "{r}");
     let stopped = Instant::now();
     stop.send(()).unwrap();
@@ -295,10 +289,7 @@ async fn a_request_sees_nothing_an_earlier_request_on_the_connection_left() {
     let (addr, _stop, _serving) = start().await;
     let mut s = TcpStream::connect(addr).await.unwrap();
     for _ in 0..3 {
-        s.write_all(b"GET /extensions/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            .await
-            .unwrap();
-        let r = read_chunked_response(&mut s).await;
+        let r = get(&mut s, "/extensions/").await;
         assert!(
             r.contains("left-behind=false remote=true route=extensions/"),
             "{r}"
