@@ -106,11 +106,14 @@ fn match_host(lowered: &str) -> Option<(&str, &str)> {
 
 /// Python's `str.lower()`: ASCII on the fast path; other text as Unicode lower-casing, which
 /// can turn a non-ASCII letter into an ASCII one (the Kelvin sign into `k`).
-fn lower(text: &str) -> String {
-    if text.is_ascii() {
-        text.to_ascii_lowercase()
+fn lower(text: &str) -> Cow<'_, str> {
+    if !text.is_ascii() {
+        Cow::Owned(text.to_lowercase())
+    } else if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(text.to_ascii_lowercase())
     } else {
-        text.to_lowercase()
+        // Hosts usually come lower-cased: no copy.
+        Cow::Borrowed(text)
     }
 }
 
