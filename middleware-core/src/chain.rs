@@ -436,9 +436,24 @@ impl ViewLayer {
         response: Response,
     ) -> Result<Response, RareFuture<'a>> {
         if is_template(&response) {
-            return Err(Box::pin(self.render_template(request, response)));
+            return Err(self.render_boxed(request, response));
         }
         Ok(response)
+    }
+
+    // The two rare paths are boxed out of line: a future is built on the stack before it is
+    // boxed, and inlined here their space (over a kilobyte) would be reserved in the frame
+    // of every request's view layer, under which the view runs.
+    #[cold]
+    #[inline(never)]
+    fn render_boxed<'a>(&'a self, request: &'a mut Request, response: Response) -> RareFuture<'a> {
+        Box::pin(self.render_template(request, response))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn recover_boxed<'a>(&'a self, request: &'a mut Request, error: Error) -> RareFuture<'a> {
+        Box::pin(self.recover(request, error))
     }
 
     /// The view failed: `process_exception` hooks, then the template render of what they
@@ -510,8 +525,8 @@ impl Middleware for ViewLayer {
                     Ok(response) => return Ok(response),
                     Err(render) => render,
                 },
-                Ok(Err(e)) => Box::pin(self.recover(request, e)),
-                Err(p) => Box::pin(self.recover(request, Error::Panic(panic_message(p.as_ref())))),
+                Ok(Err(e)) => self.recover_boxed(request, e),
+                Err(p) => self.recover_boxed(request, Error::Panic(panic_message(p.as_ref()))),
             }
         };
         rare.await
