@@ -48,7 +48,8 @@ pub struct ServerConfig {
     /// The largest request body, in bytes (default 100 MiB); a `Content-Length` above it is
     /// answered 413 at once, a chunked body that grows past it fails to read (400).
     pub max_body_size: u64,
-    /// How long graceful shutdown waits for in-flight requests (default 30 s).
+    /// How long graceful shutdown waits for in-flight requests (default 30 s); the
+    /// connections still open then are closed, and `serve` returns.
     pub shutdown_timeout: Duration,
 }
 
@@ -186,6 +187,9 @@ impl Server {
                             Ended::Idle => {
                                 tracing::debug!(target: "django.server", %remote_addr, "no request head within the header read timeout: connection closed");
                             }
+                            Ended::Aborted => {
+                                tracing::warn!(target: "django.server", %remote_addr, "still busy at the shutdown timeout: connection closed");
+                            }
                         }
                     });
                 }
@@ -200,6 +204,7 @@ impl Server {
             _ = drained.recv() => {}
             _ = tokio::time::sleep(this.config.shutdown_timeout) => {
                 tracing::warn!(target: "django.server", "shutdown timeout: closing remaining connections");
+                connections.abort();
             }
         }
         watchdog.abort();
@@ -438,8 +443,18 @@ impl Connections {
 
     /// Asks every open connection to finish what it is serving and close.
     fn shut_down(&self) {
+        self.signal_all(SHUT_DOWN);
+    }
+
+    /// Drops every connection still open, in-flight requests and all (the shutdown timeout
+    /// has passed): `serve` returns with nothing left running behind it.
+    fn abort(&self) {
+        self.signal_all(ABORT);
+    }
+
+    fn signal_all(&self, flag: u8) {
         for activity in self.list().iter().filter_map(Weak::upgrade) {
-            activity.signal(SHUT_DOWN);
+            activity.signal(flag);
         }
     }
 }
@@ -468,6 +483,8 @@ const IDLE_MS_MASK: u64 = IN_FLIGHT_ONE - 1;
 const CLOSE: u8 = 1;
 /// The server is shutting down: finish in-flight requests, then close.
 const SHUT_DOWN: u8 = 2;
+/// The shutdown timeout has passed: drop the connection, requests in flight or not.
+const ABORT: u8 = 4;
 
 /// How a connection ended.
 enum Ended<E> {
@@ -475,6 +492,8 @@ enum Ended<E> {
     Served(Result<(), E>),
     /// The watchdog closed it.
     Idle,
+    /// The server stopped waiting for it (shutdown timeout).
+    Aborted,
 }
 
 impl Activity {
@@ -500,22 +519,30 @@ impl Activity {
         // The waker last handed to `self.waker`: registering again only when the task's
         // waker changes keeps the atomic handshake off the per-request path.
         let mut registered: Option<Waker> = None;
+        let mut seen = 0;
         future::poll_fn(|cx| {
             if !registered.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
                 self.waker.register(cx.waker());
                 registered = Some(cx.waker().clone());
             }
-            let flags = self.flags.load(Ordering::Acquire);
-            if flags != 0 {
-                // `AtomicWaker::wake` took the waker: register again on the next poll.
-                registered = None;
-                if flags & CLOSE != 0 {
-                    return Poll::Ready(Ended::Idle);
-                }
-                if !shutting_down {
-                    shutting_down = true;
-                    shut_down(conn.as_mut());
-                }
+            let mut flags = self.flags.load(Ordering::Acquire);
+            if flags != seen {
+                // The signal's wake took the registered waker: register again, so that a later
+                // signal (shutdown, then its timeout) wakes this task too, and read the flags
+                // again, for one set before that.
+                self.waker.register(cx.waker());
+                flags = self.flags.load(Ordering::Acquire);
+                seen = flags;
+            }
+            if flags & ABORT != 0 {
+                return Poll::Ready(Ended::Aborted);
+            }
+            if flags & CLOSE != 0 {
+                return Poll::Ready(Ended::Idle);
+            }
+            if flags & SHUT_DOWN != 0 && !shutting_down {
+                shutting_down = true;
+                shut_down(conn.as_mut());
             }
             conn.as_mut().poll(cx).map(Ended::Served)
         })

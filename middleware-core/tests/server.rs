@@ -73,11 +73,17 @@ async fn sized(_: &mut Request) -> Result<Response, Error> {
     Ok(r)
 }
 
-async fn start() -> (
+type Started = (
     std::net::SocketAddr,
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<()>,
-) {
+);
+
+async fn start() -> Started {
+    start_with(Duration::from_secs(2)).await
+}
+
+async fn start_with(shutdown_timeout: Duration) -> Started {
     let settings = Settings::from_toml_str(
         "DEBUG = false\nSECRET_KEY = \"test-secret-key-0123456789-0123456789-0123456789\"\nALLOWED_HOSTS = [\"*\"]\nMIDDLEWARE = []\n",
         "test",
@@ -105,7 +111,7 @@ async fn start() -> (
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let config = ServerConfig::default()
         .header_read_timeout(TIMEOUT)
-        .shutdown_timeout(Duration::from_secs(2));
+        .shutdown_timeout(shutdown_timeout);
     let serving = tokio::spawn(async move {
         Server::new(chain, config)
             .serve(listener, async {
@@ -335,4 +341,29 @@ async fn a_content_length_header_frames_the_body_and_its_absence_means_chunked()
         "{}",
         answers[2]
     );
+}
+
+// A request still running at the shutdown timeout does not keep the server: `serve` returns
+// and the connection is closed, without waiting for the view.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_drops_what_is_still_running_at_the_shutdown_timeout() {
+    let shutdown_timeout = TIMEOUT / 3;
+    let (addr, stop, serving) = start_with(shutdown_timeout).await;
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET /slow/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(TIMEOUT / 6).await;
+    let stopped = Instant::now();
+    stop.send(()).unwrap();
+    tokio::time::timeout(TIMEOUT, serving)
+        .await
+        .unwrap()
+        .unwrap();
+    let (answer, closed) = read_until_closed(&mut s).await;
+    assert_eq!(answer, "", "the slow view never answered");
+    let waited = closed - stopped;
+    assert!(waited >= shutdown_timeout, "closed after {waited:?}");
+    // The view would have answered TIMEOUT * 2 after the request.
+    assert!(waited < TIMEOUT, "closed after {waited:?}");
 }
