@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::StatusCode;
-use middleware_core::server::{Server, ServerConfig};
+use middleware_core::server::{LiveServer, ServerConfig};
 use middleware_core::{Chain, Error, Registry, Request, Response, Router, Settings};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -73,17 +73,11 @@ async fn sized(_: &mut Request) -> Result<Response, Error> {
     Ok(r)
 }
 
-type Started = (
-    std::net::SocketAddr,
-    tokio::sync::oneshot::Sender<()>,
-    tokio::task::JoinHandle<()>,
-);
-
-async fn start() -> Started {
+async fn start() -> LiveServer {
     start_with(Duration::from_secs(2)).await
 }
 
-async fn start_with(shutdown_timeout: Duration) -> Started {
+async fn start_with(shutdown_timeout: Duration) -> LiveServer {
     let settings = Settings::from_toml_str(
         "DEBUG = false\nSECRET_KEY = \"test-secret-key-0123456789-0123456789-0123456789\"\nALLOWED_HOSTS = [\"*\"]\nMIDDLEWARE = []\n",
         "test",
@@ -106,21 +100,10 @@ async fn start_with(shutdown_timeout: Duration) -> Started {
         .urls(router)
         .build()
         .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let config = ServerConfig::default()
         .header_read_timeout(TIMEOUT)
         .shutdown_timeout(shutdown_timeout);
-    let serving = tokio::spawn(async move {
-        Server::new(chain, config)
-            .serve(listener, async {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-    });
-    (addr, stop, serving)
+    LiveServer::start(chain, config).await.unwrap()
 }
 
 /// Reads until the server closes the connection (or 10 s pass); returns what came and when
@@ -172,7 +155,8 @@ async fn read_chunked_response(stream: &mut TcpStream) -> String {
 // with no response (hyper's header_read_timeout behaves the same).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unfinished_request_head_is_disconnected_after_the_timeout() {
-    let (addr, _stop, _serving) = start().await;
+    let server = start().await;
+    let addr = server.addr();
     let mut s = TcpStream::connect(addr).await.unwrap();
     let sent = Instant::now();
     s.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
@@ -188,7 +172,8 @@ async fn an_unfinished_request_head_is_disconnected_after_the_timeout() {
 // A keep-alive connection is served, then closed once it has been idle for the timeout.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_keep_alive_connection_is_closed_after_the_timeout() {
-    let (addr, _stop, _serving) = start().await;
+    let server = start().await;
+    let addr = server.addr();
     let mut s = TcpStream::connect(addr).await.unwrap();
     // Two requests, each sent before the timeout runs out, on one connection.
     for _ in 0..2 {
@@ -208,7 +193,8 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_timeout() {
 // connection, and so is a streaming body that takes longer than it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_views_and_slow_streams_are_not_cut() {
-    let (addr, _stop, _serving) = start().await;
+    let server = start().await;
+    let addr = server.addr();
     let mut s = TcpStream::connect(addr).await.unwrap();
     let r = get(&mut s, "/slow/").await;
     assert!(r.starts_with("HTTP/1.1 200"), "{r}");
@@ -227,7 +213,8 @@ async fn slow_views_and_slow_streams_are_not_cut() {
 // connection's service call), and the connection works for several of them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http2_requests_are_served() {
-    let (addr, _stop, _serving) = start().await;
+    let server = start().await;
+    let addr = server.addr();
     let stream = TcpStream::connect(addr).await.unwrap();
     let (mut sender, conn) = hyper::client::conn::http2::handshake(
         hyper_util::rt::TokioExecutor::new(),
@@ -267,12 +254,13 @@ async fn http2_requests_are_served() {
 // HTTP/1.1 connection), so it does not hold the server up until the shutdown timeout.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_closes_idle_connections_without_waiting_for_the_timeout() {
-    let (addr, stop, serving) = start().await;
+    let mut server = start().await;
+    let addr = server.addr();
     let mut s = TcpStream::connect(addr).await.unwrap();
     let r = get(&mut s, "/").await;
     assert!(r.starts_with("HTTP/1.1 200"), "{r}");
     let stopped = Instant::now();
-    stop.send(()).unwrap();
+    assert!(server.stop());
     let (rest, closed) = read_until_closed(&mut s).await;
     assert_eq!(rest, "");
     // Well under both the header read timeout and the 2 s shutdown timeout.
@@ -281,7 +269,7 @@ async fn shutdown_closes_idle_connections_without_waiting_for_the_timeout() {
         "closed after {:?}",
         closed - stopped
     );
-    tokio::time::timeout(TIMEOUT, serving)
+    tokio::time::timeout(TIMEOUT, server.finished())
         .await
         .unwrap()
         .unwrap();
@@ -292,7 +280,8 @@ async fn shutdown_closes_idle_connections_without_waiting_for_the_timeout() {
 // record for it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_sees_nothing_an_earlier_request_on_the_connection_left() {
-    let (addr, _stop, _serving) = start().await;
+    let server = start().await;
+    let addr = server.addr();
     let mut s = TcpStream::connect(addr).await.unwrap();
     for _ in 0..3 {
         let r = get(&mut s, "/extensions/").await;
@@ -308,7 +297,8 @@ async fn a_request_sees_nothing_an_earlier_request_on_the_connection_left() {
 // connection stays in step across all three.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_content_length_header_frames_the_body_and_its_absence_means_chunked() {
-    let (addr, _stop, _serving) = start().await;
+    let server = start().await;
+    let addr = server.addr();
     let mut s = TcpStream::connect(addr).await.unwrap();
     s.write_all(
         b"GET /sized/ HTTP/1.1\r\nHost: a\r\n\r\n\
@@ -348,15 +338,16 @@ async fn a_content_length_header_frames_the_body_and_its_absence_means_chunked()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_drops_what_is_still_running_at_the_shutdown_timeout() {
     let shutdown_timeout = TIMEOUT / 3;
-    let (addr, stop, serving) = start_with(shutdown_timeout).await;
+    let mut server = start_with(shutdown_timeout).await;
+    let addr = server.addr();
     let mut s = TcpStream::connect(addr).await.unwrap();
     s.write_all(b"GET /slow/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .await
         .unwrap();
     tokio::time::sleep(TIMEOUT / 6).await;
     let stopped = Instant::now();
-    stop.send(()).unwrap();
-    tokio::time::timeout(TIMEOUT, serving)
+    assert!(server.stop());
+    tokio::time::timeout(TIMEOUT, server.finished())
         .await
         .unwrap()
         .unwrap();

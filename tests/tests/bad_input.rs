@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::Method;
-use middleware_core::server::{Server, ServerConfig};
+use middleware_core::server::{LiveServer, ServerConfig};
 use middleware_core::test_client::{Client, TestResponse};
 use middleware_core::{Body, Chain};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -113,27 +113,12 @@ async fn absurd_hosts() {
     }
 }
 
-async fn start_server() -> (
-    std::net::SocketAddr,
-    tokio::sync::oneshot::Sender<()>,
-    tokio::task::JoinHandle<()>,
-) {
+async fn start_server() -> LiveServer {
     let chain = site_chain();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let config = ServerConfig::default()
         .header_read_timeout(Duration::from_secs(2))
         .shutdown_timeout(Duration::from_secs(5));
-    let handle = tokio::spawn(async move {
-        Server::new(chain, config)
-            .serve(listener, async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-    });
-    (addr, tx, handle)
+    LiveServer::start(chain, config).await.unwrap()
 }
 
 /// Sends `raw` on a fresh connection and returns the response head (status line and
@@ -161,7 +146,8 @@ async fn exchange(addr: std::net::SocketAddr, raw: &[u8]) -> String {
 // a DisallowedHost (400), and the server goes on serving.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_server_bad_paths_and_hosts() {
-    let (addr, stop, handle) = start_server().await;
+    let mut server = start_server().await;
+    let addr = server.addr();
     let r = exchange(
         addr,
         b"GET /caf\xff\xfe/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
@@ -202,8 +188,8 @@ async fn real_server_bad_paths_and_hosts() {
     .await;
     assert!(r.starts_with("HTTP/1.1 200"), "{r}");
 
-    stop.send(()).unwrap();
-    handle.await.unwrap();
+    assert!(server.stop());
+    server.finished().await.unwrap();
 }
 
 // The benchmark route `/stream-big/`: `mb` is bounded and must be an integer; a valid request

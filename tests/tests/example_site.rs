@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use middleware_core::server::{Server, ServerConfig};
+use middleware_core::server::{LiveServer, ServerConfig};
 use middleware_core::test_client::Client;
 use middleware_core::Settings;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -159,30 +159,15 @@ fn the_shipped_settings_file_builds() {
     example_site::build_chain(&settings).unwrap();
 }
 
-async fn start_server() -> (
-    std::net::SocketAddr,
-    tokio::sync::oneshot::Sender<()>,
-    tokio::task::JoinHandle<()>,
-) {
+async fn start_server() -> LiveServer {
     let settings = Settings::from_toml_str(SEED, "test").unwrap();
     let registry = example_site::registry_with_printer(Arc::new(|_: &str| {}));
     let chain = example_site::build_chain_with(&registry, &settings).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let config = ServerConfig::default()
         .header_read_timeout(Duration::from_secs(2))
         .max_body_size(1024)
         .shutdown_timeout(Duration::from_secs(5));
-    let handle = tokio::spawn(async move {
-        Server::new(chain, config)
-            .serve(listener, async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-    });
-    (addr, tx, handle)
+    LiveServer::start(chain, config).await.unwrap()
 }
 
 async fn read_response(stream: &mut tokio::net::TcpStream) -> String {
@@ -229,7 +214,8 @@ async fn read_response(stream: &mut tokio::net::TcpStream) -> String {
 // A panic answers 500, and the next request on the same keep-alive connection succeeds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_survives_a_panic_on_the_same_connection() {
-    let (addr, stop, handle) = start_server().await;
+    let mut server = start_server().await;
+    let addr = server.addr();
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     s.write_all(b"GET /panic/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .await
@@ -246,14 +232,15 @@ async fn server_survives_a_panic_on_the_same_connection() {
     let r = read_response(&mut s).await;
     assert!(r.starts_with("HTTP/1.1 200"), "{r}");
     assert!(r.contains("Hello, world!"), "{r}");
-    stop.send(()).unwrap();
-    handle.await.unwrap();
+    assert!(server.stop());
+    server.finished().await.unwrap();
 }
 
 // Bad input gets a 4xx answer, not a dropped connection.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_answers_malformed_and_oversized_requests_with_4xx() {
-    let (addr, stop, handle) = start_server().await;
+    let mut server = start_server().await;
+    let addr = server.addr();
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     s.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header Line\r\n\r\n")
         .await
@@ -280,24 +267,25 @@ async fn server_answers_malformed_and_oversized_requests_with_4xx() {
         "{r}"
     );
 
-    stop.send(()).unwrap();
-    handle.await.unwrap();
+    assert!(server.stop());
+    server.finished().await.unwrap();
 }
 
 // Graceful shutdown lets an in-flight streaming response finish.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graceful_shutdown_finishes_in_flight_requests() {
-    let (addr, stop, handle) = start_server().await;
+    let mut server = start_server().await;
+    let addr = server.addr();
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     s.write_all(b"GET /big/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
-    stop.send(()).unwrap();
+    assert!(server.stop());
     let r = read_response(&mut s).await;
     assert!(r.starts_with("HTTP/1.1 200"), "{r}");
     assert!(r.contains("</body></html>\n"), "{r}");
-    tokio::time::timeout(Duration::from_secs(10), handle)
+    tokio::time::timeout(Duration::from_secs(10), server.finished())
         .await
         .unwrap()
         .unwrap();
