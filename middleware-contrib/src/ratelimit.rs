@@ -845,6 +845,7 @@ pub fn register_with(registry: &mut Registry, views: RatelimitViews) {
             })
         })
         .alias("django_ratelimit.middleware.RatelimitMiddleware")
+        .needs_process_view()
         .settings(RATELIMIT_SETTINGS);
     registry.add_check(false, |ctx| {
         if ctx.has_middleware("RatelimitMiddleware") {

@@ -29,11 +29,11 @@ use async_trait::async_trait;
 
 use crate::error::{Error, ErrorHandlers};
 use crate::middleware::{
-    panic_message, poll_caught, Endpoint, GetResponse, Hooks, Middleware, Next,
+    panic_message, poll_caught, GetResponse, Hooks, Middleware, Next,
 };
 use crate::registry::{BuildContext, FactoryError, Registry};
 use crate::settings::{CoreSettings, Settings, SettingsError};
-use crate::view::{Resolve, TemplateResponse};
+use crate::view::{Markers, Resolve, ResolverMatch, RouteInfo, TemplateResponse, View};
 use crate::{Request, Response};
 
 /// Why the chain could not be built. Each message names the entry and the fix.
@@ -66,6 +66,14 @@ pub enum BuildError {
         found_at: Option<usize>,
         /// How to fix it.
         fix: String,
+    },
+    /// A middleware that enforces a protection in `process_view` declares no such hook.
+    #[error("MIDDLEWARE[{index}] = {name:?} enforces its protection in process_view, but its hooks() leave process_view out, so it would never run. Fix: return Hooks::VIEW (or a set with `view: true`) from its hooks()")]
+    ViewHookMissing {
+        /// Position in `MIDDLEWARE`.
+        index: usize,
+        /// The entry.
+        name: String,
     },
     /// A factory refused its configuration.
     #[error("MIDDLEWARE[{index}] = {name:?} is improperly configured: {message}")]
@@ -168,8 +176,9 @@ impl<'a> ChainBuilder<'a> {
         self
     }
 
-    /// Ends the chain in an embedder's own handler (no `process_view`: there is no URL resolution
-    /// the chain knows of).
+    /// Ends the chain in an embedder's own handler: the one view of a catch-all route (pattern
+    /// `""`, no name, no markers), so `process_view` hooks (CSRF, login-required...) still run
+    /// before it. Route markers (`csrf_exempt`...) need [`urls`](Self::urls).
     pub fn handler(mut self, handler: impl GetResponse) -> Self {
         self.innermost = Some(Innermost::Handler(Arc::new(handler)));
         self
@@ -235,21 +244,19 @@ impl<'a> ChainBuilder<'a> {
         }
 
         let errors = Arc::new(self.errors);
-        let mut urls: Option<Arc<dyn Resolve>> = None;
-        let mut view_layer: Option<Arc<ViewLayer>> = None;
-        let innermost: Arc<dyn Middleware> = match self.innermost {
-            Some(Innermost::Urls(resolver)) => {
-                let layer = Arc::new(ViewLayer {
-                    urls: resolver.clone(),
-                    hooks: OnceLock::new(),
-                });
-                urls = Some(resolver);
-                view_layer = Some(layer.clone());
-                layer
-            }
-            Some(Innermost::Handler(handler)) => Arc::new(Endpoint(handler)),
-            None => Arc::new(Endpoint(Arc::new(NotFoundHandler))),
+        // Every end is a view layer, so `process_view` runs whatever the chain ends in: a
+        // handler or a tower service is the one view of a catch-all route. A chain that lists
+        // CsrfViewMiddleware enforces it, with or without a URLconf (issue 16).
+        let (resolver, urls): (Arc<dyn Resolve>, Option<Arc<dyn Resolve>>) = match self.innermost {
+            Some(Innermost::Urls(resolver)) => (resolver.clone(), Some(resolver)),
+            Some(Innermost::Handler(handler)) => (Arc::new(HandlerRoute::new(handler)), None),
+            None => (Arc::new(NoRoutes), None),
         };
+        let view_layer = Arc::new(ViewLayer {
+            urls: resolver,
+            hooks: OnceLock::new(),
+        });
+        let innermost: Arc<dyn Middleware> = view_layer.clone();
         let mut next = Next::new(innermost, errors.clone());
 
         let resources = crate::registry::Resources::default();
@@ -266,6 +273,12 @@ impl<'a> ChainBuilder<'a> {
             match (entry.factory)(next.clone(), &ctx) {
                 Ok(mw) => {
                     let declared = mw.hooks();
+                    if entry.needs_view_hook && !declared.view {
+                        return Err(BuildError::ViewHookMissing {
+                            index,
+                            name: name.clone(),
+                        });
+                    }
                     if declared.view {
                         hooks.view.insert(0, Arc::downgrade(&mw));
                     }
@@ -311,10 +324,8 @@ impl<'a> ChainBuilder<'a> {
             }
         }
         entries.reverse();
-        if let Some(layer) = view_layer {
-            // Set exactly once, here, before any request can reach the layer.
-            let _ = layer.hooks.set(hooks);
-        }
+        // Set exactly once, here, before any request can reach the layer.
+        let _ = view_layer.hooks.set(hooks);
         Ok(Chain {
             entry: next,
             entries: entries.into(),
@@ -372,12 +383,58 @@ impl GetResponse for Chain {
     }
 }
 
-struct NotFoundHandler;
+/// The resolver of a chain ended by [`ChainBuilder::handler`]: every request resolves to the
+/// handler.
+struct HandlerRoute(Arc<RouteInfo>);
+
+impl HandlerRoute {
+    fn new(handler: Arc<dyn GetResponse>) -> Self {
+        HandlerRoute(Arc::new(RouteInfo {
+            view: Arc::new(HandlerView(handler)),
+            route: String::new(),
+            url_name: None,
+            markers: Arc::default(),
+        }))
+    }
+}
+
+impl Resolve for HandlerRoute {
+    fn resolve(&self, _request: &Request) -> Result<ResolverMatch, Error> {
+        Ok(ResolverMatch::new(self.0.clone(), Vec::new()))
+    }
+
+    fn is_valid_path(&self, _path: &str) -> bool {
+        true
+    }
+
+    fn markers_for(&self, _path: &str) -> Option<Arc<Markers>> {
+        Some(self.0.markers.clone())
+    }
+}
+
+struct HandlerView(Arc<dyn GetResponse>);
 
 #[async_trait]
-impl GetResponse for NotFoundHandler {
-    async fn get_response(&self, request: &mut Request) -> Response {
-        ErrorHandlers::default().response_for(request, Error::not_found("no handler"))
+impl View for HandlerView {
+    async fn call(&self, request: &mut Request) -> Result<Response, Error> {
+        Ok(self.0.get_response(request).await)
+    }
+}
+
+/// The resolver of a chain built with no end: nothing resolves.
+struct NoRoutes;
+
+impl Resolve for NoRoutes {
+    fn resolve(&self, _request: &Request) -> Result<ResolverMatch, Error> {
+        Err(Error::not_found("no handler"))
+    }
+
+    fn is_valid_path(&self, _path: &str) -> bool {
+        false
+    }
+
+    fn markers_for(&self, _path: &str) -> Option<Arc<Markers>> {
+        None
     }
 }
 

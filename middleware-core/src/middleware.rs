@@ -341,17 +341,3 @@ impl<H: HookMiddleware> Middleware for Mixin<H> {
             .await
     }
 }
-
-/// Adapts an embedder's [`GetResponse`] into the innermost layer of a chain.
-pub(crate) struct Endpoint(pub(crate) Arc<dyn GetResponse>);
-
-#[async_trait]
-impl Middleware for Endpoint {
-    async fn call(&self, request: &mut Request) -> Result<Response, Error> {
-        Ok(self.0.get_response(request).await)
-    }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
-    }
-}

@@ -193,6 +193,9 @@ pub(crate) struct Entry {
     pub(crate) canonical: String,
     pub(crate) factory: Factory,
     pub(crate) requires: Vec<Requirement>,
+    /// Enforces something in `process_view` (CSRF, login-required): the chain refuses to
+    /// build when the built middleware does not declare that hook.
+    pub(crate) needs_view_hook: bool,
 }
 
 /// Middleware names mapped to factories, the settings they read, and system checks.
@@ -252,6 +255,14 @@ impl EntryBuilder<'_> {
         self
     }
 
+    /// This middleware enforces a protection in `process_view` (CSRF, login-required, rate
+    /// limits): building a chain fails, naming it, if the built middleware's `hooks()` leave
+    /// `process_view` out, so the protection cannot be listed and silently skipped.
+    pub fn needs_process_view(self) -> Self {
+        self.registry.entries[self.index].needs_view_hook = true;
+        self
+    }
+
     /// Declares the settings this middleware reads, so they are not reported as unknown.
     pub fn settings(self, keys: &[&str]) -> Self {
         self.registry.declare_settings(keys);
@@ -300,6 +311,7 @@ impl Registry {
             canonical: name.to_owned(),
             factory,
             requires: Vec::new(),
+            needs_view_hook: false,
         });
         self.by_name.insert(name.to_owned(), index);
         EntryBuilder {

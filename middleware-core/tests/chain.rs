@@ -819,3 +819,35 @@ async fn resolver_match_is_set_by_resolution_and_seen_by_outer_middleware() {
     assert_eq!(r.header("x-before"), Some("false"));
     assert_eq!(r.header("x-after"), Some("none"));
 }
+
+/// A middleware registered as enforcing something in `process_view` whose `hooks()` leave the
+/// hook out would be listed and never run: the chain refuses to build, naming it and the fix.
+#[test]
+fn a_protection_without_its_view_hook_is_refused_at_build() {
+    struct Forgetful(middleware_core::Next);
+    #[middleware_core::async_trait]
+    impl middleware_core::Middleware for Forgetful {
+        async fn call(
+            &self,
+            request: &mut middleware_core::Request,
+        ) -> Result<middleware_core::Response, middleware_core::Error> {
+            Ok(self.0.get_response(request).await)
+        }
+        fn hooks(&self) -> middleware_core::Hooks {
+            middleware_core::Hooks::NONE
+        }
+    }
+    let mut registry = middleware_core::Registry::new();
+    registry
+        .register("Forgetful", |next, _| Ok(Forgetful(next)))
+        .needs_process_view();
+    let settings =
+        middleware_core::Settings::from_toml_str(r#"MIDDLEWARE = ["Forgetful"]"#, "inline")
+            .unwrap();
+    let error = middleware_core::Chain::builder(&registry, &settings)
+        .build()
+        .unwrap_err();
+    let message = error.to_string();
+    assert!(message.contains("MIDDLEWARE[0] = \"Forgetful\""), "{message}");
+    assert!(message.contains("Fix: return Hooks::VIEW"), "{message}");
+}

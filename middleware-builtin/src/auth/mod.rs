@@ -500,6 +500,7 @@ pub fn register_with_backends(registry: &mut Registry, backends: AuthBackends) {
             LoginRequiredMiddleware::new(next, ctx)
         })
         .alias(LOGIN_REQUIRED_MIDDLEWARE)
+        .needs_process_view()
         .settings(&["LOGIN_URL"])
         .requires_before("AuthenticationMiddleware");
     registry

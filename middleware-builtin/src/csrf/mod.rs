@@ -698,6 +698,7 @@ pub fn register_with_failure_views(registry: &mut Registry, views: CsrfFailureVi
             })
         })
         .alias("django.middleware.csrf.CsrfViewMiddleware")
+        .needs_process_view()
         .settings(CSRF_SETTINGS)
         .requires_before_if("SessionMiddleware", |s| {
             s.get_or("CSRF_USE_SESSIONS", false).unwrap_or(false)
