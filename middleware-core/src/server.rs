@@ -607,6 +607,8 @@ fn refuse_empty_secret_key(chain: &Chain) -> std::io::Result<()> {
 
 /// Binds `addr` and serves `chain` until SIGINT/SIGTERM.
 pub async fn run(chain: Chain, addr: SocketAddr, config: ServerConfig) -> std::io::Result<()> {
+    // Before the port is bound, so that nothing says "listening" first.
+    refuse_empty_secret_key(&chain)?;
     let listener = TcpListener::bind(addr).await?;
     tracing::info!(target: "django.server", "listening on http://{}", listener.local_addr()?);
     Server::new(chain, config)
