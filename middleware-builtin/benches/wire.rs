@@ -61,7 +61,9 @@ fn wire(c: &mut Criterion) {
         b.iter(|| signing::Signer::encode_payload(black_box(json.as_bytes()), true))
     });
     let payload = signing::Signer::encode_payload(json.as_bytes(), true);
-    let signer = signing::TimestampSigner::new(&secret).with_salt(SIGNED_COOKIES_SALT);
+    let signer = signing::TimestampSigner::new(&secret)
+        .unwrap()
+        .with_salt(SIGNED_COOKIES_SALT);
     g.bench_function("part_sign", |b| b.iter(|| signer.sign(black_box(&payload))));
     g.bench_function("session_roundtrip", |b| {
         b.iter(|| {
@@ -87,7 +89,7 @@ fn wire(c: &mut Criterion) {
         })
     });
 
-    let signer = get_cookie_signer(&secret, &[], COOKIE_SALT);
+    let signer = get_cookie_signer(&secret, &[], COOKIE_SALT).unwrap();
     let messages: Vec<Message> = inputs["messages"]
         .as_array()
         .unwrap()

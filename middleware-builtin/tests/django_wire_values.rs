@@ -165,7 +165,7 @@ async fn write_rust_wire_values_for_django() {
     let mut client = Client::new(chain(""));
     let r = client.get("/messages/").await;
     let cookie = cookie_value(r.set_cookie("messages").unwrap());
-    let signer = get_cookie_signer(SECRET_KEY.as_bytes(), &[], COOKIE_SALT);
+    let signer = get_cookie_signer(SECRET_KEY.as_bytes(), &[], COOKIE_SALT).unwrap();
     let (decoded, not_finished) = decode_cookie(&signer, &cookie).unwrap();
     assert!(!not_finished);
     let expected: Vec<Value> = messages_sent()
@@ -200,7 +200,7 @@ async fn read_django_wire_values() {
     assert_eq!(doc["secret_key"], SECRET_KEY);
     let values = doc["values"].as_array().unwrap();
     assert!(values.len() >= 4);
-    let signer = get_cookie_signer(SECRET_KEY.as_bytes(), &[], COOKIE_SALT);
+    let signer = get_cookie_signer(SECRET_KEY.as_bytes(), &[], COOKIE_SALT).unwrap();
     for entry in values {
         let s = |k: &str| entry[k].as_str().unwrap().to_owned();
         match entry["kind"].as_str().unwrap() {

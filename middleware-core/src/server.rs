@@ -134,6 +134,7 @@ impl Server {
         listener: TcpListener,
         shutdown: impl Future<Output = ()>,
     ) -> std::io::Result<()> {
+        refuse_empty_secret_key(&self.chain)?;
         let local_addr = listener.local_addr().ok();
         let mut builder = auto::Builder::new(TokioExecutor::new());
         // The header read timeout is the server's watchdog (`Connections::watch`), not
@@ -595,8 +596,19 @@ impl http_body::Body for ServedBody {
     }
 }
 
+/// Before anything is accepted: a site whose cookies anyone could forge must not serve
+/// ([`CoreSettings::check_secret_key`](crate::CoreSettings::check_secret_key)).
+fn refuse_empty_secret_key(chain: &Chain) -> std::io::Result<()> {
+    chain
+        .core_settings()
+        .check_secret_key("the chain's settings")
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
+}
+
 /// Binds `addr` and serves `chain` until SIGINT/SIGTERM.
 pub async fn run(chain: Chain, addr: SocketAddr, config: ServerConfig) -> std::io::Result<()> {
+    // Before the port is bound, so that nothing says "listening" first.
+    refuse_empty_secret_key(&chain)?;
     let listener = TcpListener::bind(addr).await?;
     tracing::info!(target: "django.server", "listening on http://{}", listener.local_addr()?);
     Server::new(chain, config)
@@ -611,7 +623,11 @@ pub async fn run(chain: Chain, addr: SocketAddr, config: ServerConfig) -> std::i
 /// use middleware_core::server::{LiveServer, ServerConfig};
 /// use middleware_core::{Chain, Registry, Settings};
 /// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
-/// let settings = Settings::from_toml_str("ALLOWED_HOSTS = [\"*\"]", "inline").unwrap();
+/// let settings = Settings::from_toml_str(
+///     "ALLOWED_HOSTS = [\"*\"]\nSECRET_KEY = \"a-long-random-test-key-0123456789\"",
+///     "inline",
+/// )
+/// .unwrap();
 /// let chain = Chain::builder(&Registry::new(), &settings).build().unwrap();
 /// let mut server = LiveServer::start(chain, ServerConfig::default()).await.unwrap();
 /// let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
@@ -631,6 +647,8 @@ pub struct LiveServer {
 impl LiveServer {
     /// Binds `127.0.0.1` on a port the system picks and serves `chain` on a spawned task.
     pub async fn start(chain: Chain, config: ServerConfig) -> std::io::Result<Self> {
+        // Checked here too, so that the caller sees the error rather than the spawned task.
+        refuse_empty_secret_key(&chain)?;
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

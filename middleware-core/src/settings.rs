@@ -140,6 +140,15 @@ pub enum SettingsError {
         /// The closest known names.
         suggestions: Vec<String>,
     },
+    /// `SECRET_KEY` is empty or missing where something needs it: anyone could forge what is
+    /// signed with an empty key (sessions, a logged-in user, messages), so nothing starts.
+    #[error("The SECRET_KEY setting must not be empty ({path}{}). Fix: {SECRET_KEY_FIX}", if *.debug { "" } else { ", DEBUG = false" })]
+    EmptySecretKey {
+        /// The file.
+        path: String,
+        /// Whether `DEBUG` was on (then only the middleware that sign refuse to start).
+        debug: bool,
+    },
     /// A key whose value has the wrong type or is out of range.
     #[error("invalid setting {key} in {path}: {message}. Fix: {hint}")]
     Invalid {
@@ -153,6 +162,10 @@ pub enum SettingsError {
         hint: String,
     },
 }
+
+const SECRET_KEY_FIX: &str = "set SECRET_KEY = { env = \"DJANGO_SECRET_KEY\" } and export a long random \
+     value (python3 -c 'import secrets; print(secrets.token_urlsafe(50))'), or write it in the \
+     settings file; for local development only, DEBUG = true starts without the middleware that sign";
 
 fn suggest(suggestions: &[String]) -> String {
     if suggestions.is_empty() {
@@ -196,6 +209,28 @@ impl Default for Settings {
 }
 
 impl CoreSettings {
+    /// Django refuses to run with an empty `SECRET_KEY`. With `DEBUG = false` that is an error
+    /// (the server calls this before it listens, so a site does not start); with
+    /// `DEBUG = true` a loud warning, and still only the middleware that sign refuse to be
+    /// built (see [`Settings::signing_key`]). `source` names the settings in the message.
+    pub fn check_secret_key(&self, source: &str) -> Result<(), SettingsError> {
+        if !self.secret_key.is_empty() {
+            return Ok(());
+        }
+        if !self.debug {
+            return Err(SettingsError::EmptySecretKey {
+                path: source.to_owned(),
+                debug: false,
+            });
+        }
+        tracing::warn!(
+            settings = %source,
+            "SECRET_KEY is empty: DEBUG = true lets the site start, but sessions, logins and \
+             signed cookies refuse to work until it is set; never deploy like this"
+        );
+        Ok(())
+    }
+
     fn defaults() -> Self {
         CoreSettings {
             debug: false,
@@ -337,6 +372,29 @@ impl Settings {
     /// The value of `key` as `T`, or `default` when unset.
     pub fn get_or<T: DeserializeOwned>(&self, key: &str, default: T) -> Result<T, SettingsError> {
         Ok(self.get(key)?.unwrap_or(default))
+    }
+
+    /// `SECRET_KEY` as bytes, for whatever signs or verifies with it (sessions, the session auth
+    /// hash, signed cookies, messages); an empty key is [`SettingsError::EmptySecretKey`], so no
+    /// such middleware starts with one, whatever `DEBUG` says.
+    pub fn signing_key(&self) -> Result<&[u8], SettingsError> {
+        let key = self.core.secret_key.expose().as_bytes();
+        if key.is_empty() {
+            return Err(self.empty_secret_key());
+        }
+        Ok(key)
+    }
+
+    /// [`CoreSettings::check_secret_key`] for these settings.
+    pub fn check_secret_key(&self) -> Result<(), SettingsError> {
+        self.core.check_secret_key(&self.path)
+    }
+
+    fn empty_secret_key(&self) -> SettingsError {
+        SettingsError::EmptySecretKey {
+            path: self.path.to_string(),
+            debug: self.core.debug,
+        }
     }
 
     /// An [`SettingsError::Invalid`] for `key`, for middleware that validate their own settings.

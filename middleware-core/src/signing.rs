@@ -1,23 +1,29 @@
 //! Django's `django.core.signing`, byte-compatible with Django 6.1.
 //!
 //! ```
-//! use middleware_core::signing::{Signer, TimestampSigner};
+//! use middleware_core::signing::{Signer, SigningError, TimestampSigner};
 //! use std::time::{Duration, UNIX_EPOCH};
 //!
+//! # fn main() -> Result<(), SigningError> {
 //! let key = b"django-insecure-test-key-0123456789";
-//! let signer = Signer::new(key).with_salt("my-salt");
+//! let signer = Signer::new(key)?.with_salt("my-salt");
 //! let signed = signer.sign("hello");
 //! assert_eq!(signed, "hello:XVlYxn2t_Igqr6gt05QQLh2Lp5BCfwCvXULKY01mqzU");
 //! assert_eq!(signer.unsign(&signed).unwrap(), "hello");
 //! assert!(signer.unsign("hello:forged").is_err());
 //!
 //! // Timestamped values can be checked for age with an injectable clock.
-//! let ts = TimestampSigner::new(key).with_salt("my-salt");
+//! let ts = TimestampSigner::new(key)?.with_salt("my-salt");
 //! let signed = ts.sign_at("hello", 1_700_000_000);
 //! assert_eq!(signed, "hello:1r31eq:ia1pfCgN03DQykTiHaKvDeaNNHCQC9d6yHj4FoK0mGo");
 //! let now = UNIX_EPOCH + Duration::from_secs(1_700_000_100);
 //! assert!(ts.unsign_at(&signed, Some(Duration::from_secs(60)), now).is_err());
-//! assert_eq!(ts.unsign_at(&signed, Some(Duration::from_secs(600)), now).unwrap(), "hello");
+//! assert_eq!(ts.unsign_at(&signed, Some(Duration::from_secs(600)), now)?, "hello");
+//!
+//! // An empty SECRET_KEY would let anyone forge values: no signer is built with one.
+//! assert!(matches!(Signer::new(b""), Err(SigningError::EmptyKey)));
+//! # Ok(())
+//! # }
 //! ```
 //!
 //! Objects go through JSON exactly as Django's `JSONSerializer` writes it
@@ -110,6 +116,11 @@ pub enum SigningError {
     /// splitting ambiguous); message as Django's `ValueError`.
     #[error("Unsafe Signer separator: {0:?} (cannot be empty or consist of only A-z0-9-_=)")]
     UnsafeSeparator(String),
+    /// The key is empty: anyone could forge a value signed with it, so nothing signs or verifies
+    /// with one (Django raises `ImproperlyConfigured` with this message on reading an empty
+    /// `SECRET_KEY`).
+    #[error("The SECRET_KEY setting must not be empty.")]
+    EmptyKey,
 }
 
 impl SigningError {
@@ -407,15 +418,22 @@ impl Signer {
 
     /// A signer using `key` (Django's `SECRET_KEY`), no fallback keys, the
     /// default salt, separator `":"` and SHA-256.
-    pub fn new(key: impl AsRef<[u8]>) -> Self {
-        Self {
-            key: key.as_ref().to_vec(),
+    ///
+    /// An empty key is refused with [`SigningError::EmptyKey`]: a value signed with it could be
+    /// forged by anyone, so no signer ever holds one.
+    pub fn new(key: impl AsRef<[u8]>) -> Result<Self, SigningError> {
+        let key = key.as_ref();
+        if key.is_empty() {
+            return Err(SigningError::EmptyKey);
+        }
+        Ok(Self {
+            key: key.to_vec(),
             fallback_keys: Vec::new(),
             salt: Self::DEFAULT_SALT.to_owned(),
             sep: ":".to_owned(),
             algorithm: Algorithm::Sha256,
             max_decompressed_size: DEFAULT_MAX_DECOMPRESSED_SIZE,
-        }
+        })
     }
 
     /// Set the salt (namespace). An empty salt keeps the default, as
@@ -591,11 +609,11 @@ impl TimestampSigner {
     pub const DEFAULT_SALT: &'static str = "django.core.signing.TimestampSigner";
 
     /// A timestamp signer with the defaults of [`Signer::new`] but its own
-    /// default salt.
-    pub fn new(key: impl AsRef<[u8]>) -> Self {
-        Self {
-            signer: Signer::new(key).with_salt(Self::DEFAULT_SALT),
-        }
+    /// default salt; an empty key is refused as there.
+    pub fn new(key: impl AsRef<[u8]>) -> Result<Self, SigningError> {
+        Ok(Self {
+            signer: Signer::new(key)?.with_salt(Self::DEFAULT_SALT),
+        })
     }
 
     /// See [`Signer::with_salt`].
@@ -786,7 +804,7 @@ pub fn dumps_at<T: Serialize + ?Sized>(
     compress: bool,
     unix_seconds: i64,
 ) -> Result<String, SigningError> {
-    TimestampSigner::new(key)
+    TimestampSigner::new(key)?
         .with_salt(salt)
         .sign_object_at(obj, compress, unix_seconds)
 }
@@ -811,7 +829,7 @@ pub fn loads_at<T: DeserializeOwned>(
     max_age: Option<Duration>,
     now: SystemTime,
 ) -> Result<T, SigningError> {
-    TimestampSigner::new(key)
+    TimestampSigner::new(key)?
         .with_salt(salt)
         .with_fallback_keys(fallback_keys)
         .unsign_object_at(s, max_age, now)
@@ -826,14 +844,20 @@ fn cookie_key(secret: &[u8]) -> Vec<u8> {
 /// (fallbacks prefixed likewise). `salt` is used as given (the messages
 /// framework passes `"django.contrib.messages"`; signed cookies pass
 /// [`cookie_signer_salt`]).
+///
+/// The prefix alone would make the key non-empty, so an empty `secret_key` is refused here
+/// with [`SigningError::EmptyKey`] before it is prefixed.
 pub fn get_cookie_signer(
     secret_key: &[u8],
     fallback_keys: &[&[u8]],
     salt: &str,
-) -> TimestampSigner {
-    TimestampSigner::new(cookie_key(secret_key))
+) -> Result<TimestampSigner, SigningError> {
+    if secret_key.is_empty() {
+        return Err(SigningError::EmptyKey);
+    }
+    Ok(TimestampSigner::new(cookie_key(secret_key))?
         .with_fallback_keys(fallback_keys.iter().map(|k| cookie_key(k)))
-        .with_salt(salt)
+        .with_salt(salt))
 }
 
 /// The Django 6.1 salt for `set_signed_cookie`/`get_signed_cookie`:
@@ -860,13 +884,13 @@ pub fn sign_cookie(
     cookie_name: &str,
     value: &str,
     salt: &str,
-) -> String {
-    get_cookie_signer(
+) -> Result<String, SigningError> {
+    Ok(get_cookie_signer(
         secret_key,
         fallback_keys,
         &cookie_signer_salt(cookie_name, salt),
-    )
-    .sign(value)
+    )?
+    .sign(value))
 }
 
 /// Django's `HttpRequest.get_signed_cookie` check of a cookie value.
@@ -887,7 +911,7 @@ pub fn unsign_cookie(
         secret_key,
         fallback_keys,
         &cookie_signer_salt(cookie_name, salt),
-    );
+    )?;
     match v2.unsign(signed_value, max_age) {
         Ok(value) => Ok(value.to_owned()),
         Err(SigningError::BadSignature(_)) if legacy_salt_fallback => {
@@ -895,7 +919,7 @@ pub fn unsign_cookie(
                 secret_key,
                 fallback_keys,
                 &legacy_cookie_signer_salt(cookie_name, salt),
-            );
+            )?;
             legacy.unsign(signed_value, max_age).map(str::to_owned)
         }
         Err(e) => Err(e),
@@ -921,18 +945,18 @@ mod tests {
     #[test]
     fn signer_vectors() {
         assert_eq!(
-            Signer::new(KEY).with_salt("my-salt").sign("hello"),
+            Signer::new(KEY).unwrap().with_salt("my-salt").sign("hello"),
             "hello:XVlYxn2t_Igqr6gt05QQLh2Lp5BCfwCvXULKY01mqzU"
         );
         assert_eq!(
-            Signer::new(KEY).sign("hello"),
+            Signer::new(KEY).unwrap().sign("hello"),
             "hello:uKbadYY91gIvswRcRj-330vXLqJJLYvUXOSRxHxbtDU"
         );
     }
 
     #[test]
     fn timestamp_signer_vector() {
-        let signer = TimestampSigner::new(KEY).with_salt("my-salt");
+        let signer = TimestampSigner::new(KEY).unwrap().with_salt("my-salt");
         let signed = signer.sign_at("hello", T0);
         assert_eq!(
             signed,
@@ -997,7 +1021,7 @@ mod tests {
     fn signed_cookie_v2_vector() {
         let salt = cookie_signer_salt("c", "s");
         assert_eq!(salt, "django.http.cookies.v2:1:sc");
-        let signed = get_cookie_signer(KEY, &[], &salt).sign_at("v", T0);
+        let signed = get_cookie_signer(KEY, &[], &salt).unwrap().sign_at("v", T0);
         assert_eq!(
             signed,
             "v:1r31eq:abwGmoGPIjLczU6TXQuX_AX28HjlytPZZiPIt9La-6s"
@@ -1022,7 +1046,9 @@ mod tests {
 
     #[test]
     fn legacy_cookie_salt_fallback() {
-        let legacy = get_cookie_signer(KEY, &[], &legacy_cookie_signer_salt("c", "s")).sign("v");
+        let legacy = get_cookie_signer(KEY, &[], &legacy_cookie_signer_salt("c", "s"))
+            .unwrap()
+            .sign("v");
         assert!(unsign_cookie(KEY, &[], "c", &legacy, "s", None, false)
             .unwrap_err()
             .is_bad_signature());
@@ -1031,7 +1057,9 @@ mod tests {
             "v"
         );
         // Expired v2 values are not retried with the legacy salt.
-        let old = get_cookie_signer(KEY, &[], &cookie_signer_salt("c", "s")).sign_at("v", T0);
+        let old = get_cookie_signer(KEY, &[], &cookie_signer_salt("c", "s"))
+            .unwrap()
+            .sign_at("v", T0);
         let err = unsign_cookie(
             KEY,
             &[],
@@ -1047,9 +1075,10 @@ mod tests {
             "{err}"
         );
         // sign_cookie uses the v2 salt.
-        let fresh = sign_cookie(KEY, &[], "c", "v", "s");
+        let fresh = sign_cookie(KEY, &[], "c", "v", "s").unwrap();
         assert_eq!(
             get_cookie_signer(KEY, &[], "django.http.cookies.v2:1:sc")
+                .unwrap()
                 .unsign(&fresh, None)
                 .unwrap(),
             "v"
@@ -1059,7 +1088,7 @@ mod tests {
     #[test]
     fn messages_cookie_vector_decodes() {
         let cookie = ".eJyLjlaKj88qzs-Lz00tLk5MT1XSMdAxMtBR8kjNyclXitXBJm8ClHdKTFGwSbJT0lGqUIqNBQBBmhXq:1r31eq:r8wnHJ8jgUljhYiuMSZRQtsHgkpMoL64f8zhhVC0GZg";
-        let signer = get_cookie_signer(KEY, &[], "django.contrib.messages");
+        let signer = get_cookie_signer(KEY, &[], "django.contrib.messages").unwrap();
         let payload = signer.unsign_bytes_at(cookie, None, at(T0 as f64)).unwrap();
         assert_eq!(
             payload,
@@ -1072,8 +1101,8 @@ mod tests {
     /// `tests/signing/tests.py::TestSigner::test_signature`
     #[test]
     fn test_signature() {
-        let signer = Signer::new("predictable-secret");
-        let signer2 = Signer::new("predictable-secret2");
+        let signer = Signer::new("predictable-secret").unwrap();
+        let signer2 = Signer::new("predictable-secret2").unwrap();
         for s in ["hello", "3098247:529:087:", "\u{2019}"] {
             let expected = B64.encode(salted_hmac(
                 &format!("{}signer", signer.salt()),
@@ -1089,7 +1118,9 @@ mod tests {
     /// `tests/signing/tests.py::TestSigner::test_signature_with_salt`
     #[test]
     fn test_signature_with_salt() {
-        let signer = Signer::new("predictable-secret").with_salt("extra-salt");
+        let signer = Signer::new("predictable-secret")
+            .unwrap()
+            .with_salt("extra-salt");
         let expected = B64.encode(salted_hmac(
             "extra-saltsigner",
             b"hello",
@@ -1099,9 +1130,11 @@ mod tests {
         assert_eq!(signer.signature("hello"), expected);
         assert_ne!(
             Signer::new("predictable-secret")
+                .unwrap()
                 .with_salt("one")
                 .signature("hello"),
             Signer::new("predictable-secret")
+                .unwrap()
                 .with_salt("two")
                 .signature("hello"),
         );
@@ -1110,7 +1143,7 @@ mod tests {
     /// `tests/signing/tests.py::TestSigner::test_sign_unsign`
     #[test]
     fn test_sign_unsign() {
-        let signer = Signer::new("predictable-secret");
+        let signer = Signer::new("predictable-secret").unwrap();
         for example in [
             "q;wjmbk;wkmb",
             "3098247529087",
@@ -1127,7 +1160,7 @@ mod tests {
     /// `tests/signing/tests.py::TestSigner::test_unsign_detects_tampering`
     #[test]
     fn test_unsign_detects_tampering() {
-        let signer = Signer::new("predictable-secret");
+        let signer = Signer::new("predictable-secret").unwrap();
         let signed = signer.sign("Another string");
         assert_eq!(signer.unsign(&signed).unwrap(), "Another string");
         for tampered in tamperings(&signed) {
@@ -1148,7 +1181,7 @@ mod tests {
     /// `tests/signing/tests.py::TestSigner::test_sign_unsign_object`
     #[test]
     fn test_sign_unsign_object() {
-        let signer = Signer::new("predictable-secret");
+        let signer = Signer::new("predictable-secret").unwrap();
         for obj in [
             json!(["a", "list"]),
             json!("a string \u{2019}"),
@@ -1196,7 +1229,7 @@ mod tests {
     #[test]
     fn test_works_with_non_ascii_keys() {
         assert_eq!(
-            Signer::new(b"\xe7").sign("foo"),
+            Signer::new(b"\xe7").unwrap().sign("foo"),
             "foo:EE4qGC5MEKyQG5msxYA0sBohAxLC0BJf8uRhemh0BGU"
         );
     }
@@ -1205,7 +1238,10 @@ mod tests {
     #[test]
     fn test_valid_sep() {
         for sep in ["/", "*sep*", ","] {
-            let signer = Signer::new("predictable-secret").with_sep(sep).unwrap();
+            let signer = Signer::new("predictable-secret")
+                .unwrap()
+                .with_sep(sep)
+                .unwrap();
             assert_eq!(
                 signer.sign("foo"),
                 format!("foo{sep}jZQoX_FtSO70jX9HLRGg2A_2s4kdDBxz1QoO_OpEQb0")
@@ -1217,28 +1253,36 @@ mod tests {
     #[test]
     fn test_invalid_sep() {
         for sep in ["", "-", "abc", "[\\]^_`", "=\n"] {
-            let err = Signer::new("k").with_sep(sep).unwrap_err();
+            let err = Signer::new("k").unwrap().with_sep(sep).unwrap_err();
             assert!(matches!(err, SigningError::UnsafeSeparator(_)), "{sep:?}");
         }
         assert_eq!(
-            Signer::new("k").with_sep("-").unwrap_err().to_string(),
+            Signer::new("k")
+                .unwrap()
+                .with_sep("-")
+                .unwrap_err()
+                .to_string(),
             "Unsafe Signer separator: \"-\" (cannot be empty or consist of only A-z0-9-_=)"
         );
-        assert!(TimestampSigner::new("k").with_sep("abc").is_err());
+        assert!(TimestampSigner::new("k").unwrap().with_sep("abc").is_err());
     }
 
     /// `tests/signing/tests.py::TestSigner::test_verify_with_non_default_key`
     #[test]
     fn test_verify_with_non_default_key() {
-        let signed = Signer::new("secret").sign("abc");
-        let new_signer = Signer::new("newsecret").with_fallback_keys(["othersecret", "secret"]);
+        let signed = Signer::new("secret").unwrap().sign("abc");
+        let new_signer = Signer::new("newsecret")
+            .unwrap()
+            .with_fallback_keys(["othersecret", "secret"]);
         assert_eq!(new_signer.unsign(&signed).unwrap(), "abc");
     }
 
     /// `tests/signing/tests.py::TestSigner::test_sign_unsign_multiple_keys`
     #[test]
     fn test_sign_unsign_multiple_keys() {
-        let signer = Signer::new("secret").with_fallback_keys(["oldsecret"]);
+        let signer = Signer::new("secret")
+            .unwrap()
+            .with_fallback_keys(["oldsecret"]);
         let signed = signer.sign("abc");
         assert_eq!(signer.unsign(&signed).unwrap(), "abc");
     }
@@ -1246,17 +1290,19 @@ mod tests {
     /// `tests/signing/tests.py::TestSigner::test_sign_unsign_ignore_secret_key_fallbacks`
     #[test]
     fn test_sign_unsign_ignore_secret_key_fallbacks() {
-        let signed = Signer::new("oldsecret").sign("abc");
-        let signer = Signer::new("secret").with_fallback_keys(Vec::<&str>::new());
+        let signed = Signer::new("oldsecret").unwrap().sign("abc");
+        let signer = Signer::new("secret")
+            .unwrap()
+            .with_fallback_keys(Vec::<&str>::new());
         assert!(signer.unsign(&signed).unwrap_err().is_bad_signature());
     }
 
     /// `tests/signing/tests.py::TestTimestampSigner::test_timestamp_signer`
     #[test]
     fn test_timestamp_signer() {
-        let signer = TimestampSigner::new("predictable-key");
+        let signer = TimestampSigner::new("predictable-key").unwrap();
         let ts = signer.sign_at("hello", 123_456_789);
-        assert_ne!(ts, Signer::new("predictable-key").sign("hello"));
+        assert_ne!(ts, Signer::new("predictable-key").unwrap().sign("hello"));
         assert_eq!(
             signer.unsign_at(&ts, None, at(123_456_789.0)).unwrap(),
             "hello"
@@ -1352,7 +1398,7 @@ mod tests {
 
     #[test]
     fn truncated_and_reordered_values_are_rejected() {
-        let signer = TimestampSigner::new(KEY);
+        let signer = TimestampSigner::new(KEY).unwrap();
         let signed = signer
             .sign_object_at(&json!({"k": "v"}), false, T0)
             .unwrap();
@@ -1371,6 +1417,46 @@ mod tests {
         assert_eq!(
             signer.unsign("", None).unwrap_err().to_string(),
             "No \":\" found in value"
+        );
+    }
+
+    /// An empty `SECRET_KEY` lets anyone compute valid signatures, so every entry point that
+    /// signs or verifies refuses it (Django: `ImproperlyConfigured("The SECRET_KEY setting must
+    /// not be empty.")` on reading the setting).
+    #[test]
+    fn empty_key_signs_and_verifies_nothing() {
+        assert!(matches!(Signer::new(b""), Err(SigningError::EmptyKey)));
+        assert!(matches!(
+            TimestampSigner::new(""),
+            Err(SigningError::EmptyKey)
+        ));
+        assert!(matches!(
+            dumps_at(&json!({"_auth_user_id": "1"}), b"", "salt", true, T0),
+            Err(SigningError::EmptyKey)
+        ));
+        // A value an attacker signed with the empty key does not load either.
+        let forged = format!("x:{}", Signer::new(b"k").unwrap().signature("x"));
+        assert!(matches!(
+            loads::<Value>(&forged, b"", &[], "salt", None),
+            Err(SigningError::EmptyKey)
+        ));
+        // The cookie signer's "django.http.cookies" prefix would make the key non-empty: the
+        // raw secret is checked before prefixing.
+        assert!(matches!(
+            get_cookie_signer(b"", &[], "django.contrib.messages"),
+            Err(SigningError::EmptyKey)
+        ));
+        assert!(matches!(
+            sign_cookie(b"", &[], "c", "v", "s"),
+            Err(SigningError::EmptyKey)
+        ));
+        assert!(matches!(
+            unsign_cookie(b"", &[], "c", "v:sig", "s", None, true),
+            Err(SigningError::EmptyKey)
+        ));
+        assert_eq!(
+            SigningError::EmptyKey.to_string(),
+            "The SECRET_KEY setting must not be empty."
         );
     }
 
@@ -1412,7 +1498,7 @@ mod tests {
 
     #[test]
     fn garbage_payloads_are_errors_not_panics() {
-        let signer = TimestampSigner::new(KEY);
+        let signer = TimestampSigner::new(KEY).unwrap();
         let sign = |payload: &str| signer.sign_at(payload, T0);
         for payload in [
             "",
@@ -1433,7 +1519,9 @@ mod tests {
             }
         }
         // A correctly signed value whose timestamp is not base62.
-        let plain = Signer::new(KEY).with_salt(TimestampSigner::DEFAULT_SALT);
+        let plain = Signer::new(KEY)
+            .unwrap()
+            .with_salt(TimestampSigner::DEFAULT_SALT);
         assert!(matches!(
             signer.unsign(&plain.sign("value-without-ts"), None),
             Err(SigningError::Malformed(_))
@@ -1455,7 +1543,10 @@ mod tests {
         let raw = B64.decode(&encoded[1..]).unwrap();
         for cut in [2, raw.len() / 2, raw.len() - 1] {
             let truncated = format!(".{}", B64.encode(&raw[..cut]));
-            let err = Signer::new(KEY).decode_payload(&truncated).unwrap_err();
+            let err = Signer::new(KEY)
+                .unwrap()
+                .decode_payload(&truncated)
+                .unwrap_err();
             assert!(matches!(err, SigningError::BadPayload(_)), "{cut}: {err}");
         }
     }
@@ -1463,17 +1554,21 @@ mod tests {
     #[test]
     fn decompression_is_capped() {
         let big = vec![b' '; 1024 * 1024];
-        let signer = Signer::new(KEY).with_max_decompressed_size(64 * 1024);
+        let signer = Signer::new(KEY)
+            .unwrap()
+            .with_max_decompressed_size(64 * 1024);
         let signed = signer.sign_bytes(&big, true);
         assert!(signed.len() < 5000);
         assert!(matches!(
             signer.unsign_bytes(&signed),
             Err(SigningError::PayloadTooLarge { limit: 65536 })
         ));
-        let roomy = Signer::new(KEY);
+        let roomy = Signer::new(KEY).unwrap();
         assert_eq!(roomy.unsign_bytes(&signed).unwrap(), big);
         // Exactly at the limit is fine.
-        let exact = Signer::new(KEY).with_max_decompressed_size(big.len());
+        let exact = Signer::new(KEY)
+            .unwrap()
+            .with_max_decompressed_size(big.len());
         assert_eq!(exact.unsign_bytes(&signed).unwrap().len(), big.len());
     }
 
@@ -1485,7 +1580,9 @@ mod tests {
 
     #[test]
     fn debug_does_not_leak_keys() {
-        let signer = TimestampSigner::new("super-secret-key").with_fallback_keys(["old-secret"]);
+        let signer = TimestampSigner::new("super-secret-key")
+            .unwrap()
+            .with_fallback_keys(["old-secret"]);
         let shown = format!("{signer:?}");
         assert!(!shown.contains("super-secret"), "{shown}");
         assert!(!shown.contains("old-secret"), "{shown}");

@@ -69,7 +69,9 @@ fn fixtures_come_from_django_6_1() {
 fn signer_matches_django() {
     let f = fixtures();
     for e in entries(&f, "signer") {
-        let mut signer = Signer::new(s(&e["key"])).with_salt(salt(&e["salt"]));
+        let mut signer = Signer::new(s(&e["key"]))
+            .unwrap()
+            .with_salt(salt(&e["salt"]));
         if let Some(sep) = e["sep"].as_str() {
             signer = signer.with_sep(sep).unwrap();
         }
@@ -87,7 +89,9 @@ fn timestamp_signer_matches_django() {
     let f = fixtures();
     let max_age = Some(Duration::from_secs(60));
     for e in entries(&f, "timestamp_signer") {
-        let signer = TimestampSigner::new(s(&e["key"])).with_salt(salt(&e["salt"]));
+        let signer = TimestampSigner::new(s(&e["key"]))
+            .unwrap()
+            .with_salt(salt(&e["salt"]));
         assert_eq!(
             signer.sign_at(s(&e["value"]), ts(&f)),
             s(&e["signed"]),
@@ -116,12 +120,14 @@ fn fallback_keys_verify_django_values() {
             .iter()
             .map(s)
             .collect();
-        let signer = TimestampSigner::new(s(&e["verify_key"])).with_fallback_keys(&fallbacks);
+        let signer = TimestampSigner::new(s(&e["verify_key"]))
+            .unwrap()
+            .with_fallback_keys(&fallbacks);
         assert_eq!(
             signer.unsign(s(&e["signed"]), None).unwrap(),
             s(&e["value"])
         );
-        let without = TimestampSigner::new(s(&e["verify_key"]));
+        let without = TimestampSigner::new(s(&e["verify_key"])).unwrap();
         assert!(without.unsign(s(&e["signed"]), None).is_err());
     }
 }
@@ -142,7 +148,7 @@ fn check_dumps(f: &Value, e: &Value, key: &[u8], salt: &str, compress: bool) {
         assert_eq!(ours, signed, "dumps({obj})");
     }
     if reproducible {
-        let signer = TimestampSigner::new(key).with_salt(salt);
+        let signer = TimestampSigner::new(key).unwrap().with_salt(salt);
         let ours_payload = signer.unsign_bytes_at(&ours, None, clock(f)).unwrap();
         let django_payload = signer.unsign_bytes_at(signed, None, clock(f)).unwrap();
         assert_eq!(
@@ -226,7 +232,7 @@ fn signed_cookies_match_django() {
             legacy_cookie_signer_salt(name, cookie_salt),
             s(&e["legacy_signer_salt"])
         );
-        let signer = get_cookie_signer(key, &[], s(&e["signer_salt"]));
+        let signer = get_cookie_signer(key, &[], s(&e["signer_salt"])).unwrap();
         assert_eq!(signer.sign_at(value, ts(&f)), s(&e["signed"]));
         let unsign = |v: &str, legacy| unsign_cookie(key, &[], name, v, cookie_salt, None, legacy);
         assert_eq!(unsign(s(&e["signed"]), false).unwrap(), value);
@@ -240,7 +246,7 @@ fn messages_cookie_decodes_with_cookie_signer() {
     let f = fixtures();
     let key = s(&f["secret_key"]).as_bytes();
     for e in entries(&f, "messages") {
-        let signer = get_cookie_signer(key, &[], s(&e["signer_salt"]));
+        let signer = get_cookie_signer(key, &[], s(&e["signer_salt"])).unwrap();
         let payload = signer
             .unsign_bytes_at(s(&e["cookie"]), None, clock(&f))
             .unwrap();
@@ -291,12 +297,16 @@ fn write_rust_values_for_django() {
     let mut out = Vec::new();
 
     for e in entries(&f, "signer").iter().step_by(3) {
-        let signer = Signer::new(s(&e["key"])).with_salt(salt(&e["salt"]));
+        let signer = Signer::new(s(&e["key"]))
+            .unwrap()
+            .with_salt(salt(&e["salt"]));
         out.push(json!({"kind": "signer", "key": e["key"], "salt": e["salt"],
             "value": e["value"], "signed": signer.sign(s(&e["value"]))}));
     }
     for e in entries(&f, "timestamp_signer").iter().step_by(3) {
-        let signer = TimestampSigner::new(s(&e["key"])).with_salt(salt(&e["salt"]));
+        let signer = TimestampSigner::new(s(&e["key"]))
+            .unwrap()
+            .with_salt(salt(&e["salt"]));
         out.push(
             json!({"kind": "timestamp_signer", "key": e["key"], "salt": e["salt"],
             "value": e["value"], "signed": signer.sign(s(&e["value"]))}),
@@ -322,14 +332,14 @@ fn write_rust_values_for_django() {
         }
     }
     for e in entries(&f, "signed_cookie") {
-        let signed = sign_cookie(key, &[], s(&e["name"]), s(&e["value"]), s(&e["salt"]));
+        let signed = sign_cookie(key, &[], s(&e["name"]), s(&e["value"]), s(&e["salt"])).unwrap();
         out.push(
             json!({"kind": "signed_cookie", "name": e["name"], "salt": e["salt"],
             "value": e["value"], "signed": signed}),
         );
     }
     for e in entries(&f, "messages") {
-        let signer = get_cookie_signer(key, &[], s(&e["signer_salt"]));
+        let signer = get_cookie_signer(key, &[], s(&e["signer_salt"])).unwrap();
         let cookie = signer.sign_bytes_at(s(&e["payload_json"]).as_bytes(), true, ts(&f));
         out.push(json!({"kind": "messages", "messages": e["messages"], "cookie": cookie}));
     }

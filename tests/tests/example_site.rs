@@ -12,6 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const SEED: &str = r#"
 ALLOWED_HOSTS = ["testserver", "127.0.0.1"]
+SECRET_KEY = "example-site-tests-not-a-real-secret-0123456789abcdef"
 MIDDLEWARE = [
     "example_site.middleware.SimpleAsyncMiddleware",
     "example_site.middleware.AsyncLoggingMiddleware",

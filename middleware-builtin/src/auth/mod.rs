@@ -169,13 +169,12 @@ impl AuthConfig {
             };
             backends.push((name, backend));
         }
-        let core = settings.core();
         let logout_redirect_url = settings
             .get::<String>("LOGOUT_REDIRECT_URL")?
             .filter(|s| !s.is_empty());
         Ok(AuthConfig {
             backends,
-            keys: crate::sessions::Keys::from_core(core),
+            keys: crate::sessions::Keys::from_settings(settings)?,
             login_url: settings.get_or("LOGIN_URL", DEFAULT_LOGIN_URL.to_owned())?,
             login_redirect_url: settings
                 .get_or("LOGIN_REDIRECT_URL", DEFAULT_LOGIN_REDIRECT_URL.to_owned())?,

@@ -53,15 +53,26 @@ pub enum Timeout {
     Seconds(i64),
 }
 
-/// A cache operation failed (e.g. Redis unreachable or too slow).
+/// A cache operation failed (e.g. Redis unreachable or too slow). The message names the cache
+/// alias, so a log line says which `CACHES` entry is down; it never holds the server's password.
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
     /// The backend could not be reached or answered with an error.
-    #[error("cache backend error: {0}")]
-    Backend(String),
+    #[error("cache {alias:?}: {reason}")]
+    Backend {
+        /// The `CACHES` alias.
+        alias: String,
+        /// What went wrong (the driver's error).
+        reason: String,
+    },
     /// The backend did not answer in time.
-    #[error("cache backend timed out after {0:?}")]
-    Timeout(Duration),
+    #[error("cache {alias:?}: no answer within {after:?}")]
+    Timeout {
+        /// The `CACHES` alias.
+        alias: String,
+        /// The time limit that ran out (`CONNECT_TIMEOUT` or `COMMAND_TIMEOUT`).
+        after: Duration,
+    },
     /// `incr` on a missing key or a non-integer value (Django's `ValueError`).
     #[error("{0}")]
     Value(String),
@@ -248,6 +259,7 @@ pub fn caches_from_settings(settings: &Settings) -> Result<Caches, SettingsError
                 };
                 Arc::new(
                     RedisCache::new(
+                        &alias,
                         &location,
                         keys,
                         timeout,
@@ -258,7 +270,8 @@ pub fn caches_from_settings(settings: &Settings) -> Result<Caches, SettingsError
                         settings.invalid(
                             "CACHES",
                             format!(
-                                "CACHES[{alias:?}].LOCATION {location:?} is not a Redis URL: {e}"
+                                "CACHES[{alias:?}].LOCATION {:?} is not a Redis URL: {e}",
+                                redis_cache::redact(&location)
                             ),
                             "use LOCATION = \"redis://127.0.0.1:6379/0\"",
                         )

@@ -470,11 +470,8 @@ impl MessageMiddleware {
             next,
             config: Arc::new(StorageConfig {
                 kind,
-                signer: get_cookie_signer(
-                    core.secret_key.expose().as_bytes(),
-                    &fallbacks,
-                    COOKIE_SALT,
-                ),
+                signer: get_cookie_signer(settings.signing_key()?, &fallbacks, COOKIE_SALT)
+                    .map_err(|e| FactoryError::ImproperlyConfigured(e.to_string()))?,
                 cookie: SessionCookieConfig::from_settings(settings)?,
                 level: settings.get_or("MESSAGE_LEVEL", INFO)?,
                 tags,

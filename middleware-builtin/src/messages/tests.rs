@@ -81,7 +81,7 @@ fn client(storage: &str, extra: &str) -> Client {
 }
 
 fn signer() -> TimestampSigner {
-    get_cookie_signer(SECRET.as_bytes(), &[], COOKIE_SALT)
+    get_cookie_signer(SECRET.as_bytes(), &[], COOKIE_SALT).unwrap()
 }
 
 fn cookie_payload(value: &str) -> Value {
@@ -236,6 +236,7 @@ async fn bad_cookies_give_no_messages_and_are_deleted() {
     let mut tampered = good.clone();
     tampered.insert(3, 'x');
     let wrong_salt = get_cookie_signer(SECRET.as_bytes(), &[], "other")
+        .unwrap()
         .sign_object(&json!([["__json_message", 0, 20, "x"]]), false)
         .unwrap();
     let not_messages = signer().sign_object(&json!({"a": 1}), false).unwrap();

@@ -125,16 +125,19 @@ impl fmt::Debug for Keys {
 }
 
 impl Keys {
-    /// `SECRET_KEY` and `SECRET_KEY_FALLBACKS`, as bytes.
-    pub(crate) fn from_core(core: &middleware_core::CoreSettings) -> Self {
-        Keys {
-            secret: core.secret_key.expose().as_bytes().to_vec(),
+    /// `SECRET_KEY` and `SECRET_KEY_FALLBACKS`, as bytes; an empty `SECRET_KEY` is refused.
+    pub(crate) fn from_settings(
+        settings: &middleware_core::Settings,
+    ) -> Result<Self, middleware_core::SettingsError> {
+        let core = settings.core();
+        Ok(Keys {
+            secret: settings.signing_key()?.to_vec(),
             fallbacks: core
                 .secret_key_fallbacks
                 .iter()
                 .map(|s| s.expose().as_bytes().to_vec())
                 .collect(),
-        }
+        })
     }
 
     pub(crate) fn decode(&self, text: &str) -> SessionData {

@@ -184,7 +184,6 @@ impl SessionMiddleware {
     /// Reads the settings once and builds the engine.
     pub fn new(next: Next, ctx: &BuildContext<'_>) -> Result<Self, FactoryError> {
         let settings = ctx.settings;
-        let core = settings.core();
         let cookie = SessionCookieConfig::from_settings(settings)?;
         if let Some(serializer) = settings.get::<String>("SESSION_SERIALIZER")? {
             if serializer != "django.contrib.sessions.serializers.JSONSerializer" {
@@ -197,7 +196,7 @@ impl SessionMiddleware {
                     .into());
             }
         }
-        let keys = Keys::from_core(core);
+        let keys = Keys::from_settings(settings)?;
         let engine_name: String =
             settings.get_or("SESSION_ENGINE", SIGNED_COOKIES_ENGINE.to_owned())?;
         let engine = match engine_name.as_str() {

@@ -239,3 +239,107 @@ async fn django_and_rust_share_redis_sessions() {
     assert_eq!(c.get("/get/?k=from").await.text(), "null");
     drop(server);
 }
+
+// The bug this guards against: two instances share a Redis; it restarts while one of them is
+// idle. That instance's kept connection is dead, and its first request after the restart used
+// to fail (a 500 on save, an empty session on load). It must be retried on a fresh connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_restart_fails_no_request_on_an_idle_instance() {
+    let Some(mut server) = RedisServer::start() else {
+        return;
+    };
+    let port = server.port;
+    let mut busy = client(&redis_settings(port));
+    let mut idle = client(&redis_settings(port));
+    assert_eq!(busy.get("/set/?k=busy").await.status, 200);
+    assert_eq!(idle.get("/set/?k=idle").await.status, 200);
+
+    server.stop();
+    // Only `busy` sees the outage; `idle`'s connection dies unnoticed.
+    assert_eq!(busy.get("/set/?k=down").await.status, 500);
+    let mut server = RedisServer::start_on(port).expect("restart");
+
+    // The restarted Redis kept nothing (no persistence): a new session on each, saved first try.
+    for c in [&mut idle, &mut busy] {
+        c.set_cookie("sessionid", None);
+        let r = c.get("/set/?k=after").await;
+        assert_eq!(r.status, 200, "first request after the restart");
+        assert_eq!(c.get("/get/?k=k").await.text(), "\"after\"");
+    }
+
+    // A load on a dead kept connection is retried too: a stored session is not lost for the
+    // request (an empty session would log a user out).
+    server.stop();
+    let server = RedisServer::start_on(port).expect("restart");
+    assert_eq!(busy.get("/set/?k=again").await.status, 200);
+    let cache = caches_from_settings(&settings(&redis_settings(port)))
+        .unwrap()
+        .get("default")
+        .unwrap();
+    cache.set("probe", b"1", Timeout::Never).await.unwrap();
+    drop(server);
+    let _server = RedisServer::start_on(port).expect("restart");
+    cache.set("probe", b"2", Timeout::Never).await.unwrap();
+    assert_eq!(
+        cache.get("probe").await.unwrap(),
+        Some(b"2".to_vec()),
+        "a read after a restart answers from the new server"
+    );
+    assert_eq!(
+        busy.get("/get/?k=k").await.text(),
+        "null",
+        "the restarted Redis is empty"
+    );
+}
+
+// A Redis that is down is a fast error naming the alias, and never the password; the same
+// cache object works again, without a failed command, once Redis is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_down_is_a_fast_clear_error_and_recovers() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let port = server.port;
+    drop(server);
+    let conf = |userinfo: &str| {
+        format!(
+            "[CACHES.sessions_store]\nBACKEND = \"django.core.cache.backends.redis.RedisCache\"\nLOCATION = \"redis://{userinfo}127.0.0.1:{port}/0\"\n"
+        )
+    };
+    let cache = |conf: String| {
+        caches_from_settings(&settings(&conf))
+            .unwrap()
+            .get("sessions_store")
+            .unwrap()
+    };
+    let with_password = cache(conf(":s3cret-pass@"));
+    let plain = cache(conf(""));
+    assert!(!format!("{with_password:?}").contains("s3cret"));
+    for c in [&with_password, &plain, &plain] {
+        let started = Instant::now();
+        let err = c.get("k").await.unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "took {:?}",
+            started.elapsed()
+        );
+        let message = err.to_string();
+        assert!(message.contains("\"sessions_store\""), "{message}");
+        assert!(!message.contains("s3cret"), "{message}");
+    }
+    let _server = RedisServer::start_on(port).expect("start");
+    plain.set("k", b"v", Timeout::Never).await.unwrap();
+    assert_eq!(plain.get("k").await.unwrap(), Some(b"v".to_vec()));
+}
+
+// A bad LOCATION fails at start-up naming the setting, with the password blanked out.
+#[test]
+fn redis_location_error_hides_the_password() {
+    let conf = "[CACHES.default]\nBACKEND = \"django.core.cache.backends.redis.RedisCache\"\nLOCATION = \"bogus://u:s3cret@host/0\"\n";
+    let err = caches_from_settings(&settings(conf))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("CACHES"), "{err}");
+    assert!(!err.contains("s3cret"), "{err}");
+    assert!(err.contains("u:********@host"), "{err}");
+}
