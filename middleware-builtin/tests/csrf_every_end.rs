@@ -73,7 +73,12 @@ async fn post_without_token_is_refused_through_the_tower_service() {
     let post = chain.clone().oneshot(request("POST")).await.unwrap();
     assert_eq!(post.status(), StatusCode::FORBIDDEN);
     let get = chain
-        .oneshot(http::Request::get("/").header("host", "testserver").body(String::new()).unwrap())
+        .oneshot(
+            http::Request::get("/")
+                .header("host", "testserver")
+                .body(String::new())
+                .unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(get.status(), StatusCode::OK);
@@ -82,5 +87,8 @@ async fn post_without_token_is_refused_through_the_tower_service() {
 #[tokio::test]
 async fn a_chain_with_no_end_answers_404() {
     let chain = build(|b| b);
-    assert_eq!(chain.call(request("GET")).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        chain.call(request("GET")).await.status(),
+        StatusCode::NOT_FOUND
+    );
 }

@@ -28,9 +28,7 @@ use std::sync::{Arc, OnceLock, Weak};
 use async_trait::async_trait;
 
 use crate::error::{Error, ErrorHandlers};
-use crate::middleware::{
-    panic_message, poll_caught, GetResponse, Hooks, Middleware, Next,
-};
+use crate::middleware::{panic_message, poll_caught, GetResponse, Hooks, Middleware, Next};
 use crate::registry::{BuildContext, FactoryError, Registry};
 use crate::settings::{CoreSettings, Settings, SettingsError};
 use crate::view::{Markers, Resolve, ResolverMatch, RouteInfo, TemplateResponse, View};

@@ -848,6 +848,9 @@ fn a_protection_without_its_view_hook_is_refused_at_build() {
         .build()
         .unwrap_err();
     let message = error.to_string();
-    assert!(message.contains("MIDDLEWARE[0] = \"Forgetful\""), "{message}");
+    assert!(
+        message.contains("MIDDLEWARE[0] = \"Forgetful\""),
+        "{message}"
+    );
     assert!(message.contains("Fix: return Hooks::VIEW"), "{message}");
 }
