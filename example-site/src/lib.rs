@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod app;
+pub mod conformance2;
 pub mod middleware;
 pub mod users;
 pub mod views;
@@ -23,9 +24,46 @@ use middleware_core::{BuildError, Chain, Registry, Settings, SettingsError};
 /// The settings file shipped with the site.
 pub const DEFAULT_SETTINGS: &str = include_str!("../settings.toml");
 
-/// Every middleware the site can list: the built-ins and the seed's.
+/// The site's URLconfs (Django's `ROOT_URLCONF`): which routes the site serves.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Urlconf {
+    /// The site's own: the first conformance contract's routes and the templated application.
+    #[default]
+    Site,
+    /// The second conformance contract's routes ([`conformance2`]), with `i18n_patterns`.
+    Conformance2,
+}
+
+impl Urlconf {
+    /// The name `--urlconf` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Urlconf::Site => "site",
+            Urlconf::Conformance2 => "conformance2",
+        }
+    }
+
+    /// The URLconf called `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Urlconf::Site, Urlconf::Conformance2]
+            .into_iter()
+            .find(|u| u.name() == name)
+    }
+}
+
+/// Every middleware the site can list: the built-ins, django-cors-headers and the others of
+/// `middleware-contrib`, and the seed's.
 pub fn registry() -> Registry {
     registry_with_printer(stdout_printer())
+}
+
+/// As [`registry`], for `urlconf` (its `i18n_patterns` are known to `LocaleMiddleware`).
+pub fn registry_for(urlconf: Urlconf) -> Registry {
+    let mut registry = registry();
+    if urlconf == Urlconf::Conformance2 {
+        middleware_builtin::locale::register_with(&mut registry, Some(conformance2::I18N_PATTERNS));
+    }
+    registry
 }
 
 /// Where the seed's `print()` goes: stdout, buffered as Python buffers it. Line by line on a
@@ -55,10 +93,10 @@ pub fn registry_with_printer(print: middleware::Printer) -> Registry {
     let mut registry = Registry::new();
     // CSRF_FAILURE_VIEW = "example_site.views.csrf_failure" resolves here.
     let failure_views = middleware_builtin::csrf::CsrfFailureViews::new();
-    failure_views.insert(
-        "example_site.views.csrf_failure",
-        Arc::new(views::csrf_failure),
-    );
+    // The Django site that recorded the second contract names its module `views`.
+    for name in ["example_site.views.csrf_failure", "views.csrf_failure"] {
+        failure_views.insert(name, Arc::new(views::csrf_failure));
+    }
     // AUTHENTICATION_BACKENDS (default: Django's ModelBackend) resolves here.
     let auth_backends = middleware_builtin::auth::AuthBackends::new();
     auth_backends.insert(middleware_builtin::auth::MODEL_BACKEND, users::demo_users());
@@ -68,6 +106,7 @@ pub fn registry_with_printer(print: middleware::Printer) -> Registry {
             .csrf_failure_views(failure_views)
             .auth_backends(auth_backends),
     );
+    middleware_contrib::register_all(&mut registry);
     middleware::register(&mut registry, print);
     registry
 }
@@ -90,15 +129,35 @@ pub fn load_settings(path: Option<&Path>) -> Result<Settings, SettingsError> {
 
 /// Builds the site's chain from `settings` with the given registry.
 pub fn build_chain_with(registry: &Registry, settings: &Settings) -> Result<Chain, BuildError> {
+    build_chain_for(Urlconf::Site, registry, settings)
+}
+
+/// Builds the chain serving `urlconf` from `settings` with the given registry (made by
+/// [`registry_for`] with the same `urlconf`).
+pub fn build_chain_for(
+    urlconf: Urlconf,
+    registry: &Registry,
+    settings: &Settings,
+) -> Result<Chain, BuildError> {
     let urlconf_error = |message: String| BuildError::ImproperlyConfigured {
         index: 0,
         name: "ROOT_URLCONF".into(),
         message,
     };
-    let mut router = views::router().map_err(|e| urlconf_error(e.to_string()))?;
-    // The templates are compiled once here, not per request.
-    let templates = app::Templates::new().map_err(|e| urlconf_error(format!("templates: {e}")))?;
-    app::add_routes(&mut router, Arc::new(templates)).map_err(|e| urlconf_error(e.to_string()))?;
+    let router = match urlconf {
+        Urlconf::Site => {
+            let mut router = views::router().map_err(|e| urlconf_error(e.to_string()))?;
+            // The templates are compiled once here, not per request.
+            let templates =
+                app::Templates::new().map_err(|e| urlconf_error(format!("templates: {e}")))?;
+            app::add_routes(&mut router, Arc::new(templates))
+                .map_err(|e| urlconf_error(e.to_string()))?;
+            router
+        }
+        Urlconf::Conformance2 => {
+            conformance2::router(settings).map_err(|e| urlconf_error(e.to_string()))?
+        }
+    };
     Chain::builder(registry, settings)
         .urls(router)
         .error_handlers(views::error_handlers(settings.core().debug))

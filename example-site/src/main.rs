@@ -18,6 +18,10 @@ struct Cli {
     /// The settings file (default: the site's own settings.toml).
     #[arg(long, global = true)]
     settings: Option<PathBuf>,
+    /// The routes to serve (Django's ROOT_URLCONF): `site` (default), or `conformance2` (the
+    /// routes of shared/conformance2/ROUTES.md).
+    #[arg(long, global = true, default_value = "site", value_parser = parse_urlconf)]
+    urlconf: example_site::Urlconf,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -44,6 +48,11 @@ enum Command {
     },
 }
 
+fn parse_urlconf(name: &str) -> Result<example_site::Urlconf, String> {
+    example_site::Urlconf::from_name(name)
+        .ok_or_else(|| format!("unknown URLconf {name:?}: use site or conformance2"))
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -61,12 +70,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let registry = example_site::registry();
+    let registry = example_site::registry_for(cli.urlconf);
     match cli.command.unwrap_or(Command::Serve {
         bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
     }) {
         Command::Check { deploy } => {
-            if let Err(e) = example_site::build_chain_with(&registry, &settings) {
+            if let Err(e) = example_site::build_chain_for(cli.urlconf, &registry, &settings) {
                 eprintln!("error: {e}");
                 return ExitCode::from(2);
             }
@@ -94,7 +103,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Middleware { registered: false } => {
-            match example_site::build_chain_with(&registry, &settings) {
+            match example_site::build_chain_for(cli.urlconf, &registry, &settings) {
                 Ok(chain) => {
                     println!("MIDDLEWARE (outermost first) from {}:", settings.source());
                     for (i, e) in chain.entries().iter().enumerate() {
@@ -120,7 +129,7 @@ fn main() -> ExitCode {
             }
         }
         Command::Serve { bind } => {
-            let chain = match example_site::build_chain_with(&registry, &settings) {
+            let chain = match example_site::build_chain_for(cli.urlconf, &registry, &settings) {
                 Ok(c) => c,
                 Err(e) => {
                     eprintln!("error: {e}");

@@ -42,9 +42,85 @@ pub fn html(status: StatusCode, body: impl Into<Body>) -> Response {
     with_type(status, body.into(), TEXT_HTML)
 }
 
-/// An `application/json` response (Django's `JsonResponse`).
+/// An `application/json` response (Django's `JsonResponse`), serialised as Python's
+/// `json.dumps` does by default: `", "` and `": "` between items, non-ASCII characters (and
+/// DEL) as `\uXXXX` escapes. Object keys come in the `serde_json::Map`'s order.
+///
+/// ```
+/// let r = middleware_core::response::json(http::StatusCode::OK, &serde_json::json!({"data": [1, 2], "name": "łóżko"}));
+/// assert_eq!(r.headers()["content-type"], "application/json");
+/// # use middleware_core::ResponseExt;
+/// assert_eq!(r.content().unwrap().as_ref(), br#"{"data": [1, 2], "name": "\u0142\u00f3\u017cko"}"#);
+/// ```
 pub fn json(status: StatusCode, value: &serde_json::Value) -> Response {
-    with_type(status, value.to_string().into(), APPLICATION_JSON)
+    with_type(status, python_json_dumps(value).into(), APPLICATION_JSON)
+}
+
+/// `json.dumps(value)` with Python's defaults (`ensure_ascii=True`, `separators=(", ", ": ")`).
+fn python_json_dumps(value: &serde_json::Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, PythonFormatter);
+    // Writing a `Value` into a Vec cannot fail: its keys are strings and its numbers finite.
+    let _ = serde::Serialize::serialize(value, &mut serializer);
+    out
+}
+
+/// The separators and escapes of Python's `json.dumps` defaults.
+struct PythonFormatter;
+
+impl serde_json::ser::Formatter for PythonFormatter {
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            writer.write_all(b", ")
+        }
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            writer.write_all(b", ")
+        }
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+    ) -> std::io::Result<()> {
+        writer.write_all(b": ")
+    }
+
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        // serde_json has already escaped quotes, backslashes and control characters; Python's
+        // ensure_ascii also escapes everything outside printable ASCII, as UTF-16 units.
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if c.is_ascii() && c != '\x7f' {
+                continue;
+            }
+            writer.write_all(&fragment.as_bytes()[start..i])?;
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                write!(writer, "\\u{unit:04x}")?;
+            }
+            start = i + c.len_utf8();
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
 }
 
 /// A streaming response (Django's `StreamingHttpResponse`): no `Content-Length`, chunks sent as
@@ -177,4 +253,42 @@ fn replace_cookie(response: &mut Response, name: &str, line: String) {
         headers.append(header::SET_COOKIE, v);
     }
     headers.append(header::SET_COOKIE, value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json as value;
+
+    fn body(r: &Response) -> String {
+        String::from_utf8(r.content().map(|b| b.to_vec()).unwrap_or_default()).unwrap_or_default()
+    }
+
+    /// Django's `JsonResponseTests.test_json_response_non_ascii`, with the bytes Python's
+    /// `json.dumps` writes (`ensure_ascii`: UTF-16 escapes, a surrogate pair above the BMP).
+    #[test]
+    fn test_json_response_non_ascii() {
+        let r = json(
+            StatusCode::OK,
+            &value!({"key": "łóżko", "emoji": "a😀\u{7f}"}),
+        );
+        assert_eq!(
+            body(&r),
+            r#"{"emoji": "a\ud83d\ude00\u007f", "key": "\u0142\u00f3\u017cko"}"#
+        );
+    }
+
+    /// `JsonResponseTests.test_json_response_list` and `test_json_response_text`: Python's
+    /// separators, and control characters escaped as Python does.
+    #[test]
+    fn test_json_response_list() {
+        let r = json(
+            StatusCode::OK,
+            &value!(["foo", "bar", [1, 2.5, null, true], {}]),
+        );
+        assert_eq!(body(&r), r#"["foo", "bar", [1, 2.5, null, true], {}]"#);
+        let text = json(StatusCode::OK, &value!("foo\"bar\n\u{1}"));
+        assert_eq!(body(&text), r#""foo\"bar\n\u0001""#);
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "application/json");
+    }
 }

@@ -42,6 +42,7 @@
 //! [`RedisCache`]: crate::cache::RedisCache
 
 mod keys;
+mod page;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -66,6 +67,7 @@ use middleware_core::{
 use crate::cache::{CacheBackend, Caches, Timeout};
 
 pub use keys::{cache_uri, get_cache_key, learn_cache_key, CacheKeyConfig, CacheRequest};
+pub use page::CachePageView;
 
 /// `middleware.W110`: a middleware that changes `Vary`, cookies or the body is listed above
 /// `UpdateCacheMiddleware`, so what is cached differs from what is sent.
@@ -273,6 +275,8 @@ struct Fetcher {
     config: Arc<CacheMiddlewareConfig>,
     caches: Arc<Caches>,
     urls: Option<Arc<dyn Resolve>>,
+    /// The decorator's arguments ([`CachePageView`]): used instead of a route marker.
+    page: Option<CachePage>,
 }
 
 enum Fetched {
@@ -300,17 +304,19 @@ impl Fetcher {
             config: Arc::new(config),
             caches,
             urls: ctx.urls.cloned(),
+            page: None,
         })
     }
 
     /// The cache, key prefix and page timeout for this request: the route's [`CachePage`]
     /// marker if any, else the settings.
     fn target(&self, request: &Request) -> Result<UpdatePlan, Error> {
-        let marker = self
-            .urls
-            .as_ref()
-            .and_then(|urls| urls.resolve(request).ok())
-            .and_then(|m| m.markers().get::<CachePage>().cloned());
+        let marker = self.page.clone().or_else(|| {
+            self.urls
+                .as_ref()
+                .and_then(|urls| urls.resolve(request).ok())
+                .and_then(|m| m.markers().get::<CachePage>().cloned())
+        });
         let (alias, key_prefix, page_timeout) = match marker {
             Some(page) => (
                 page.cache_alias
