@@ -215,14 +215,7 @@ async fn slow_views_and_slow_streams_are_not_cut() {
 async fn http2_requests_are_served() {
     let server = start().await;
     let addr = server.addr();
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let (mut sender, conn) = hyper::client::conn::http2::handshake(
-        hyper_util::rt::TokioExecutor::new(),
-        hyper_util::rt::TokioIo::new(stream),
-    )
-    .await
-    .unwrap();
-    tokio::spawn(conn);
+    let mut sender = h2_client(addr).await;
     let (slow, fast) = tokio::join!(
         sender.send_request(
             http::Request::get(format!("http://{addr}/slow/"))
@@ -413,14 +406,7 @@ async fn ambiguous_hosts_and_framing_are_400() {
 async fn http2_without_authority_or_host_is_400() {
     let server = start().await;
     let addr = server.addr();
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let (mut sender, conn) = hyper::client::conn::http2::handshake(
-        hyper_util::rt::TokioExecutor::new(),
-        hyper_util::rt::TokioIo::new(stream),
-    )
-    .await
-    .unwrap();
-    tokio::spawn(conn);
+    let mut sender = h2_client(addr).await;
     let mut status = Vec::new();
     for request in [
         http::Request::get("/"),
@@ -434,4 +420,19 @@ async fn http2_without_authority_or_host_is_400() {
         status.push(response.status().as_u16());
     }
     assert_eq!(status, [400, 200, 200]);
+}
+
+/// An HTTP/2 (prior knowledge) client connection to `addr`, driven on its own task.
+async fn h2_client(
+    addr: std::net::SocketAddr,
+) -> hyper::client::conn::http2::SendRequest<http_body_util::Empty<Bytes>> {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (sender, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(stream),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    sender
 }
