@@ -221,7 +221,7 @@ impl Server {
     /// `handle` is [`handle`]: a parameter so that its future's type can be named in
     /// `reuse`, where the connection keeps what a finished request leaves for the next one.
     fn respond<H, F>(
-        req: http::Request<Incoming>,
+        mut req: http::Request<Incoming>,
         busy: Busy,
         reuse: &RefCell<Reuse<F>>,
         handle: H,
@@ -235,6 +235,14 @@ impl Server {
         let started =
             tracing::enabled!(target: "django.server", tracing::Level::INFO).then(Instant::now);
         let malformed = malformed(&req);
+        // RFC 9112 §3.2.2: an absolute-form target's authority wins over `Host` (as nginx's
+        // `$host`), and an HTTP/2 `:authority` stands for `Host` (RFC 9113 §8.3.1), so the
+        // host the chain validates is the one the request was routed by.
+        if let Some(authority) = req.uri().authority() {
+            if let Ok(host) = http::HeaderValue::from_str(authority.as_str()) {
+                req.headers_mut().insert(http::header::HOST, host);
+            }
+        }
         // hyper's size hint is the request's `Content-Length`, already parsed and checked.
         let too_large = http_body::Body::size_hint(req.body()).lower() > this.config.max_body_size;
         let limit = usize::try_from(this.config.max_body_size).unwrap_or(usize::MAX);

@@ -20,6 +20,13 @@ async fn hello(_: &mut Request) -> Result<Response, Error> {
     Ok(middleware_core::response::text(StatusCode::OK, "hello"))
 }
 
+/// The validated host (Django's `get_host()`, as `CommonMiddleware` calls it).
+async fn host(request: &mut Request) -> Result<Response, Error> {
+    use middleware_core::RequestExt;
+    let host = request.get_host()?;
+    Ok(middleware_core::response::text(StatusCode::OK, host))
+}
+
 /// Answers after twice the header read timeout.
 async fn slow(_: &mut Request) -> Result<Response, Error> {
     tokio::time::sleep(TIMEOUT * 2).await;
@@ -435,4 +442,44 @@ async fn h2_client(
     .unwrap();
     tokio::spawn(conn);
     sender
+}
+
+// RFC 9112 §3.2.2: for an absolute-form target the URI's authority is the host, whatever the
+// Host header says; `ALLOWED_HOSTS` is checked against it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_absolute_form_target_is_validated_by_its_authority() {
+    let settings = Settings::from_toml_str(
+        "DEBUG = false\nSECRET_KEY = \"test-secret-key-0123456789-0123456789-0123456789\"\nALLOWED_HOSTS = [\"localhost\"]\n",
+        "test",
+    )
+    .unwrap();
+    let mut router = Router::new();
+    router.route("/", host).unwrap();
+    let chain = Chain::builder(&Registry::new(), &settings)
+        .urls(router)
+        .build()
+        .unwrap();
+    let server = LiveServer::start(chain, ServerConfig::default())
+        .await
+        .unwrap();
+    let addr = server.addr();
+    let forged = raw(
+        addr,
+        "GET http://evil.com/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(forged.starts_with("HTTP/1.1 400 "), "{forged}");
+    let fine = raw(
+        addr,
+        "GET http://localhost/ HTTP/1.1\r\nHost: evil.com\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(fine.starts_with("HTTP/1.1 200 "), "{fine}");
+    assert!(fine.contains("localhost"), "{fine}");
+    let origin_form = raw(
+        addr,
+        "GET / HTTP/1.1\r\nHost: evil.com\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(origin_form.starts_with("HTTP/1.1 400 "), "{origin_form}");
 }
