@@ -33,6 +33,9 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8000")]
         bind: SocketAddr,
+        /// Start without running the system checks (Django's `runserver --skip-checks`).
+        #[arg(long)]
+        skip_checks: bool,
     },
     /// Run the system checks; exits non-zero on errors.
     Check {
@@ -73,24 +76,16 @@ fn main() -> ExitCode {
     let registry = example_site::registry_for(cli.urlconf);
     match cli.command.unwrap_or(Command::Serve {
         bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
+        skip_checks: false,
     }) {
         Command::Check { deploy } => {
             if let Err(e) = example_site::build_chain_for(cli.urlconf, &registry, &settings) {
                 eprintln!("error: {e}");
                 return ExitCode::from(2);
             }
-            let messages = run_checks(&registry, &settings, deploy);
-            let report = example_site::check_report(&messages);
-            // As Django's `manage.py check`: errors fail the command ("SystemCheckError: ..."
-            // on stderr), other issues go to stderr, a clean report to stdout.
-            if messages.iter().any(|m| m.is_serious()) {
-                eprintln!("SystemCheckError: {report}");
+            if print_checks(&registry, &settings, deploy) {
                 ExitCode::FAILURE
-            } else if messages.is_empty() {
-                println!("{report}");
-                ExitCode::SUCCESS
             } else {
-                eprintln!("{report}");
                 ExitCode::SUCCESS
             }
         }
@@ -128,7 +123,7 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Serve { bind } => {
+        Command::Serve { bind, skip_checks } => {
             let chain = match example_site::build_chain_for(cli.urlconf, &registry, &settings) {
                 Ok(c) => c,
                 Err(e) => {
@@ -136,6 +131,13 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
+            // As Django's `runserver`: the checks run first and an error refuses the start.
+            if !skip_checks {
+                println!("Performing system checks...\n");
+                if print_checks(&registry, &settings, false) {
+                    return ExitCode::FAILURE;
+                }
+            }
             let runtime = match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -155,4 +157,25 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// Runs the system checks and prints them as Django's `manage.py check` does: errors as
+/// "SystemCheckError: ..." on stderr, other issues on stderr, a clean report on stdout.
+/// `true` when there is an error.
+fn print_checks(
+    registry: &middleware_core::Registry,
+    settings: &middleware_core::Settings,
+    deploy: bool,
+) -> bool {
+    let messages = run_checks(registry, settings, deploy);
+    let report = example_site::check_report(&messages);
+    let serious = messages.iter().any(|m| m.is_serious());
+    if serious {
+        eprintln!("SystemCheckError: {report}");
+    } else if messages.is_empty() {
+        println!("{report}");
+    } else {
+        eprintln!("{report}");
+    }
+    serious
 }

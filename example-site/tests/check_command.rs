@@ -200,3 +200,85 @@ fn unreadable_settings_exit_2() {
         .unwrap()
         .starts_with("error: "));
 }
+
+/// The example site's settings with `CSRF_TRUSTED_ORIGINS = ["example.com"]` (no scheme:
+/// Django's `4_0.E001`).
+fn e001_settings() -> TempSettings {
+    let base = std::fs::read_to_string(example_settings()).unwrap();
+    // Top-level keys must come before the first table, so the key goes first.
+    TempSettings::new(
+        "e001",
+        &format!("CSRF_TRUSTED_ORIGINS = [\"example.com\"]\n{base}"),
+    )
+}
+
+// Django's `runserver` runs the system checks and raises SystemCheckError on an error
+// (django/core/management/commands/runserver.py, `inner_run` -> `self.check`): `serve`
+// refuses to start, with the report in `check`'s layout and a non-zero exit.
+#[test]
+fn serve_refuses_to_start_on_check_errors() {
+    let settings = e001_settings();
+    let out = site()
+        .args(["serve", "--bind", "127.0.0.1:0", "--settings"])
+        .arg(&settings.0)
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.starts_with("SystemCheckError: System check identified some issues:\n\nERRORS:\n?: (4_0.E001) As of Django 4.0, the values in the CSRF_TRUSTED_ORIGINS setting must start with a scheme"),
+        "{stderr}"
+    );
+    assert_eq!(ids(&stderr), ["4_0.E001"], "{stderr}");
+    assert!(
+        stderr.ends_with("\nSystem check identified 1 issue (0 silenced).\n"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.starts_with("Performing system checks...\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("listening on"), "{stdout}");
+}
+
+// `serve --skip-checks` (runserver's `--skip-checks`) starts with the same settings.
+#[test]
+fn serve_skip_checks_starts_despite_errors() {
+    use std::io::BufRead;
+    let settings = e001_settings();
+    let mut child = site()
+        .args([
+            "serve",
+            "--skip-checks",
+            "--bind",
+            "127.0.0.1:0",
+            "--settings",
+        ])
+        .arg(&settings.0)
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    // The first lines the server prints; it keeps serving until killed.
+    let mut seen = Vec::new();
+    for line in std::io::BufReader::new(stdout).lines().take(5) {
+        let line = line.unwrap();
+        let listening = line.contains("listening on http://127.0.0.1:");
+        seen.push(line);
+        if listening {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        seen.last().is_some_and(|l| l.contains("listening on")),
+        "{seen:?} {out:?}"
+    );
+    assert!(!seen.iter().any(|l| l.contains("Performing system checks")));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("4_0.E001"));
+}

@@ -221,7 +221,7 @@ impl Server {
     /// `handle` is [`handle`]: a parameter so that its future's type can be named in
     /// `reuse`, where the connection keeps what a finished request leaves for the next one.
     fn respond<H, F>(
-        req: http::Request<Incoming>,
+        mut req: http::Request<Incoming>,
         busy: Busy,
         reuse: &RefCell<Reuse<F>>,
         handle: H,
@@ -234,6 +234,15 @@ impl Server {
         // Only the log line needs the start time: no clock read when it is off.
         let started =
             tracing::enabled!(target: "django.server", tracing::Level::INFO).then(Instant::now);
+        let malformed = malformed(&req);
+        // RFC 9112 §3.2.2: an absolute-form target's authority wins over `Host` (as nginx's
+        // `$host`), and an HTTP/2 `:authority` stands for `Host` (RFC 9113 §8.3.1), so the
+        // host the chain validates is the one the request was routed by.
+        if let Some(authority) = req.uri().authority() {
+            if let Ok(host) = http::HeaderValue::from_str(authority.as_str()) {
+                req.headers_mut().insert(http::header::HOST, host);
+            }
+        }
         // hyper's size hint is the request's `Content-Length`, already parsed and checked.
         let too_large = http_body::Body::size_hint(req.body()).lower() > this.config.max_body_size;
         let limit = usize::try_from(this.config.max_body_size).unwrap_or(usize::MAX);
@@ -253,6 +262,10 @@ impl Server {
             busy.0.info.clone(),
             this.chain.core_settings(),
         );
+        if let Some(reason) = malformed {
+            let response = bad_request(&request, reason);
+            return Either::Left(future::ready(Ok(served(&request, response, started, busy))));
+        }
         if too_large {
             let response = payload_too_large(&request, this.config.max_body_size);
             return Either::Left(future::ready(Ok(served(&request, response, started, busy))));
@@ -326,6 +339,47 @@ fn handle(
         let extensions = crate::request::recycle(&mut request);
         (Ok(served(&request, response, started, busy)), extensions)
     }
+}
+
+/// Why a request hyper accepted is still malformed, by RFC 9112 and 9113 (nginx answers
+/// each of these 400): which `Host` to trust is ambiguous, or the framing is.
+fn malformed(req: &http::Request<Incoming>) -> Option<&'static str> {
+    let headers = req.headers();
+    let mut hosts = headers.get_all(http::header::HOST).iter();
+    let host = hosts.next();
+    if hosts.next().is_some() {
+        // RFC 9112 §3.2: more than one Host header field.
+        return Some("more than one Host header");
+    }
+    match req.version() {
+        // RFC 9112 §3.2: an HTTP/1.1 request without Host, even in absolute form.
+        http::Version::HTTP_11 if host.is_none() => return Some("HTTP/1.1 without a Host header"),
+        // RFC 9113 §8.3.1: neither :authority nor Host.
+        http::Version::HTTP_2 if host.is_none() && req.uri().authority().is_none() => {
+            return Some("HTTP/2 without :authority or Host")
+        }
+        _ => {}
+    }
+    // RFC 9112 §6.1: chunked may be applied only once. hyper checks that it comes last.
+    let chunked = headers
+        .get_all(http::header::TRANSFER_ENCODING)
+        .iter()
+        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+        .filter(|coding| coding.trim_ascii().eq_ignore_ascii_case(b"chunked"))
+        .count();
+    (chunked > 1).then_some("Transfer-Encoding applies chunked more than once")
+}
+
+/// 400 for a request [`malformed`] refuses, with the reason in the log; the connection is
+/// closed, since its framing or its target cannot be trusted.
+fn bad_request(request: &Request, reason: &'static str) -> Response {
+    tracing::warn!(target: "django.server", method = %request.method(), path = request.uri().path(), reason, "malformed request: 400");
+    let mut r = crate::response::text(http::StatusCode::BAD_REQUEST, "400 Bad Request\n");
+    r.headers_mut().insert(
+        http::header::CONNECTION,
+        http::HeaderValue::from_static("close"),
+    );
+    r
 }
 
 /// 413 for a `Content-Length` above the limit, before any of the body is read.

@@ -20,6 +20,13 @@ async fn hello(_: &mut Request) -> Result<Response, Error> {
     Ok(middleware_core::response::text(StatusCode::OK, "hello"))
 }
 
+/// The validated host (Django's `get_host()`, as `CommonMiddleware` calls it).
+async fn host(request: &mut Request) -> Result<Response, Error> {
+    use middleware_core::RequestExt;
+    let host = request.get_host()?;
+    Ok(middleware_core::response::text(StatusCode::OK, host))
+}
+
 /// Answers after twice the header read timeout.
 async fn slow(_: &mut Request) -> Result<Response, Error> {
     tokio::time::sleep(TIMEOUT * 2).await;
@@ -215,14 +222,7 @@ async fn slow_views_and_slow_streams_are_not_cut() {
 async fn http2_requests_are_served() {
     let server = start().await;
     let addr = server.addr();
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let (mut sender, conn) = hyper::client::conn::http2::handshake(
-        hyper_util::rt::TokioExecutor::new(),
-        hyper_util::rt::TokioIo::new(stream),
-    )
-    .await
-    .unwrap();
-    tokio::spawn(conn);
+    let mut sender = h2_client(addr).await;
     let (slow, fast) = tokio::join!(
         sender.send_request(
             http::Request::get(format!("http://{addr}/slow/"))
@@ -357,4 +357,129 @@ async fn shutdown_drops_what_is_still_running_at_the_shutdown_timeout() {
     assert!(waited >= shutdown_timeout, "closed after {waited:?}");
     // The view would have answered TIMEOUT * 2 after the request.
     assert!(waited < TIMEOUT, "closed after {waited:?}");
+}
+
+/// Sends `head` (a whole request head) on a fresh connection and reads until the close.
+async fn raw(addr: std::net::SocketAddr, head: &str) -> String {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    read_until_closed(&mut stream).await.0
+}
+
+// RFC 9112 §3.2 and §6.1, as nginx: an ambiguous Host or framing is 400 and the connection
+// closes; the same requests made well are served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ambiguous_hosts_and_framing_are_400() {
+    let server = start().await;
+    let addr = server.addr();
+    for (what, head) in [
+        (
+            "two Host headers",
+            "GET / HTTP/1.1\r\nHost: localhost\r\nHost: evil.com\r\n\r\n",
+        ),
+        ("HTTP/1.1 without Host", "GET / HTTP/1.1\r\n\r\n"),
+        (
+            "absolute form without Host",
+            "GET http://127.0.0.1/ HTTP/1.1\r\n\r\n",
+        ),
+        (
+            "chunked twice",
+            "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n",
+        ),
+        (
+            "chunked twice, two fields",
+            "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        ),
+    ] {
+        let answer = raw(addr, head).await;
+        assert!(answer.starts_with("HTTP/1.1 400 "), "{what}: {answer}");
+    }
+    for (what, head) in [
+        ("one Host", "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
+        ("HTTP/1.0 without Host", "GET / HTTP/1.0\r\n\r\n"),
+        (
+            "chunked once",
+            "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n",
+        ),
+    ] {
+        let answer = raw(addr, head).await;
+        assert!(answer.starts_with("HTTP/1.1 200 ") || answer.starts_with("HTTP/1.0 200 "), "{what}: {answer}");
+    }
+}
+
+// RFC 9113 §8.3.1: an HTTP/2 request with neither :authority nor Host is 400; with either it
+// is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_without_authority_or_host_is_400() {
+    let server = start().await;
+    let addr = server.addr();
+    let mut sender = h2_client(addr).await;
+    let mut status = Vec::new();
+    for request in [
+        http::Request::get("/"),
+        http::Request::get("/").header("host", "127.0.0.1"),
+        http::Request::get(format!("http://{addr}/")),
+    ] {
+        let response = sender
+            .send_request(request.body(http_body_util::Empty::<Bytes>::new()).unwrap())
+            .await
+            .unwrap();
+        status.push(response.status().as_u16());
+    }
+    assert_eq!(status, [400, 200, 200]);
+}
+
+/// An HTTP/2 (prior knowledge) client connection to `addr`, driven on its own task.
+async fn h2_client(
+    addr: std::net::SocketAddr,
+) -> hyper::client::conn::http2::SendRequest<http_body_util::Empty<Bytes>> {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (sender, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(stream),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    sender
+}
+
+// RFC 9112 §3.2.2: for an absolute-form target the URI's authority is the host, whatever the
+// Host header says; `ALLOWED_HOSTS` is checked against it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_absolute_form_target_is_validated_by_its_authority() {
+    let settings = Settings::from_toml_str(
+        "DEBUG = false\nSECRET_KEY = \"test-secret-key-0123456789-0123456789-0123456789\"\nALLOWED_HOSTS = [\"localhost\"]\n",
+        "test",
+    )
+    .unwrap();
+    let mut router = Router::new();
+    router.route("/", host).unwrap();
+    let chain = Chain::builder(&Registry::new(), &settings)
+        .urls(router)
+        .build()
+        .unwrap();
+    let server = LiveServer::start(chain, ServerConfig::default())
+        .await
+        .unwrap();
+    let addr = server.addr();
+    let forged = raw(
+        addr,
+        "GET http://evil.com/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(forged.starts_with("HTTP/1.1 400 "), "{forged}");
+    let fine = raw(
+        addr,
+        "GET http://localhost/ HTTP/1.1\r\nHost: evil.com\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(fine.starts_with("HTTP/1.1 200 "), "{fine}");
+    assert!(fine.contains("localhost"), "{fine}");
+    let origin_form = raw(
+        addr,
+        "GET / HTTP/1.1\r\nHost: evil.com\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(origin_form.starts_with("HTTP/1.1 400 "), "{origin_form}");
 }
