@@ -67,8 +67,13 @@ struct TempSettings(PathBuf);
 
 impl TempSettings {
     fn new(name: &str, toml: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("example-site-check-{}-{name}", std::process::id()));
+        // Tests run in parallel and may use the same name: each guard gets its own folder.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!(
+            "example-site-check-{}-{name}-{n}",
+            std::process::id()
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("settings.toml");
         std::fs::write(&path, toml).unwrap();

@@ -86,17 +86,21 @@ def comparable(method, result):
         length = None
     return status, headers, length
 
-django_port, ours_port = int(sys.argv[1]), int(sys.argv[2])
-failed = 0
-for m, p, h in CASES:
-    a = run(django_port, m, p, h)
-    b = run(ours_port, m, p, h)
-    if comparable(m, a) != comparable(m, b):
-        failed += 1
-        print("FAIL", m, p, h)
-        print("  django", a[0], {k: v for k, v in a[1].items() if v}, a[2], a[3])
-        print("  ours  ", b[0], {k: v for k, v in b[1].items() if v}, b[2], b[3])
-    else:
-        print("PASS", m, p, h)
-print(f"{len(CASES) - failed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+def main():
+    django_port, ours_port = int(sys.argv[1]), int(sys.argv[2])
+    failed = 0
+    for m, p, h in CASES:
+        a = run(django_port, m, p, h)
+        b = run(ours_port, m, p, h)
+        if comparable(m, a) != comparable(m, b):
+            failed += 1
+            print("FAIL", m, p, h)
+            print("  django", a[0], {k: v for k, v in a[1].items() if v}, a[2], a[3])
+            print("  ours  ", b[0], {k: v for k, v in b[1].items() if v}, b[2], b[3])
+        else:
+            print("PASS", m, p, h)
+    print(f"{len(CASES) - failed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+if __name__ == "__main__":
+    main()
