@@ -12,6 +12,7 @@
 
 pub mod app;
 pub mod conformance2;
+pub mod log;
 pub mod middleware;
 pub mod users;
 pub mod views;
