@@ -18,7 +18,7 @@ mod support;
 const CHUNK: usize = 64 * 1024;
 /// The size of `/big/`: well above what the client's windows and the sockets' buffers hold,
 /// so that most of it is still to be sent when the server stops.
-const BIG: usize = 48 * 1024 * 1024;
+const BIG: usize = 16 * 1024 * 1024;
 
 /// `BIG` bytes, in `CHUNK`s, as fast as the client takes them.
 async fn big(_: &mut Request) -> Result<Response, Error> {

@@ -36,6 +36,7 @@ use crate::{Request, Response};
 mod bodies;
 mod config;
 mod connections;
+mod io;
 mod live;
 mod strict;
 
@@ -135,7 +136,7 @@ impl Server {
                     let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
                         Server::respond(req, activity.begin(), &reuse, handle)
                     });
-                    let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                    let conn = builder.serve_connection(TokioIo::new(io::Lingering::new(stream)), service).into_owned();
                     let drain = drain.clone();
                     tokio::spawn(async move {
                         let _drain = drain;
