@@ -198,7 +198,10 @@ async fn shutdown_cuts_an_http2_stream_still_running_at_the_timeout() {
     };
     let cut_after = stopped.elapsed();
     assert!(ended.is_err(), "the endless stream cannot end cleanly");
-    assert!(ticks >= 2, "it kept streaming during the shutdown timeout: {ticks}");
+    assert!(
+        ticks >= 2,
+        "it kept streaming during the shutdown timeout: {ticks}"
+    );
     assert!(cut_after >= shutdown_timeout, "cut after {cut_after:?}");
     assert!(cut_after < shutdown_timeout * 4, "cut after {cut_after:?}");
     tokio::time::timeout(Duration::from_secs(2), server.finished())

@@ -47,7 +47,11 @@ impl Connections {
     }
 
     /// A new connection, idle from now.
-    pub(super) fn open(self: &Arc<Self>, server: Arc<Server>, info: ConnectionInfo) -> Arc<Activity> {
+    pub(super) fn open(
+        self: &Arc<Self>,
+        server: Arc<Server>,
+        info: ConnectionInfo,
+    ) -> Arc<Activity> {
         let activity = Arc::new(Activity {
             server,
             info,
@@ -157,7 +161,11 @@ impl Activity {
 
     /// Polls the connection until it ends, closing it when the watchdog says it is idle
     /// and starting its graceful shutdown (`shut_down`) when the server stops.
-    pub(super) async fn drive<C, E>(&self, mut conn: Pin<&mut C>, shut_down: impl Fn(Pin<&mut C>)) -> Ended<E>
+    pub(super) async fn drive<C, E>(
+        &self,
+        mut conn: Pin<&mut C>,
+        shut_down: impl Fn(Pin<&mut C>),
+    ) -> Ended<E>
     where
         C: Future<Output = Result<(), E>>,
     {

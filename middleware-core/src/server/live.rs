@@ -74,4 +74,3 @@ impl LiveServer {
         serving.await.map_err(std::io::Error::other)?
     }
 }
-

@@ -51,9 +51,10 @@ pub async fn raw(addr: std::net::SocketAddr, head: &str) -> String {
 pub async fn h2_client(
     addr: std::net::SocketAddr,
 ) -> hyper::client::conn::http2::SendRequest<http_body_util::Empty<Bytes>> {
-    h2_client_with(addr, hyper::client::conn::http2::Builder::new(
-        hyper_util::rt::TokioExecutor::new(),
-    ))
+    h2_client_with(
+        addr,
+        hyper::client::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new()),
+    )
     .await
 }
 
