@@ -33,7 +33,9 @@ use crate::middleware::{
 };
 use crate::registry::{BuildContext, FactoryError, Registry};
 use crate::settings::{CoreSettings, Settings, SettingsError};
-use crate::view::{Markers, Resolve, ResolverMatch, RouteInfo, TemplateResponse, View};
+use crate::view::{
+    Markers, NotFromView, Resolve, ResolverMatch, RouteInfo, TemplateResponse, View,
+};
 use crate::{Request, Response};
 
 /// Why the chain could not be built. Each message names the entry and the fix.
@@ -549,7 +551,8 @@ impl ViewLayer {
     /// The view failed: `process_exception` hooks, then the template render of what they
     /// answered, if anything.
     async fn recover(&self, request: &mut Request, error: Error) -> Result<Response, Error> {
-        let response = self.process_exception(request, error).await?;
+        let mut response = self.process_exception(request, error).await?;
+        response.extensions_mut().insert(NotFromView);
         if is_template(&response) {
             return self.render_template(request, response).await;
         }
@@ -594,9 +597,10 @@ impl Middleware for ViewLayer {
                 let Some(mw) = hooked.live() else { continue };
                 let (outcome, default_ran) = probe(mw.process_view(request, &resolved)).await;
                 hooked.learn(default_ran)?;
-                let Some(response) = outcome? else {
+                let Some(mut response) = outcome? else {
                     continue;
                 };
+                response.extensions_mut().insert(NotFromView);
                 let render = match self.leave(request, response) {
                     Ok(response) => return Ok(response),
                     Err(render) => render,
