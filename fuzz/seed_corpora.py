@@ -50,6 +50,8 @@ seeds = {
                   "Sun Nov  6 08:49:37 1994", "Mon, 32 Jan 2000 00:00:00 GMT", "Sat, 01 Jan 0000 00:00:00 GMT"],
     "accept_language": ["en-US,en;q=0.9,fr;q=0.8", "*", "pt-br;q=1.0, de;q=0.", "zh-Hant-TW;q=0.5,es-419",
                         "en;q=2", "x" * 100],
+    "multipart": ["token-value\nfield-a", "--fuzzb\r\nContent-Disposition: form-data; name=\"csrfmiddlewaretoken\"\r\n\r\nabc\r\n--fuzzb--\r\n",
+                  "--fuzzb\r\ncontent-disposition: form-data; name=a; filename=\"x\"\r\n\r\nfile\r\n--fuzzb\r\n\r\n", "\r\n--fuzzb\n\n\n", ""],
     "urlencoded": ["a=1&b=2&a=3", "a=%ZZ&b=%e9&+=+", "&&=&", "k=v;x=y", "%C3%A9=%C3%A9"],
     "redirect_url": ["/next/", "//evil.com", "\\\\evil.com", "http://testserver/x", "https://evil.com",
                      "///evil.com", "http:evil.com", " /ok", "\x01//evil.com", "javascript:alert(1)"],

@@ -28,3 +28,6 @@ for port in $dport $oport; do
     done
 done
 python3 tests/differential/probe.py "$dport" "$oport"
+# Seeded random requests beyond the hand-written probes (tests/differential/fuzz.py); a fixed
+# seed so a failure reproduces, enough requests to reach every route in several shapes.
+python3 tests/differential/fuzz.py "$dport" "$oport" --count 1500 --seed 1

@@ -132,7 +132,8 @@ impl Middleware for XFrameOptionsMiddleware {
         let exempt = response.extensions().get::<XFrameOptionsExempt>().is_some()
             || request
                 .resolver_match()
-                .is_some_and(|m| m.markers().contains::<XFrameOptionsExempt>());
+                .and_then(|m| m.markers_for_response(&response))
+                .is_some_and(|markers| markers.contains::<XFrameOptionsExempt>());
         if exempt {
             return Ok(response);
         }
@@ -274,6 +275,43 @@ mod tests {
         assert_eq!(r.status, 200);
         assert_eq!(r.header("x-frame-options"), None);
         let r = c.get("/nowhere/").await;
+        assert_eq!(r.status, 404);
+        assert_eq!(r.header("x-frame-options"), Some("DENY"));
+    }
+
+    async fn failing_view(_: &mut Request) -> Result<Response, Error> {
+        Err(Error::not_found("no such page"))
+    }
+
+    // Django's @xframe_options_exempt marks the view's own response, so what a process_view
+    // hook answers instead (CSRF's 403) or an error page still gets the header: the reference
+    // Django site sends DENY on the CSRF 403 of its exempt /frame-ok/ view
+    // (tests/differential/fuzz.py found ours sending none). Neighbour of
+    // XFrameOptionsExemptTests::test_decorator_stops_x_frame_options_being_set.
+    #[tokio::test]
+    async fn route_marker_does_not_reach_responses_the_view_did_not_make() {
+        let mut registry = Registry::new();
+        register(&mut registry);
+        crate::csrf::register(&mut registry);
+        let settings = settings(
+            "MIDDLEWARE = [\"django.middleware.clickjacking.XFrameOptionsMiddleware\", \"django.middleware.csrf.CsrfViewMiddleware\"]",
+        );
+        let mut router = exempt_router();
+        router
+            .add(Route::new("exempt-failing/", failing_view).marker(XFrameOptionsExempt))
+            .unwrap();
+        let chain = Chain::builder(&registry, &settings)
+            .urls(router)
+            .build()
+            .unwrap();
+        let mut c = client(chain).enforce_csrf_checks(true);
+        let r = c.get("/exempt-route/").await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("x-frame-options"), None);
+        let r = c.post_form("/exempt-route/", &[]).await;
+        assert_eq!(r.status, 403);
+        assert_eq!(r.header("x-frame-options"), Some("DENY"));
+        let r = c.get("/exempt-failing/").await;
         assert_eq!(r.status, 404);
         assert_eq!(r.header("x-frame-options"), Some("DENY"));
     }

@@ -37,7 +37,7 @@ use std::sync::Arc;
 
 use http::header::{self, HeaderValue};
 use http::{Method, StatusCode};
-use middleware_core::http_utils::url::escape_leading_slashes;
+use middleware_core::http_utils::url::{escape_leading_slashes, escape_uri_path, iri_to_uri};
 use middleware_core::response::permanent_redirect;
 use middleware_core::{
     async_trait, BuildContext, Error, FactoryError, Middleware, Next, Registry, Request,
@@ -174,11 +174,15 @@ impl CommonMiddleware {
     }
 
     /// Django's `get_full_path_with_slash`: the error in `DEBUG` for methods with a body.
+    ///
+    /// The path is Django's `request.path` (decoded) re-quoted by `escape_uri_path`, so
+    /// `/hell%6F` redirects to `/hello/` as Django does, not to the escapes as they were sent.
     fn full_path_with_slash(&self, request: &Request) -> Result<String, Error> {
-        let mut new_path = format!("{}/", request.path());
+        let mut new_path = escape_uri_path(&request.path_info());
+        new_path.push('/');
         if let Some(query) = request.uri().query().filter(|q| !q.is_empty()) {
             new_path.push('?');
-            new_path.push_str(query);
+            new_path.push_str(&iri_to_uri(query));
         }
         let new_path = escape_leading_slashes(&new_path);
         let method = request.method();
@@ -465,6 +469,24 @@ mod tests {
             let r = get("APPEND_SLASH = true", 404, path).await;
             assert_eq!(r.status, 301);
             assert_eq!(r.header("location"), Some(to));
+        }
+    }
+
+    // Django's get_full_path_with_slash quotes request.path, which is decoded: escapes of
+    // characters that need none come out plain, the rest come out in escape_uri_path's spelling
+    // (live Django 6.1.3 under uvicorn: `/hell%6F` → `/hello/`). Neighbour of
+    // CommonMiddlewareTest::test_append_slash_quoted.
+    #[tokio::test]
+    async fn append_slash_redirect_carries_the_decoded_path_requoted() {
+        for (path, to) in [
+            ("/sl%61sh", "/slash/"),
+            ("/sl%61sh?a=%20b", "/slash/?a=%20b"),
+            ("/needsquoting%23", "/needsquoting%23/"),
+            ("/customurlconf/sl%61sh", "/customurlconf/slash/"),
+        ] {
+            let r = get("APPEND_SLASH = true", 404, path).await;
+            assert_eq!(r.status, 301, "{path}");
+            assert_eq!(r.header("location"), Some(to), "{path}");
         }
     }
 
@@ -764,8 +786,9 @@ mod tests {
     }
 
     // Non-UTF-8 percent-escapes in the path: resolving never fails on them, and the APPEND_SLASH
-    // redirect keeps the escapes as sent (Django's Location is escape_uri_path of the
-    // re-percent-encoded path: the same bytes).
+    // redirect carries escape_uri_path of the decoded path, where each invalid byte became
+    // U+FFFD: Django under an ASGI server (uvicorn decodes the path with errors="replace")
+    // redirects `/bytes/%FF` to `/bytes/%EF%BF%BD/` too.
     #[tokio::test]
     async fn non_utf8_paths() {
         let mut router = django_urls(404);
@@ -780,12 +803,15 @@ mod tests {
         let mut c = client(chain("", router));
         let r = c.get("/bytes/%FF%FE%C3").await;
         assert_eq!(r.status, 301);
-        assert_eq!(r.header("location"), Some("/bytes/%FF%FE%C3/"));
+        assert_eq!(
+            r.header("location"),
+            Some("/bytes/%EF%BF%BD%EF%BF%BD%EF%BF%BD/")
+        );
         let r = c.get("/bytes/%FF%FE%C3/").await;
         assert_eq!(r.status, 200);
         assert_eq!(r.text(), "caught");
         let r = c.get("/bytes/%FF?q=%FE").await;
-        assert_eq!(r.header("location"), Some("/bytes/%FF/?q=%FE"));
+        assert_eq!(r.header("location"), Some("/bytes/%EF%BF%BD/?q=%FE"));
         // Nothing resolves: the 404 stands, no redirect.
         let r = c.get("/%FF%FE").await;
         assert_eq!(r.status, 404);

@@ -296,7 +296,8 @@ fn override_of<'a, T: Clone + Send + Sync + 'static>(
     response.extensions().get::<T>().or_else(|| {
         request
             .resolver_match()
-            .and_then(|m| m.markers().get::<T>())
+            .and_then(|m| m.markers_for_response(response))
+            .and_then(|markers| markers.get::<T>())
     })
 }
 
@@ -576,6 +577,32 @@ mod tests {
 
     const BOTH: &str = "SECURE_CSP = { default-src = [\"'self'\"] }\nSECURE_CSP_REPORT_ONLY = { default-src = [\"'self'\"] }";
     const OVERRIDDEN: &str = "default-src 'self'; img-src 'self' data:";
+
+    async fn failing(_: &mut Request) -> Result<Response, Error> {
+        Err(Error::not_found("gone"))
+    }
+
+    // Django's @csp_override sets the policy on the view's own response: when the view fails,
+    // the error page gets the site-wide policy, not the route's override.
+    #[tokio::test]
+    async fn route_override_does_not_reach_the_error_page_of_its_view() {
+        let mut router = router();
+        router
+            .add(Route::new("csp-disabled-failing/", failing).marker(CspOverride::default()))
+            .unwrap();
+        let conf = format!(
+            "MIDDLEWARE = [\"ContentSecurityPolicyMiddleware\"]\nSECURE_CSP = {BASIC_TOML}"
+        );
+        let mut c = client(chain_with(&conf, router));
+        assert!(c
+            .get("/csp-disabled-enforced/")
+            .await
+            .header("content-security-policy")
+            .is_none());
+        let r = c.get("/csp-disabled-failing/").await;
+        assert_eq!(r.status, 404);
+        assert_eq!(r.header("content-security-policy"), Some(BASIC_POLICY));
+    }
 
     // Django: tests/middleware/test_csp.py::CSPMiddlewareTest::test_csp_defaults_off
     #[tokio::test]

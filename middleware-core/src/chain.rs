@@ -31,7 +31,9 @@ use crate::error::{Error, ErrorHandlers};
 use crate::middleware::{panic_message, poll_caught, GetResponse, Hooks, Middleware, Next};
 use crate::registry::{BuildContext, FactoryError, Registry};
 use crate::settings::{CoreSettings, Settings, SettingsError};
-use crate::view::{Markers, Resolve, ResolverMatch, RouteInfo, TemplateResponse, View};
+use crate::view::{
+    Markers, NotFromView, Resolve, ResolverMatch, RouteInfo, TemplateResponse, View,
+};
 use crate::{Request, Response};
 
 /// Why the chain could not be built. Each message names the entry and the fix.
@@ -514,7 +516,8 @@ impl ViewLayer {
     /// The view failed: `process_exception` hooks, then the template render of what they
     /// answered, if anything.
     async fn recover(&self, request: &mut Request, error: Error) -> Result<Response, Error> {
-        let response = self.process_exception(request, error).await?;
+        let mut response = self.process_exception(request, error).await?;
+        response.extensions_mut().insert(NotFromView);
         if is_template(&response) {
             return self.render_template(request, response).await;
         }
@@ -557,9 +560,10 @@ impl Middleware for ViewLayer {
         } else {
             crate::request::set_resolver_match(request, resolved.clone());
             for mw in hooks.iter().filter_map(Weak::upgrade) {
-                let Some(response) = mw.process_view(request, &resolved).await? else {
+                let Some(mut response) = mw.process_view(request, &resolved).await? else {
                     continue;
                 };
+                response.extensions_mut().insert(NotFromView);
                 let render = match self.leave(request, response) {
                     Ok(response) => return Ok(response),
                     Err(render) => render,

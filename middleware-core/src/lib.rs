@@ -79,7 +79,8 @@ pub use response::ResponseExt;
 pub use routing::{Route, Router};
 pub use settings::{CoreSettings, Secret, Settings, SettingsBuilder, SettingsError};
 pub use view::{
-    view_fn, Markers, Render, Resolve, ResolverMatch, RouteInfo, TemplateResponse, View, ViewFn,
+    view_fn, Markers, NotFromView, Render, Resolve, ResolverMatch, RouteInfo, TemplateResponse,
+    View, ViewFn,
 };
 
 /// A request: `http::Request` with this crate's [`Body`].

@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::error::Error;
+use crate::error::{Error, ErrorInfo};
 use crate::{Request, Response};
 
 /// A view: answers a resolved request.
@@ -170,11 +170,32 @@ impl ResolverMatch {
         &self.route.markers
     }
 
+    /// The route's markers if they reach `response`: `None` when the view did not make it.
+    ///
+    /// Markers stand for Django's view decorators, and a decorator only touches what the view
+    /// returns: a `process_view` hook's answer (CSRF's 403), a `process_exception` hook's, or an
+    /// error turned into a response (the 404 or 500 page) gets the site-wide behaviour. So
+    /// `@xframe_options_exempt` on a view still leaves `X-Frame-Options: DENY` on its CSRF 403.
+    /// Middleware that act on a response read route markers through this.
+    pub fn markers_for_response(&self, response: &Response) -> Option<&Markers> {
+        let extensions = response.extensions();
+        if extensions.get::<NotFromView>().is_some() || extensions.get::<ErrorInfo>().is_some() {
+            return None;
+        }
+        Some(self.markers())
+    }
+
     /// The captured argument `name`.
     pub fn kwarg(&self, name: &str) -> Option<&crate::urls::PathValue> {
         self.kwargs.iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
 }
+
+/// In a response's extensions: the view layer answered without the view, through a
+/// `process_view` or `process_exception` hook, so the route's markers do not reach it (see
+/// [`ResolverMatch::markers_for_response`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NotFromView;
 
 /// Resolves a request to a view: the URLconf. [`crate::Router`] implements it; a framework that
 /// embeds the chain may implement it over its own routing.

@@ -14,6 +14,9 @@ use middleware_core::{Chain, Error, Registry, Request, Response, Router, Setting
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+mod support;
+use support::{h2_client, raw, read_until_closed};
+
 const TIMEOUT: Duration = Duration::from_millis(600);
 
 async fn hello(_: &mut Request) -> Result<Response, Error> {
@@ -85,11 +88,6 @@ async fn start() -> LiveServer {
 }
 
 async fn start_with(shutdown_timeout: Duration) -> LiveServer {
-    let settings = Settings::from_toml_str(
-        "DEBUG = false\nSECRET_KEY = \"test-secret-key-0123456789-0123456789-0123456789\"\nALLOWED_HOSTS = [\"*\"]\nMIDDLEWARE = []\n",
-        "test",
-    )
-    .unwrap();
     let mut router = Router::new();
     router
         .route("/", hello)
@@ -102,32 +100,11 @@ async fn start_with(shutdown_timeout: Duration) -> LiveServer {
         .unwrap()
         .route("/sized/", sized)
         .unwrap();
-    let registry = Registry::new();
-    let chain: Chain = Chain::builder(&registry, &settings)
-        .urls(router)
-        .build()
-        .unwrap();
+    let chain = support::chain(router);
     let config = ServerConfig::default()
         .header_read_timeout(TIMEOUT)
         .shutdown_timeout(shutdown_timeout);
     LiveServer::start(chain, config).await.unwrap()
-}
-
-/// Reads until the server closes the connection (or 10 s pass); returns what came and when
-/// the close was seen.
-async fn read_until_closed(stream: &mut TcpStream) -> (String, Instant) {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk))
-            .await
-            .expect("the server closes the connection")
-            .unwrap_or(0);
-        if n == 0 {
-            return (String::from_utf8_lossy(&buf).into_owned(), Instant::now());
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
 }
 
 /// Sends `GET path` on the connection and reads the (chunked) answer.
@@ -359,13 +336,6 @@ async fn shutdown_drops_what_is_still_running_at_the_shutdown_timeout() {
     assert!(waited < TIMEOUT, "closed after {waited:?}");
 }
 
-/// Sends `head` (a whole request head) on a fresh connection and reads until the close.
-async fn raw(addr: std::net::SocketAddr, head: &str) -> String {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    stream.write_all(head.as_bytes()).await.unwrap();
-    read_until_closed(&mut stream).await.0
-}
-
 // RFC 9112 §3.2 and §6.1, as nginx: an ambiguous Host or framing is 400 and the connection
 // closes; the same requests made well are served.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -427,21 +397,6 @@ async fn http2_without_authority_or_host_is_400() {
         status.push(response.status().as_u16());
     }
     assert_eq!(status, [400, 200, 200]);
-}
-
-/// An HTTP/2 (prior knowledge) client connection to `addr`, driven on its own task.
-async fn h2_client(
-    addr: std::net::SocketAddr,
-) -> hyper::client::conn::http2::SendRequest<http_body_util::Empty<Bytes>> {
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let (sender, conn) = hyper::client::conn::http2::handshake(
-        hyper_util::rt::TokioExecutor::new(),
-        hyper_util::rt::TokioIo::new(stream),
-    )
-    .await
-    .unwrap();
-    tokio::spawn(conn);
-    sender
 }
 
 // RFC 9112 §3.2.2: for an absolute-form target the URI's authority is the host, whatever the

@@ -38,6 +38,8 @@ CASES = [
  ("GET","/hello",{"Host":"example.com"}),
  ("GET","//evil.com/hello",{}),
  ("GET","/no-slash/",{}),
+ ("GET","/hell%6F",{}),
+ ("GET","/hell%6F?a=%20b&c=%C3%A9",{}),
  ("GET","/missing",{}),
  ("PUT","/hello",{}),
  ("GET","/hello/?%ZZ",{}),

@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, UNIX_EPOCH};
 
 use http::{HeaderName, HeaderValue, Method, StatusCode};
+use middleware_builtin::csrf::multipart as form_data;
 use middleware_builtin::csrf::token as csrf;
 use middleware_builtin::sessions::SessionData;
 use middleware_core::http_utils::{conditional, cookies, dates, host, url};
@@ -36,6 +37,7 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("http_date", http_date),
     ("accept_language", accept_language),
     ("urlencoded", urlencoded),
+    ("multipart", multipart),
     ("redirect_url", redirect_url),
     ("settings_file", settings_file),
     ("request", request),
@@ -234,6 +236,53 @@ pub fn urlencoded(data: &[u8]) {
     for (k, v) in q.iter() {
         assert!(q.get_list(k).contains(&v));
         assert!(q.get(k).is_some());
+    }
+}
+
+/// `multipart/form-data` bodies, where CSRF looks for `csrfmiddlewaretoken`. The input is
+/// read twice: as a body as it came (never panics; a value found is bytes of the body), and as
+/// field values separated by `\n` that are encoded as a well-formed body, where the last value
+/// of each field must be found whole, as Django's `MultiPartParser` then `QueryDict.get` do.
+pub fn multipart(data: &[u8]) {
+    const BOUNDARY: &str = "fuzzb";
+    let raw = String::from_utf8_lossy(data);
+    for field in ["csrfmiddlewaretoken", "a"] {
+        if let Some(value) = form_data::find_field(data, BOUNDARY, field) {
+            assert!(raw.contains(value.as_str()), "{value:?} is not in the body");
+        }
+    }
+    let delimiter = format!("\r\n--{BOUNDARY}");
+    let mut body = Vec::new();
+    let mut last: [Option<&[u8]>; 2] = [None, None];
+    let names = ["csrfmiddlewaretoken", "a"];
+    for (i, value) in data.split(|&b| b == b'\n').enumerate() {
+        // A value holding the delimiter cannot be sent in this body.
+        if value
+            .windows(delimiter.len())
+            .any(|w| w == delimiter.as_bytes())
+        {
+            continue;
+        }
+        let slot = i % 2;
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{}\"\r\n\r\n",
+                names[slot]
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(value);
+        body.extend_from_slice(b"\r\n");
+        last[slot] = Some(value);
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    for (name, value) in names.iter().zip(last) {
+        let expected = value.map(|v| String::from_utf8_lossy(v).into_owned());
+        assert_eq!(
+            form_data::find_field(&body, BOUNDARY, name),
+            expected,
+            "field {name} of {body:?}"
+        );
     }
 }
 

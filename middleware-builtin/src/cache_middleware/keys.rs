@@ -4,9 +4,8 @@
 use http::HeaderMap;
 use md5::{Digest, Md5};
 use middleware_core::http_utils::split_header_value;
-use middleware_core::http_utils::url::iri_to_uri;
+use middleware_core::http_utils::url::{escape_uri_path, iri_to_uri};
 use middleware_core::{Error, Request, RequestExt, Settings, SettingsError};
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::cache::{CacheBackend, CacheError, Timeout};
 use crate::locale::ActiveLanguage;
@@ -35,25 +34,6 @@ impl Default for CacheKeyConfig {
         }
     }
 }
-
-/// Django's `escape_uri_path` safe characters (besides the always-safe `_.-~` and alphanumerics).
-const URI_PATH_SAFE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'/')
-    .remove(b':')
-    .remove(b'@')
-    .remove(b'&')
-    .remove(b'+')
-    .remove(b'$')
-    .remove(b',')
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'!')
-    .remove(b'~')
-    .remove(b'*')
-    .remove(b'\'')
-    .remove(b'(')
-    .remove(b')');
 
 /// Django's `path_info`: percent-decoded, with bytes that are not UTF-8 re-escaped
 /// (`repercent_broken_unicode`) rather than replaced.
@@ -84,12 +64,43 @@ fn decoded_path(raw: &str) -> String {
 /// validated host (`ALLOWED_HOSTS`), `escape_uri_path(path)` and `iri_to_uri(query)`.
 pub fn cache_uri(request: &Request) -> Result<String, Error> {
     let host = request.get_host()?;
-    let path = utf8_percent_encode(&decoded_path(request.path()), URI_PATH_SAFE).to_string();
+    let mut path = escape_uri_path(&decoded_path(request.path()));
+    // Django takes urljoin's slow path only then, and urljoin resolves the dot segments.
+    if path.contains("/./") || path.contains("/../") {
+        path = resolve_dot_segments(&path);
+    }
     let query = match request.uri().query() {
         Some(q) if !q.is_empty() => format!("?{}", iri_to_uri(q)),
         _ => String::new(),
     };
     Ok(format!("{}://{host}{path}{query}", request.scheme()))
+}
+
+/// Python's `urljoin` on an absolute path: `.` segments dropped, `..` segments remove the one
+/// before (never past the root), a trailing `.` or `..` leaves a trailing slash; empty
+/// segments are kept (`/a//b/../c` → `/a//c`).
+fn resolve_dot_segments(path: &str) -> String {
+    let segments: Vec<&str> = path.split('/').collect();
+    let mut resolved: Vec<&str> = Vec::with_capacity(segments.len());
+    for segment in &segments {
+        match *segment {
+            ".." => {
+                resolved.pop();
+            }
+            "." => {}
+            other => resolved.push(other),
+        }
+    }
+    if matches!(segments.last(), Some(&".") | Some(&"..")) {
+        resolved.push("");
+    }
+    let joined = resolved.join("/");
+    if joined.starts_with('/') {
+        joined
+    } else {
+        // urlunparse puts back the root a `..` popped.
+        format!("/{joined}")
+    }
 }
 
 fn md5_hex(data: &[u8]) -> String {
@@ -287,4 +298,26 @@ pub async fn learn_cache_key(
         .set(&header_key, &encoded, Timeout::Seconds(timeout))
         .await?;
     Ok(config.page_key(request, &request.method, &headerlist, key_prefix))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolve_dot_segments;
+
+    // What CPython 3.12's urljoin("http://h/", "//" + path) gives, as Django's
+    // build_absolute_uri calls it for a path with dot segments.
+    #[test]
+    fn dot_segments_resolve_as_urljoin_does() {
+        for (path, expected) in [
+            ("/a/../b", "/b"),
+            ("/a//b/../c", "/a//c"),
+            ("/a/./b/", "/a/b/"),
+            ("/../x", "/x"),
+            ("/a/../../b", "/b"),
+            ("/a/b/..", "/a/"),
+            ("/a/./", "/a/"),
+        ] {
+            assert_eq!(resolve_dot_segments(path), expected, "{path}");
+        }
+    }
 }

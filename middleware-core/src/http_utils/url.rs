@@ -1,11 +1,13 @@
 //! Redirect-safety helpers from `django.utils.http` and
-//! `django.utils.encoding`: `escape_leading_slashes`, `iri_to_uri` and
+//! `django.utils.encoding`: `escape_leading_slashes`, `iri_to_uri`, `escape_uri_path` and
 //! `url_has_allowed_host_and_scheme` (the open-redirect guard).
 //!
 //! ```
 //! use middleware_core::http_utils::url::{
-//!     escape_leading_slashes, iri_to_uri, url_has_allowed_host_and_scheme,
+//!     escape_leading_slashes, escape_uri_path, iri_to_uri, url_has_allowed_host_and_scheme,
 //! };
+//!
+//! assert_eq!(escape_uri_path("/needsquoting#"), "/needsquoting%23");
 //!
 //! assert_eq!(escape_leading_slashes("//evil.com/x"), "/%2Fevil.com/x");
 //! assert_eq!(iri_to_uri("/blog/for/Jürgen Münster/"), "/blog/for/J%C3%BCrgen%20M%C3%BCnster/");
@@ -65,6 +67,34 @@ const IRI_SAFE: &AsciiSet = &NON_ALPHANUMERIC
 /// alone, so the result is safe for a `Location` header.
 pub fn iri_to_uri(iri: &str) -> String {
     utf8_percent_encode(iri, IRI_SAFE).to_string()
+}
+
+/// Characters `escape_uri_path` leaves alone: Python's always-safe set plus
+/// Django's `safe="/:@&+$,-_.!~*'()"` (RFC 3986's reserved and unreserved characters
+/// less `;`, `=` and `?`, which mean something inside a path). `%` is not safe: the input is a
+/// decoded path, so a `%` in it is a literal percent sign.
+const URI_PATH_SAFE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'-')
+    .remove(b'~')
+    .remove(b'/')
+    .remove(b':')
+    .remove(b'@')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'$')
+    .remove(b',')
+    .remove(b'!')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
+
+/// Django's `escape_uri_path`: percent-encode a decoded path (Django's `request.path`) for a
+/// URI, as `get_full_path()` and the `APPEND_SLASH` redirect do.
+pub fn escape_uri_path(path: &str) -> String {
+    utf8_percent_encode(path, URI_PATH_SAFE).to_string()
 }
 
 /// Return `true` if `url` is safe to redirect to: it has no host or an
@@ -280,6 +310,23 @@ mod tests {
 
     fn hosts(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
+    }
+
+    // tests/utils_tests/test_encoding.py::TestRFC3987IEncodingUtils::test_escape_uri_path
+    #[test]
+    fn test_escape_uri_path() {
+        for (uri, expected) in [
+            (
+                "/;some/=awful/?path/:with/@lots/&of/+awful/chars",
+                "/%3Bsome/%3Dawful/%3Fpath/:with/@lots/&of/+awful/chars",
+            ),
+            ("/foo#bar", "/foo%23bar"),
+            ("/foo?bar", "/foo%3Fbar"),
+            // Not in Django's cases: a literal percent sign and non-ASCII are escaped (UTF-8).
+            ("/100%/caf\u{e9}", "/100%25/caf%C3%A9"),
+        ] {
+            assert_eq!(escape_uri_path(uri), expected, "{uri}");
+        }
     }
 
     // tests/utils_tests/test_http.py::URLHasAllowedHostAndSchemeTests::test_bad_urls
