@@ -111,9 +111,6 @@ pub const PERSISTENT_REMOTE_USER_MIDDLEWARE: &str =
 /// The settings `AuthenticationMiddleware` reads.
 pub const SETTINGS: &[&str] = &[
     "AUTHENTICATION_BACKENDS",
-    "PASSWORD_HASHERS",
-    "PASSWORD_HASHING_WORKERS",
-    "PASSWORD_HASHING_QUEUE_TIMEOUT",
     "LOGIN_URL",
     "LOGIN_REDIRECT_URL",
     "LOGOUT_REDIRECT_URL",
@@ -553,6 +550,9 @@ pub fn register_with_backends(registry: &mut Registry, backends: AuthBackends) {
         .alias(PERSISTENT_REMOTE_USER_MIDDLEWARE)
         .requires_before("AuthenticationMiddleware");
     registry.add_check(false, checks::check_middleware);
+    // Read by whatever hashes passwords (a view, a management command), not only by
+    // AuthenticationMiddleware: known even when it is not in MIDDLEWARE.
+    registry.declare_settings(hashers::SETTINGS);
 }
 
 #[cfg(test)]

@@ -71,6 +71,14 @@ pub const SALT_LENGTH: usize = 22;
 /// Django's `BasePasswordHasher.salt_entropy`, in bits.
 const SALT_ENTROPY: f64 = 128.0;
 
+/// The settings read by [`PasswordHashers::from_settings`] and
+/// [`PasswordHashing::from_settings`].
+pub const SETTINGS: &[&str] = &[
+    "PASSWORD_HASHERS",
+    "PASSWORD_HASHING_WORKERS",
+    "PASSWORD_HASHING_QUEUE_TIMEOUT",
+];
+
 /// Django's default `PASSWORD_HASHERS`.
 pub const DEFAULT_PASSWORD_HASHERS: &[&str] = &[
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

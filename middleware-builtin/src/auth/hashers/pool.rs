@@ -163,9 +163,16 @@ impl PasswordHashing {
         T: Send + 'static,
         F: FnOnce(&PasswordHashers) -> T + Send + 'static,
     {
-        let acquire = self.inner.permits.clone().acquire_owned();
-        // `timeout` polls `acquire` first, so a zero timeout still takes a free worker.
-        let permit = match tokio::time::timeout(self.inner.queue_timeout, acquire).await {
+        // A free worker is taken without a timer (so a runtime without the time driver works
+        // while the pool is not full).
+        let waited = match self.inner.permits.clone().try_acquire_owned() {
+            Ok(permit) => Ok(Ok(permit)),
+            Err(_) => {
+                let acquire = self.inner.permits.clone().acquire_owned();
+                tokio::time::timeout(self.inner.queue_timeout, acquire).await
+            }
+        };
+        let permit = match waited {
             Ok(Ok(permit)) => permit,
             // Timed out, or (never: the semaphore is not closed) closed.
             Ok(Err(_)) | Err(_) => {
