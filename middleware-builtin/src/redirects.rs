@@ -112,7 +112,10 @@ impl RedirectFallbackMiddleware {
             let is_scheme = scheme
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-            if is_scheme && !scheme.is_empty() && !ALLOWED_SCHEMES.contains(&&*scheme.to_ascii_lowercase()) {
+            if is_scheme
+                && !scheme.is_empty()
+                && !ALLOWED_SCHEMES.contains(&&*scheme.to_ascii_lowercase())
+            {
                 return Err(Error::suspicious(
                     "DisallowedRedirect",
                     format!("Unsafe redirect to URL with protocol '{scheme}'"),
@@ -120,7 +123,10 @@ impl RedirectFallbackMiddleware {
             }
         }
         let location = HeaderValue::from_str(&location).map_err(|_| {
-            Error::suspicious("DisallowedRedirect", "the redirect is not a valid header value")
+            Error::suspicious(
+                "DisallowedRedirect",
+                "the redirect is not a valid header value",
+            )
         })?;
         *response.status_mut() = self.redirect_status;
         response.headers_mut().insert(LOCATION, location);
@@ -141,11 +147,15 @@ impl HookMiddleware for RedirectFallbackMiddleware {
             return Ok(response);
         }
         let path = request.path_info();
-        let query = request.uri().query();
+        let query = request.uri().query().map(str::to_owned);
         let site = self.sites.get_current(request).await?;
-        let mut found = self.new_path(site.id, full_path(&path, query, false)).await?;
+        let mut found = self
+            .new_path(site.id, full_path(&path, query.as_deref(), false))
+            .await?;
         if found.is_none() && self.append_slash && !path.ends_with('/') {
-            found = self.new_path(site.id, full_path(&path, query, true)).await?;
+            found = self
+                .new_path(site.id, full_path(&path, query.as_deref(), true))
+                .await?;
         }
         match found {
             Some(new_path) => self.answer(&new_path),
@@ -154,7 +164,9 @@ impl HookMiddleware for RedirectFallbackMiddleware {
     }
 }
 
-fn build(ctx: &middleware_core::BuildContext<'_>) -> Result<RedirectFallbackMiddleware, SettingsError> {
+fn build(
+    ctx: &middleware_core::BuildContext<'_>,
+) -> Result<RedirectFallbackMiddleware, SettingsError> {
     let databases = shared_databases(ctx)?;
     let db = databases.require(ctx.settings, "default", "RedirectFallbackMiddleware")?;
     Ok(RedirectFallbackMiddleware::new(
@@ -169,5 +181,6 @@ pub fn register(registry: &mut Registry) {
     registry
         .register_hooks("RedirectFallbackMiddleware", |ctx| Ok(build(ctx)?))
         .alias("django.contrib.redirects.middleware.RedirectFallbackMiddleware")
-        .settings(crate::sites::SETTINGS);
+        .settings(crate::sites::SETTINGS)
+        .settings(crate::db::SETTINGS);
 }

@@ -115,7 +115,7 @@ impl Sites {
     /// Django's `get_current_site(request)`: the `SITE_ID` site, else the site whose domain is
     /// the request's host (case-insensitively), else the one whose domain is the host without
     /// its port. A host that is not in `ALLOWED_HOSTS` is the 400 `get_host` gives.
-    pub async fn get_current(&self, request: &Request) -> Result<Site, Error> {
+    pub async fn get_current(&self, request: &mut Request) -> Result<Site, Error> {
         let found = match self.site_id {
             Some(id) => self.by_id(id).await,
             None => self.by_host(&request.get_host()?).await,
@@ -228,5 +228,6 @@ pub fn register(registry: &mut Registry) {
             Ok(CurrentSiteMiddleware::new(Sites::shared(ctx)?))
         })
         .alias("django.contrib.sites.middleware.CurrentSiteMiddleware")
-        .settings(SETTINGS);
+        .settings(SETTINGS)
+        .settings(crate::db::SETTINGS);
 }

@@ -4,12 +4,8 @@
 #![cfg(feature = "sqlite")]
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-
 use http::StatusCode;
-use middleware_builtin::db::{databases_from_settings, migrate::migrate, Database, Param};
+use middleware_builtin::db::Param;
 use middleware_builtin::redirects::RedirectFallbackMiddleware;
 use middleware_builtin::sites::{Site, Sites};
 use middleware_core::test_client::Client;
@@ -17,42 +13,12 @@ use middleware_core::{
     Chain, Error, Registry, Request, RequestExt, Response, Route, Router, Settings,
 };
 
-/// A migrated SQLite file in a folder of its own, removed on drop.
-struct TempDb {
-    dir: PathBuf,
-    db: Arc<Database>,
-    settings_head: String,
-}
-
-impl Drop for TempDb {
-    fn drop(&mut self) {
-        std::fs::remove_dir_all(&self.dir).ok();
-    }
-}
+#[path = "support/temp_sqlite.rs"]
+mod temp_sqlite;
+use temp_sqlite::TempDb;
 
 async fn temp_db() -> TempDb {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "redirects-test-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let settings_head = format!(
-        "[DATABASES.default]\nENGINE = \"django.db.backends.sqlite3\"\nNAME = \"{}\"\n",
-        dir.join("db.sqlite3").display()
-    );
-    let settings = Settings::from_toml_str(&settings_head, "test.toml").unwrap();
-    let db = databases_from_settings(&settings)
-        .unwrap()
-        .get("default")
-        .unwrap();
-    migrate(&db).await.unwrap();
-    TempDb {
-        dir,
-        db,
-        settings_head,
-    }
+    TempDb::new().await
 }
 
 impl TempDb {
@@ -71,7 +37,7 @@ impl TempDb {
     fn client(&self, middleware: &str, conf: &str, registry: &Registry) -> Client {
         let text = format!(
             "MIDDLEWARE = [\"{middleware}\"]\nALLOWED_HOSTS = [\"testserver\", \"example.com\", \"example.net\"]\n{conf}\n{}",
-            self.settings_head
+            self.settings
         );
         let settings = Settings::from_toml_str(&text, "test.toml").unwrap();
         let mut router = Router::new();
@@ -123,7 +89,10 @@ async fn test_redirect() {
 async fn test_redirect_with_append_slash() {
     let db = temp_db().await;
     db.redirect("/initial/", "/new_target/").await;
-    let r = db.client(REDIRECTS, APPEND, &registry()).get("/initial").await;
+    let r = db
+        .client(REDIRECTS, APPEND, &registry())
+        .get("/initial")
+        .await;
     assert_eq!(r.status, 301);
     assert_eq!(r.header("location"), Some("/new_target/"));
     // Without APPEND_SLASH the slashless path is not looked up with a slash.
@@ -184,23 +153,25 @@ async fn redirects_match_django_full_path_on_the_current_site_only() {
     let db = temp_db().await;
     db.redirect("/initial", "/new_target").await;
     db.redirect("/caf%C3%A9", "/coffee").await;
-    db.db
-        .execute(
-            "INSERT INTO django_site (id, domain, name) VALUES (2, 'example.net', 'net')",
-            &[],
-        )
-        .await
-        .unwrap();
-    db.db
-        .execute(
-            "INSERT INTO django_redirect (site_id, old_path, new_path) VALUES (2, '/other', '/x')",
-            &[],
-        )
-        .await
-        .unwrap();
+    db.exec(
+        "INSERT INTO django_site (id, domain, name) VALUES (2, 'example.net', 'net')",
+        &[],
+    )
+    .await;
+    db.exec(
+        "INSERT INTO django_redirect (site_id, old_path, new_path) VALUES (2, '/other', '/x')",
+        &[],
+    )
+    .await;
     let mut c = db.client(REDIRECTS, NO_APPEND, &registry());
-    assert_eq!(c.get("/initi%61l").await.header("location"), Some("/new_target"));
-    assert_eq!(c.get("/caf%C3%A9").await.header("location"), Some("/coffee"));
+    assert_eq!(
+        c.get("/initi%61l").await.header("location"),
+        Some("/new_target")
+    );
+    assert_eq!(
+        c.get("/caf%C3%A9").await.header("location"),
+        Some("/coffee")
+    );
     assert_eq!(c.get("/other").await.status, 404);
 }
 
@@ -220,11 +191,14 @@ fn overridden_registry() -> Registry {
     registry.register_hooks("OverriddenRedirectFallbackMiddleware", |ctx| {
         let databases = middleware_builtin::db::shared_databases(ctx)?;
         let db = databases.require(ctx.settings, "default", "test")?;
-        Ok(RedirectFallbackMiddleware::new(db, Sites::shared(ctx)?, false)
-            .gone_status(StatusCode::FORBIDDEN)
-            .redirect_status(StatusCode::FOUND))
+        Ok(
+            RedirectFallbackMiddleware::new(db, Sites::shared(ctx)?, false)
+                .gone_status(StatusCode::FORBIDDEN)
+                .redirect_status(StatusCode::FOUND),
+        )
     });
     registry.declare_settings(middleware_builtin::sites::SETTINGS);
+    registry.declare_settings(middleware_builtin::db::SETTINGS);
     registry
 }
 
@@ -234,7 +208,11 @@ async fn test_response_gone_class() {
     let db = temp_db().await;
     db.redirect("/initial/", "").await;
     let r = db
-        .client("OverriddenRedirectFallbackMiddleware", "SITE_ID = 1", &overridden_registry())
+        .client(
+            "OverriddenRedirectFallbackMiddleware",
+            "SITE_ID = 1",
+            &overridden_registry(),
+        )
         .get("/initial/")
         .await;
     assert_eq!(r.status, 403);
@@ -246,7 +224,11 @@ async fn test_response_redirect_class() {
     let db = temp_db().await;
     db.redirect("/initial/", "/new_target/").await;
     let r = db
-        .client("OverriddenRedirectFallbackMiddleware", "SITE_ID = 1", &overridden_registry())
+        .client(
+            "OverriddenRedirectFallbackMiddleware",
+            "SITE_ID = 1",
+            &overridden_registry(),
+        )
         .get("/initial/")
         .await;
     assert_eq!(r.status, 302);
@@ -259,7 +241,10 @@ const CURRENT_SITE: &str = "django.contrib.sites.middleware.CurrentSiteMiddlewar
 #[tokio::test]
 async fn test_request() {
     let db = temp_db().await;
-    let r = db.client(CURRENT_SITE, "SITE_ID = 1", &registry()).get("/").await;
+    let r = db
+        .client(CURRENT_SITE, "SITE_ID = 1", &registry())
+        .get("/")
+        .await;
     assert_eq!(r.text(), "1 example.com");
 }
 
@@ -274,7 +259,7 @@ async fn site_for_host(sites: &Sites, host: &str) -> Result<Site, Error> {
     )
     .unwrap();
     request.set_core_settings(settings.core().clone());
-    sites.get_current(&request).await
+    sites.get_current(&mut request).await
 }
 
 // Django: tests/sites_tests/tests.py::SitesFrameworkTests::test_get_current_site_no_site_id_and_handle_port_fallback
@@ -282,13 +267,11 @@ async fn site_for_host(sites: &Sites, host: &str) -> Result<Site, Error> {
 #[tokio::test]
 async fn test_get_current_site_no_site_id_and_handle_port_fallback() {
     let db = temp_db().await;
-    db.db
-        .execute(
-            "INSERT INTO django_site (id, domain, name) VALUES (2, 'example.com:80', 'example.com:80')",
-            &[],
-        )
-        .await
-        .unwrap();
+    db.exec(
+        "INSERT INTO django_site (id, domain, name) VALUES (2, 'example.com:80', 'example.com:80')",
+        &[],
+    )
+    .await;
     let sites = Sites::new(db.db.clone(), None);
     assert_eq!(site_for_host(&sites, "example.com").await.unwrap().id, 1);
     assert_eq!(site_for_host(&sites, "example.com:80").await.unwrap().id, 2);
@@ -306,10 +289,11 @@ async fn test_clear_site_cache() {
     let db = temp_db().await;
     let sites = Sites::new(db.db.clone(), Some(1));
     assert_eq!(sites.by_id(1).await.unwrap().domain, "example.com");
-    db.db
-        .execute("UPDATE django_site SET domain = 'changed.example' WHERE id = 1", &[])
-        .await
-        .unwrap();
+    db.exec(
+        "UPDATE django_site SET domain = 'changed.example' WHERE id = 1",
+        &[],
+    )
+    .await;
     assert_eq!(sites.by_id(1).await.unwrap().domain, "example.com");
     sites.clear_cache();
     assert_eq!(sites.by_id(1).await.unwrap().domain, "changed.example");
@@ -322,7 +306,7 @@ async fn test_check_site_id_incorrect_type() {
     let db = temp_db().await;
     let text = format!(
         "MIDDLEWARE = [\"{CURRENT_SITE}\"]\nSITE_ID = \"1\"\n{}",
-        db.settings_head
+        db.settings
     );
     let settings = Settings::from_toml_str(&text, "test.toml").unwrap();
     let error = Chain::builder(&registry(), &settings)
