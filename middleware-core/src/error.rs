@@ -140,6 +140,10 @@ impl From<BodyError> for Error {
                     "Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE ({limit} bytes)."
                 ),
             ),
+            // The server's minimum body rate: the client, not the request, is at fault.
+            BodyError::Stream(e) if e.is::<crate::server::BodyTooSlow>() => {
+                Error::custom(StatusCode::REQUEST_TIMEOUT, e)
+            }
             BodyError::Stream(e) => Error::bad_request(format!("could not read the body: {e}")),
         }
     }

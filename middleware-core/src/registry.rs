@@ -271,10 +271,11 @@ impl EntryBuilder<'_> {
 }
 
 impl Registry {
-    /// An empty registry that knows the core settings.
+    /// An empty registry that knows the core settings and the server's.
     pub fn new() -> Self {
         let mut r = Registry::default();
         r.declare_settings(CORE_SETTINGS);
+        r.declare_settings(crate::server::SERVER_SETTINGS);
         r
     }
 

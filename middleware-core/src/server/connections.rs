@@ -22,24 +22,29 @@ pub(super) struct Connections {
     /// Milliseconds from `started` as of the watchdog's last tick: the clock requests read when
     /// they end, one load instead of a clock call.
     now_ms: AtomicU64,
+    /// The header read timeout: how long a connection may have nothing in flight.
     timeout: Duration,
+    /// The send timeout: how long a response may wait for the client to read.
+    send_timeout: Duration,
     open: Mutex<Vec<Weak<Activity>>>,
 }
 
 impl Connections {
-    pub(super) fn new(timeout: Duration) -> Self {
+    pub(super) fn new(timeout: Duration, send_timeout: Duration) -> Self {
         Connections {
             started: Instant::now(),
             now_ms: AtomicU64::new(0),
             timeout,
+            send_timeout,
             open: Mutex::new(Vec::new()),
         }
     }
 
     /// How often the watchdog looks: an idle connection is closed between one timeout and
-    /// the timeout plus two ticks after its last response.
+    /// the timeout plus two ticks after its last response, a stalled one likewise.
     fn tick(&self) -> Duration {
-        (self.timeout / 8).clamp(Duration::from_millis(1), Duration::from_secs(1))
+        (self.timeout.min(self.send_timeout) / 8)
+            .clamp(Duration::from_millis(1), Duration::from_secs(1))
     }
 
     fn list(&self) -> std::sync::MutexGuard<'_, Vec<Weak<Activity>>> {
@@ -57,6 +62,7 @@ impl Connections {
             info,
             connections: self.clone(),
             state: AtomicU64::new(self.now_ms.load(Ordering::Relaxed)),
+            sending: AtomicU64::new(0),
             flags: AtomicU8::new(0),
             waker: AtomicWaker::new(),
         });
@@ -66,12 +72,14 @@ impl Connections {
 
     /// The watchdog: every tick, advances the clock, forgets closed connections and closes
     /// the ones idle for longer than the timeout (a slowloris request head, or a keep-alive
-    /// connection nobody uses).
+    /// connection nobody uses), and the ones whose client has not taken any of a response
+    /// for longer than the send timeout.
     pub(super) async fn watch(self: Arc<Self>) {
         let tick = self.tick();
         // The clock lags real time by up to a tick, so a connection may look idle a tick
         // longer than it has been: the margin keeps a close from coming before the timeout.
         let limit = u64::try_from((self.timeout + tick).as_millis()).unwrap_or(u64::MAX);
+        let send_limit = u64::try_from((self.send_timeout + tick).as_millis()).unwrap_or(u64::MAX);
         let mut ticks = tokio::time::interval(tick);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -85,6 +93,12 @@ impl Connections {
                 let state = activity.state.load(Ordering::Acquire);
                 if state < IN_FLIGHT_ONE && now.saturating_sub(state & IDLE_MS_MASK) >= limit {
                     activity.signal(CLOSE);
+                }
+                let sending = activity.sending.load(Ordering::Acquire);
+                if sending >= IN_FLIGHT_ONE
+                    && now.saturating_sub(sending & IDLE_MS_MASK) >= send_limit
+                {
+                    activity.signal(STALLED);
                 }
                 true
             });
@@ -121,7 +135,10 @@ pub(super) struct Activity {
     /// Requests in flight in the top 16 bits; the end of the last response, in the
     /// server's milliseconds (`Connections::now_ms`), in the low 48.
     state: AtomicU64,
-    /// `CLOSE` and `SHUT_DOWN`, set by the server.
+    /// Response bodies whose frame hyper holds, waiting for the client to take it (top 16
+    /// bits), and when the connection last sent anything (low 48), as in `state`.
+    sending: AtomicU64,
+    /// `CLOSE`, `SHUT_DOWN`, `ABORT` and `STALLED`, set by the server.
     flags: AtomicU8,
     /// The connection task, woken when a flag is set.
     waker: AtomicWaker,
@@ -135,6 +152,8 @@ const CLOSE: u8 = 1;
 const SHUT_DOWN: u8 = 2;
 /// The shutdown timeout has passed: drop the connection, requests in flight or not.
 const ABORT: u8 = 4;
+/// A response has waited past the send timeout for the client to read it: drop the connection.
+const STALLED: u8 = 8;
 
 /// How a connection ended.
 pub(super) enum Ended<E> {
@@ -144,6 +163,8 @@ pub(super) enum Ended<E> {
     Idle,
     /// The server stopped waiting for it (shutdown timeout).
     Aborted,
+    /// Its client stopped reading a response (send timeout).
+    Stalled,
 }
 
 impl Activity {
@@ -152,6 +173,33 @@ impl Activity {
     pub(super) fn begin(self: &Arc<Self>) -> Busy {
         self.state.fetch_add(IN_FLIGHT_ONE, Ordering::AcqRel);
         Busy(self.clone())
+    }
+
+    /// A response body has handed hyper a frame that is not its last: until hyper asks for
+    /// the next, the connection waits for its client.
+    pub(super) fn send_waits(&self) {
+        let now = self.connections.now_ms.load(Ordering::Relaxed);
+        let _ = self
+            .sending
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |sending| {
+                // The first one waiting starts the clock; more keep it.
+                let since = if sending < IN_FLIGHT_ONE {
+                    now
+                } else {
+                    sending & IDLE_MS_MASK
+                };
+                Some(((sending & !IDLE_MS_MASK) + IN_FLIGHT_ONE) | since)
+            });
+    }
+
+    /// hyper has asked a waiting body for more: the client is reading, the clock restarts.
+    pub(super) fn send_resumed(&self) {
+        let now = self.connections.now_ms.load(Ordering::Relaxed);
+        let _ = self
+            .sending
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |sending| {
+                Some((sending & !IDLE_MS_MASK).saturating_sub(IN_FLIGHT_ONE) | now)
+            });
     }
 
     fn signal(&self, flag: u8) {
@@ -193,6 +241,9 @@ impl Activity {
             }
             if flags & CLOSE != 0 {
                 return Poll::Ready(Ended::Idle);
+            }
+            if flags & STALLED != 0 {
+                return Poll::Ready(Ended::Stalled);
             }
             if flags & SHUT_DOWN != 0 && !shutting_down {
                 shutting_down = true;

@@ -40,7 +40,8 @@ mod io;
 mod live;
 mod strict;
 
-pub use config::ServerConfig;
+pub use bodies::BodyTooSlow;
+pub use config::{ServerConfig, SERVER_SETTINGS};
 pub use live::LiveServer;
 
 use bodies::ServedBody;
@@ -109,14 +110,44 @@ impl Server {
             .http2()
             .timer(TokioTimer::new())
             .max_header_list_size(u32::try_from(self.config.max_header_size).unwrap_or(u32::MAX));
-        let connections = Arc::new(Connections::new(self.config.header_read_timeout));
+        let connections = Arc::new(Connections::new(
+            self.config.header_read_timeout,
+            self.config.send_timeout,
+        ));
         let watchdog = tokio::spawn(connections.clone().watch());
         // Every connection task holds a sender: when the last one is gone, `recv` says so.
         let (drain, mut drained) = tokio::sync::mpsc::channel::<Infallible>(1);
         // Shared by the connections (`Activity::server`) instead of cloning the chain's handles.
         let this = Arc::new(self);
         tokio::pin!(shutdown);
+        // A connection holds its slot until its task ends; with none free, nothing is accepted,
+        // so new connections wait in the kernel's listen backlog.
+        let slots = Arc::new(tokio::sync::Semaphore::new(
+            this.config
+                .max_connections
+                .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
+        ));
+        let mut at_limit = false;
         loop {
+            let slot = match slots.clone().try_acquire_owned() {
+                Ok(slot) => {
+                    at_limit = false;
+                    slot
+                }
+                Err(_) => {
+                    if !at_limit {
+                        at_limit = true;
+                        tracing::warn!(target: "django.server", max_connections = this.config.max_connections, "connection limit reached: new connections wait in the listen backlog");
+                    }
+                    tokio::select! {
+                        slot = slots.clone().acquire_owned() => match slot {
+                            Ok(slot) => slot,
+                            Err(_) => break,
+                        },
+                        _ = &mut shutdown => break,
+                    }
+                }
+            };
             tokio::select! {
                 accepted = listener.accept() => {
                     let (stream, remote_addr) = match accepted {
@@ -140,6 +171,7 @@ impl Server {
                     let drain = drain.clone();
                     tokio::spawn(async move {
                         let _drain = drain;
+                        let _slot = slot;
                         match watched.drive(std::pin::pin!(conn), |c| c.graceful_shutdown()).await {
                             Ended::Served(Err(e)) => {
                                 tracing::debug!(target: "django.server", error = %e, %remote_addr, "connection error");
@@ -147,6 +179,9 @@ impl Server {
                             Ended::Served(Ok(())) => {}
                             Ended::Idle => {
                                 tracing::debug!(target: "django.server", %remote_addr, "no request head within the header read timeout: connection closed");
+                            }
+                            Ended::Stalled => {
+                                tracing::warn!(target: "django.server", %remote_addr, "the client took none of its response within the send timeout: connection closed");
                             }
                             Ended::Aborted => {
                                 tracing::warn!(target: "django.server", %remote_addr, "still busy at the shutdown timeout: connection closed");
@@ -206,12 +241,16 @@ impl Server {
         // hyper's size hint is the request's `Content-Length`, already parsed and checked.
         let too_large = http_body::Body::size_hint(req.body()).lower() > this.config.max_body_size;
         let limit = usize::try_from(this.config.max_body_size).unwrap_or(usize::MAX);
+        let body_min_bytes = this.config.body_min_bytes();
         // Most requests have no body: skip the boxed, limited stream for them.
         let mut request: Request = req.map(|b| {
             if http_body::Body::is_end_stream(&b) {
                 Body::empty()
             } else {
-                Body::from_http_body(Limited::new(b, limit))
+                Body::from_http_body(Limited::new(
+                    bodies::Paced::new(b, this.config.body_read_timeout, body_min_bytes),
+                    limit,
+                ))
             }
         });
         let eager = request.version() != http::Version::HTTP_2;
@@ -321,10 +360,7 @@ fn served(
     // without it chunked. hyper would announce the length of any in-memory body; an
     // unannounced one is sent with the `Content-Length` header when there is one (hyper
     // reads it as it writes the head), chunked when there is none.
-    response.map(|body| ServedBody {
-        body: body.unannounced(),
-        _busy: busy,
-    })
+    response.map(|body| ServedBody::new(body.unannounced(), busy))
 }
 
 /// Before anything is accepted: a site whose cookies anyone could forge must not serve
