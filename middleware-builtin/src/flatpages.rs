@@ -265,8 +265,6 @@ impl FlatpageFallbackMiddleware {
 
 #[async_trait]
 impl HookMiddleware for FlatpageFallbackMiddleware {
-    const PROCESS_REQUEST: bool = false;
-
     async fn process_response(
         &self,
         request: &mut Request,

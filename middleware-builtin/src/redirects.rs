@@ -136,8 +136,6 @@ impl RedirectFallbackMiddleware {
 
 #[async_trait]
 impl HookMiddleware for RedirectFallbackMiddleware {
-    const PROCESS_REQUEST: bool = false;
-
     async fn process_response(
         &self,
         request: &mut Request,

@@ -212,8 +212,6 @@ impl CurrentSiteMiddleware {
 
 #[async_trait]
 impl HookMiddleware for CurrentSiteMiddleware {
-    const PROCESS_RESPONSE: bool = false;
-
     async fn process_request(&self, request: &mut Request) -> Result<Option<Response>, Error> {
         let site = self.sites.get_current(request).await?;
         request.extensions_mut().insert(site);
