@@ -12,6 +12,7 @@
 
 pub mod app;
 pub mod conformance2;
+pub mod database;
 pub mod middleware;
 pub mod users;
 pub mod views;
@@ -168,6 +169,11 @@ pub fn build_chain_for(
             conformance2::router(settings).map_err(|e| urlconf_error(e.to_string()))?
         }
     };
+    database::auto_migrate(settings).map_err(|message| BuildError::ImproperlyConfigured {
+        index: 0,
+        name: "DATABASES".into(),
+        message,
+    })?;
     Chain::builder(registry, settings)
         .urls(router)
         .error_handlers(views::error_handlers(settings.core().debug))
