@@ -87,6 +87,21 @@ async fn add_page(
     .await;
 }
 
+/// The page of the `*_special_chars` tests.
+async fn add_special_page(db: &TempDb) {
+    let url = "/some.very_special~chars-here/";
+    add_page(
+        db,
+        5,
+        url,
+        "A very special page",
+        "Isn't it special!",
+        false,
+        "",
+    )
+    .await;
+}
+
 async fn login_view(request: &mut Request) -> Result<Response, Error> {
     let creds = Credentials::new("testuser", "s3krit");
     let user = auth::authenticate(request, &creds)
@@ -186,16 +201,7 @@ async fn test_fallback_authenticated_flatpage() {
 #[tokio::test]
 async fn test_fallback_flatpage_special_chars() {
     let db = test_data().await;
-    add_page(
-        &db,
-        5,
-        "/some.very_special~chars-here/",
-        "A very special page",
-        "Isn't it special!",
-        false,
-        "",
-    )
-    .await;
+    add_special_page(&db).await;
     let r = client(&db, false, false)
         .get("/some.very_special~chars-here/")
         .await;
@@ -231,16 +237,7 @@ async fn test_redirect_fallback_non_existent_flatpage() {
 #[tokio::test]
 async fn test_redirect_fallback_flatpage_special_chars() {
     let db = test_data().await;
-    add_page(
-        &db,
-        5,
-        "/some.very_special~chars-here/",
-        "A very special page",
-        "Isn't it special!",
-        false,
-        "",
-    )
-    .await;
+    add_special_page(&db).await;
     let r = client(&db, true, false)
         .get("/some.very_special~chars-here")
         .await;
