@@ -15,6 +15,7 @@ pub mod cache;
 pub mod cache_middleware;
 pub mod conditional_get;
 pub mod csrf;
+pub mod db;
 pub mod gzip;
 pub mod locale;
 pub mod messages;
@@ -64,6 +65,7 @@ pub fn register_all(registry: &mut Registry) {
 
 /// Registers every built-in middleware with `options`.
 pub fn register_all_with(registry: &mut Registry, options: BuiltinOptions) {
+    registry.declare_settings(db::SETTINGS);
     security::register(registry);
     sessions::register(registry);
     messages::register(registry);

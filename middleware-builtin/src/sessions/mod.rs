@@ -42,7 +42,7 @@
 
 mod backends;
 mod data;
-mod expiry;
+pub(crate) mod expiry;
 mod session;
 
 use std::path::PathBuf;
