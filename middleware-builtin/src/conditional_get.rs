@@ -47,8 +47,6 @@ pub struct ConditionalGetMiddleware;
 
 #[async_trait]
 impl HookMiddleware for ConditionalGetMiddleware {
-    const PROCESS_REQUEST: bool = false;
-
     async fn process_response(
         &self,
         request: &mut Request,

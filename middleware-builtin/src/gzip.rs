@@ -339,8 +339,6 @@ impl GZipMiddleware {
 
 #[async_trait]
 impl HookMiddleware for GZipMiddleware {
-    const PROCESS_REQUEST: bool = false;
-
     async fn process_response(
         &self,
         request: &mut Request,

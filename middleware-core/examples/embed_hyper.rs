@@ -22,7 +22,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use middleware_core::{
     async_trait, response, Body, BuildContext, Chain, ConnectionInfo, Error, FactoryError,
-    GetResponse, HookMiddleware, Hooks, Middleware, Next, Registry, Request, RequestExt, Response,
+    GetResponse, HookMiddleware, Middleware, Next, Registry, Request, RequestExt, Response,
     Settings,
 };
 use tokio::net::TcpListener;
@@ -54,10 +54,6 @@ impl Middleware for RequestIdMiddleware {
             .headers_mut()
             .insert("x-request-id", HeaderValue::from(id));
         Ok(response)
-    }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
     }
 }
 
@@ -93,10 +89,6 @@ impl HookMiddleware for PoweredByMiddleware {
             .headers_mut()
             .insert("x-powered-by", self.value.clone());
         Ok(response)
-    }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
     }
 }
 

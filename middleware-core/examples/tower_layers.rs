@@ -15,8 +15,8 @@ use http::{HeaderValue, Method, StatusCode};
 use middleware_core::test_client::Client;
 use middleware_core::tower::TowerLayer;
 use middleware_core::{
-    async_trait, Chain, Error, Hooks, Middleware, Next, Registry, Request, RequestExt, Response,
-    Router, Settings,
+    async_trait, Chain, Error, Middleware, Next, Registry, Request, RequestExt, Response, Router,
+    Settings,
 };
 use tower_http::cors::CorsLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -50,10 +50,6 @@ impl Middleware for MarkRequestMiddleware {
         request.extensions_mut().insert(Marked("inner"));
         Ok(self.0.get_response(request).await)
     }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
-    }
 }
 
 /// Outer: after the response, reports what it sees on the (returned) request.
@@ -72,10 +68,6 @@ impl Middleware for SeenByOuterMiddleware {
             response.headers_mut().insert("x-seen-by-outer", value);
         }
         Ok(response)
-    }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
     }
 }
 

@@ -28,7 +28,9 @@ use std::sync::{Arc, OnceLock, Weak};
 use async_trait::async_trait;
 
 use crate::error::{Error, ErrorHandlers};
-use crate::middleware::{panic_message, poll_caught, GetResponse, Hooks, Middleware, Next};
+use crate::middleware::{
+    panic_message, poll_caught, probe, GetResponse, HookState, Middleware, Next,
+};
 use crate::registry::{BuildContext, FactoryError, Registry};
 use crate::settings::{CoreSettings, Settings, SettingsError};
 use crate::view::{
@@ -66,14 +68,6 @@ pub enum BuildError {
         found_at: Option<usize>,
         /// How to fix it.
         fix: String,
-    },
-    /// A middleware that enforces a protection in `process_view` declares no such hook.
-    #[error("MIDDLEWARE[{index}] = {name:?} enforces its protection in process_view, but its hooks() leave process_view out, so it would never run. Fix: return Hooks::VIEW (or a set with `view: true`) from its hooks()")]
-    ViewHookMissing {
-        /// Position in `MIDDLEWARE`.
-        index: usize,
-        /// The entry.
-        name: String,
     },
     /// A factory refused its configuration.
     #[error("MIDDLEWARE[{index}] = {name:?} is improperly configured: {message}")]
@@ -272,22 +266,13 @@ impl<'a> ChainBuilder<'a> {
             };
             match (entry.factory)(next.clone(), &ctx) {
                 Ok(mw) => {
-                    let declared = mw.hooks();
-                    if entry.needs_view_hook && !declared.view {
-                        return Err(BuildError::ViewHookMissing {
-                            index,
-                            name: name.clone(),
-                        });
-                    }
-                    if declared.view {
-                        hooks.view.insert(0, Arc::downgrade(&mw));
-                    }
-                    if declared.exception {
-                        hooks.exception.push(Arc::downgrade(&mw));
-                    }
-                    if declared.template_response {
-                        hooks.template_response.push(Arc::downgrade(&mw));
-                    }
+                    // Every layer is asked for every hook until its code shows the hook is the
+                    // trait's default; a protection whose process_view turns out to be the
+                    // default answers 500 rather than let requests through unchecked.
+                    let required = entry.needs_view_hook.then(|| name.clone());
+                    hooks.view.insert(0, Hooked::new(&mw, required));
+                    hooks.exception.push(Hooked::new(&mw, None));
+                    hooks.template_response.push(Hooked::new(&mw, None));
                     layers.push(mw.clone());
                     next = Next::new(mw, errors.clone());
                     entries.push(ChainEntry {
@@ -438,15 +423,62 @@ impl Resolve for NoRoutes {
     }
 }
 
-/// Weak references: the [`Chain`] owns the middleware (see `Chain::_layers`).
+/// One middleware in one hook list, with what the chain learned about that hook of it.
+struct Hooked {
+    /// Weak: the [`Chain`] owns the middleware (see `Chain::_layers`).
+    middleware: Weak<dyn Middleware>,
+    state: HookState,
+    /// The entry's name, when it must implement this hook (`needs_process_view`).
+    required: Option<String>,
+}
+
+impl Hooked {
+    fn new(middleware: &Arc<dyn Middleware>, required: Option<String>) -> Self {
+        Hooked {
+            middleware: Arc::downgrade(middleware),
+            state: HookState::default(),
+            required,
+        }
+    }
+
+    /// Whether the hook is known to be the default and nothing requires it.
+    fn skipped(&self) -> bool {
+        self.state.is_absent() && self.required.is_none()
+    }
+
+    /// The middleware, unless this hook of it is skipped.
+    fn live(&self) -> Option<Arc<dyn Middleware>> {
+        if self.skipped() {
+            return None;
+        }
+        self.middleware.upgrade()
+    }
+
+    /// Records a probe's finding; for a required hook that is the default, the error that
+    /// refuses the request (fail closed) instead.
+    fn learn(&self, default_ran: bool) -> Result<(), Error> {
+        self.state.learn(default_ran);
+        match &self.required {
+            Some(name) if default_ran => {
+                tracing::error!(target: "django.request", "{name:?} is registered as enforcing a protection in process_view but does not implement process_view; refusing the request");
+                Err(Error::ImproperlyConfigured(format!(
+                    "{name:?} enforces its protection in process_view but does not implement it. Fix: implement process_view, or register it without needs_process_view()"
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The layers asked for each optional hook.
 #[derive(Default)]
 struct HookLists {
     /// `MIDDLEWARE` order.
-    view: Vec<Weak<dyn Middleware>>,
+    view: Vec<Hooked>,
     /// Reverse order.
-    exception: Vec<Weak<dyn Middleware>>,
+    exception: Vec<Hooked>,
     /// Reverse order.
-    template_response: Vec<Weak<dyn Middleware>>,
+    template_response: Vec<Hooked>,
 }
 
 /// The view layer's rare paths (a template to render, an error to recover from), boxed so
@@ -477,8 +509,11 @@ impl ViewLayer {
         request: &mut Request,
         error: Error,
     ) -> Result<Response, Error> {
-        for mw in self.hooks().exception.iter().filter_map(Weak::upgrade) {
-            if let Some(response) = mw.process_exception(request, &error).await {
+        for hooked in &self.hooks().exception {
+            let Some(mw) = hooked.live() else { continue };
+            let (response, default_ran) = probe(mw.process_exception(request, &error)).await;
+            hooked.learn(default_ran)?;
+            if let Some(response) = response {
                 return Ok(response);
             }
         }
@@ -530,13 +565,12 @@ impl ViewLayer {
         request: &mut Request,
         mut response: Response,
     ) -> Result<Response, Error> {
-        for mw in self
-            .hooks()
-            .template_response
-            .iter()
-            .filter_map(Weak::upgrade)
-        {
-            response = mw.process_template_response(request, response).await?;
+        for hooked in &self.hooks().template_response {
+            let Some(mw) = hooked.live() else { continue };
+            let (outcome, default_ran) =
+                probe(mw.process_template_response(request, response)).await;
+            hooked.learn(default_ran)?;
+            response = outcome?;
         }
         if let Some(template) = response.extensions_mut().remove::<TemplateResponse>() {
             match template.render() {
@@ -554,13 +588,16 @@ impl Middleware for ViewLayer {
         let resolved = self.urls.resolve(request)?;
         let view = resolved.view().clone();
         let hooks = &self.hooks().view;
-        if hooks.is_empty() {
+        if hooks.iter().all(Hooked::skipped) {
             // The request keeps the match; nothing else needs it.
             crate::request::set_resolver_match(request, resolved);
         } else {
             crate::request::set_resolver_match(request, resolved.clone());
-            for mw in hooks.iter().filter_map(Weak::upgrade) {
-                let Some(mut response) = mw.process_view(request, &resolved).await? else {
+            for hooked in hooks {
+                let Some(mw) = hooked.live() else { continue };
+                let (outcome, default_ran) = probe(mw.process_view(request, &resolved)).await;
+                hooked.learn(default_ran)?;
+                let Some(mut response) = outcome? else {
                     continue;
                 };
                 response.extensions_mut().insert(NotFromView);
@@ -589,9 +626,5 @@ impl Middleware for ViewLayer {
             }
         };
         rare.await
-    }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
     }
 }

@@ -5,32 +5,29 @@
 //! view, `await get_response(request)`, code after. This crate is that model, async from the
 //! ground up:
 //!
-//! * [`Middleware`] (call style, `__call__`) and [`HookMiddleware`] (`MiddlewareMixin` style),
-//!   both with `process_view`, `process_exception` and `process_template_response`;
+//! * a middleware is one function ([`Registry::register_fn`], or a `process_request` /
+//!   `process_response` pair with [`Registry::register_fn_hooks`]); the traits
+//!   [`Middleware`] (call style, `__call__`) and [`HookMiddleware`] (`MiddlewareMixin` style)
+//!   are for middleware with state or with `process_view`, `process_exception` and
+//!   `process_template_response`;
 //! * a [`Registry`] of named factories and a [`Chain`] built once from [`Settings`];
 //! * every layer turns errors and panics into responses, so outer middleware always see one;
 //! * a [`Router`] with Django's path syntax, a [`server`] and an in-process [`test_client`].
 //!
 //! ```
-//! use middleware_core::{async_trait, Chain, Error, Middleware, Next, Registry, Request, Response, Router, Settings};
-//!
-//! struct AsyncHeaderMiddleware { get_response: Next }
-//!
-//! #[async_trait]
-//! impl Middleware for AsyncHeaderMiddleware {
-//!     async fn call(&self, request: &mut Request) -> Result<Response, Error> {
-//!         let mut response = self.get_response.get_response(request).await;
-//!         response.headers_mut().insert("x-custom-header", "Hello".parse().unwrap());
-//!         Ok(response)
-//!     }
-//! }
+//! use http::HeaderValue;
+//! use middleware_core::{Chain, Error, Next, Registry, Request, Response, Router, Settings};
 //!
 //! async fn index(_: &mut Request) -> Result<Response, Error> {
 //!     Ok(Response::new("Hello, world!".into()))
 //! }
 //!
 //! let mut registry = Registry::new();
-//! registry.register("AsyncHeaderMiddleware", |next, _| Ok(AsyncHeaderMiddleware { get_response: next }));
+//! registry.register_fn("AsyncHeaderMiddleware", |request: Request, next: Next| async move {
+//!     let mut response = next.run(request).await;
+//!     response.headers_mut().insert("x-custom-header", HeaderValue::from_static("Hello"));
+//!     response
+//! });
 //! let settings = Settings::from_toml_str(r#"
 //!     ALLOWED_HOSTS = ["testserver"]
 //!     MIDDLEWARE = ["AsyncHeaderMiddleware"]
@@ -51,10 +48,9 @@ pub mod chain;
 pub mod checks;
 pub mod crypto;
 pub mod error;
+pub mod fn_middleware;
 pub mod http_utils;
 pub mod middleware;
-#[cfg(doctest)]
-pub mod porting;
 pub mod registry;
 pub mod request;
 pub mod response;
@@ -72,6 +68,7 @@ pub use async_trait::async_trait;
 pub use body::Body;
 pub use chain::{BuildError, Chain, ChainBuilder, ChainEntry, EntryStatus};
 pub use error::{Error, ErrorHandlers, ErrorInfo};
+pub use fn_middleware::FnHooks;
 pub use middleware::{GetResponse, HookMiddleware, Hooks, Middleware, Mixin, Next};
 pub use registry::{BuildContext, FactoryError, Registry};
 pub use request::{ConnectionInfo, QueryDict, RequestExt};

@@ -1,36 +1,48 @@
-//! The two ways to write middleware, and the handle each one holds on the rest of the chain.
+//! The traits behind every middleware, and the handle each one holds on the rest of the chain.
 //!
-//! A [`Middleware`] is Django's class with `__init__(get_response)` and `async __call__`: its
-//! factory receives the [`Next`] layer once, at start-up, and every request goes through
-//! [`Middleware::call`]. A [`HookMiddleware`] is Django's `MiddlewareMixin`, with
+//! Most middleware are one function, registered with [`Registry::register_fn`] (see
+//! [`crate::fn_middleware`]). The traits here are for middleware with state or with the other
+//! hooks: a [`Middleware`] is Django's class with `__init__(get_response)` and `async
+//! __call__`: its factory receives the [`Next`] layer once, at start-up, and every request goes
+//! through [`Middleware::call`]. A [`HookMiddleware`] is Django's `MiddlewareMixin`, with
 //! `process_request` / `process_response`; wrap it with [`Mixin`] (the registry does it for you).
 //!
+//! A hook exists when the code implements it, and only then: there is nothing to declare. The
+//! default bodies of the optional hooks say they are the default when they run, and the chain
+//! stops calling a hook after its default body answered once, so a hook left out costs one call
+//! in the life of the chain, and a hook written can never be skipped.
+//!
 //! ```
+//! use http::HeaderValue;
 //! use middleware_core::{async_trait, Error, Middleware, Next, Request, Response};
 //!
 //! /// Django's `AsyncHeaderMiddleware` from the seed example.
 //! struct AsyncHeaderMiddleware {
-//!     get_response: Next,
+//!     next: Next,
 //! }
 //!
 //! #[async_trait]
 //! impl Middleware for AsyncHeaderMiddleware {
 //!     async fn call(&self, request: &mut Request) -> Result<Response, Error> {
-//!         let mut response = self.get_response.get_response(request).await;
+//!         let mut response = self.next.get_response(request).await;
 //!         if response.status() == 200 {
-//!             response.headers_mut().insert("x-status", "OK".parse().unwrap());
+//!             response.headers_mut().insert("x-status", HeaderValue::from_static("OK"));
 //!         }
-//!         response.headers_mut().insert("x-custom-header", "Hello".parse().unwrap());
+//!         response.headers_mut().insert("x-custom-header", HeaderValue::from_static("Hello"));
 //!         Ok(response)
 //!     }
 //! }
 //! ```
+//!
+//! [`Registry::register_fn`]: crate::Registry::register_fn
 
 use std::any::Any;
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -49,10 +61,9 @@ pub trait GetResponse: Send + Sync + 'static {
     async fn get_response(&self, request: &mut Request) -> Response;
 }
 
-/// Which optional hooks a middleware implements, so the chain calls only those.
-///
-/// The default, [`Hooks::ALL`], is always correct; declaring fewer saves one boxed future per
-/// request for each hook left out.
+/// Which optional hooks a middleware implements: kept so that code written for earlier versions
+/// compiles. The chain no longer reads it: it learns from the code which hooks exist (see the
+/// [module docs](self)), so a declaration can never disagree with what is implemented.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Hooks {
     /// [`Middleware::process_view`] is implemented.
@@ -94,7 +105,8 @@ pub trait Middleware: Send + Sync + 'static {
     /// An `Err` is turned into a response by this layer, so outer middleware see a response.
     async fn call(&self, request: &mut Request) -> Result<Response, Error>;
 
-    /// Which optional hooks this middleware implements (default: all of them).
+    /// Ignored (see [`Hooks`]): the chain learns which hooks exist from the code. Kept so
+    /// that existing implementations compile; leave it out of new ones.
     fn hooks(&self) -> Hooks {
         Hooks::ALL
     }
@@ -106,12 +118,14 @@ pub trait Middleware: Send + Sync + 'static {
         _request: &mut Request,
         _view: &ResolverMatch,
     ) -> Result<Option<Response>, Error> {
+        default_hook_ran();
         Ok(None)
     }
 
     /// Django's `process_exception`: called bottom to top for errors (and panics) raised by the
     /// view or while rendering a template response; the first response returned wins.
     async fn process_exception(&self, _request: &mut Request, _error: &Error) -> Option<Response> {
+        default_hook_ran();
         None
     }
 
@@ -122,7 +136,62 @@ pub trait Middleware: Send + Sync + 'static {
         _request: &mut Request,
         response: Response,
     ) -> Result<Response, Error> {
+        default_hook_ran();
         Ok(response)
+    }
+}
+
+thread_local! {
+    /// Set by the default body of an optional hook, read by [`probe`] around each poll.
+    static DEFAULT_HOOK_RAN: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Called by the default bodies of the optional hooks: "this hook is not implemented".
+fn default_hook_ran() {
+    DEFAULT_HOOK_RAN.with(|ran| ran.set(true));
+}
+
+/// Runs a hook's future and reports whether its last poll ran a default hook body, i.e.
+/// whether the hook is the trait's default (which completes in its first and only poll).
+///
+/// The flag is saved and restored around each poll, so a chain run inside a hook (whose own
+/// probes consume their flags) or another task on the thread cannot make a written hook look
+/// absent.
+pub(crate) async fn probe<F: Future>(future: F) -> (F::Output, bool) {
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(|cx| {
+        let saved = DEFAULT_HOOK_RAN.with(|ran| ran.replace(false));
+        let poll = future.as_mut().poll(cx);
+        let ran = DEFAULT_HOOK_RAN.with(|ran| ran.replace(saved));
+        poll.map(|output| (output, ran))
+    })
+    .await
+}
+
+/// What the chain has learned about one hook of one middleware.
+#[derive(Debug, Default)]
+pub(crate) struct HookState(AtomicU8);
+
+const UNKNOWN: u8 = 0;
+const PRESENT: u8 = 1;
+const ABSENT: u8 = 2;
+
+impl HookState {
+    /// Whether the hook is known to be the default (never called again).
+    pub(crate) fn is_absent(&self) -> bool {
+        self.0.load(Ordering::Relaxed) == ABSENT
+    }
+
+    /// Records what a probe found. A hook once seen implemented stays so: a wrong "absent"
+    /// would skip written code, a wrong "present" only costs a call.
+    pub(crate) fn learn(&self, default_ran: bool) {
+        if default_ran {
+            let _ = self
+                .0
+                .compare_exchange(UNKNOWN, ABSENT, Ordering::Relaxed, Ordering::Relaxed);
+        } else {
+            self.0.store(PRESENT, Ordering::Relaxed);
+        }
     }
 }
 
@@ -162,6 +231,20 @@ impl Next {
                 .errors
                 .response_for(request, Error::Panic(panic_message(payload.as_ref()))),
         }
+    }
+
+    /// Calls the rest of the chain with an owned request, in a function middleware
+    /// ([`crate::Registry::register_fn`]): axum's `next.run(request)`. The request, with what
+    /// the inner layers added to it, goes back to the outer layers for their response phase.
+    pub async fn run(&self, mut request: Request) -> Response {
+        let slot = request
+            .extensions_mut()
+            .remove::<crate::fn_middleware::ReturnSlot>();
+        let response = self.get_response(&mut request).await;
+        if let Some(slot) = slot {
+            slot.put(request);
+        }
+        response
     }
 
     /// The error handlers this chain answers errors with.
@@ -211,7 +294,12 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
 /// `process_request` runs before the rest of the chain; if it returns a response, the rest is
 /// skipped but this middleware's `process_response` still runs on it, as in Django.
 ///
+/// Only the hooks written run: a middleware that writes only `process_response` costs no call
+/// for `process_request` (after the first request, which finds that out). For a stateless
+/// pair of functions, [`crate::Registry::register_fn_hooks`] needs no type at all.
+///
 /// ```
+/// use http::HeaderValue;
 /// use middleware_core::{async_trait, Error, HookMiddleware, Request, Response};
 ///
 /// struct PoweredBy;
@@ -219,23 +307,16 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
 /// #[async_trait]
 /// impl HookMiddleware for PoweredBy {
 ///     async fn process_response(&self, _req: &mut Request, mut resp: Response) -> Result<Response, Error> {
-///         resp.headers_mut().insert("x-powered-by", "rust".parse().unwrap());
+///         resp.headers_mut().insert("x-powered-by", HeaderValue::from_static("rust"));
 ///         Ok(resp)
 ///     }
 /// }
 /// ```
 #[async_trait]
 pub trait HookMiddleware: Send + Sync + 'static {
-    /// Whether this middleware implements [`process_request`](Self::process_request) (default:
-    /// `true`). Set it to `false` when it does not: the chain then skips the call, which
-    /// saves a boxed future per request.
-    const PROCESS_REQUEST: bool = true;
-    /// Whether this middleware implements [`process_response`](Self::process_response)
-    /// (default: `true`); `false` skips the call as for `PROCESS_REQUEST`.
-    const PROCESS_RESPONSE: bool = true;
-
     /// Before the rest of the chain; `Some(response)` short-circuits it.
     async fn process_request(&self, _request: &mut Request) -> Result<Option<Response>, Error> {
+        default_hook_ran();
         Ok(None)
     }
 
@@ -245,10 +326,11 @@ pub trait HookMiddleware: Send + Sync + 'static {
         _request: &mut Request,
         response: Response,
     ) -> Result<Response, Error> {
+        default_hook_ran();
         Ok(response)
     }
 
-    /// Which optional hooks are implemented (default: all).
+    /// Ignored, as [`Middleware::hooks`].
     fn hooks(&self) -> Hooks {
         Hooks::ALL
     }
@@ -259,11 +341,13 @@ pub trait HookMiddleware: Send + Sync + 'static {
         _request: &mut Request,
         _view: &ResolverMatch,
     ) -> Result<Option<Response>, Error> {
+        default_hook_ran();
         Ok(None)
     }
 
     /// See [`Middleware::process_exception`].
     async fn process_exception(&self, _request: &mut Request, _error: &Error) -> Option<Response> {
+        default_hook_ran();
         None
     }
 
@@ -273,6 +357,7 @@ pub trait HookMiddleware: Send + Sync + 'static {
         _request: &mut Request,
         response: Response,
     ) -> Result<Response, Error> {
+        default_hook_ran();
         Ok(response)
     }
 }
@@ -281,6 +366,8 @@ pub trait HookMiddleware: Send + Sync + 'static {
 pub struct Mixin<H> {
     hooks: H,
     next: Next,
+    request_hook: HookState,
+    response_hook: HookState,
 }
 
 impl<H> fmt::Debug for Mixin<H> {
@@ -292,31 +379,35 @@ impl<H> fmt::Debug for Mixin<H> {
 impl<H: HookMiddleware> Mixin<H> {
     /// Wraps `hooks`, calling `next` between `process_request` and `process_response`.
     pub fn new(hooks: H, next: Next) -> Self {
-        Mixin { hooks, next }
+        Mixin {
+            hooks,
+            next,
+            request_hook: HookState::default(),
+            response_hook: HookState::default(),
+        }
     }
 }
 
 #[async_trait]
 impl<H: HookMiddleware> Middleware for Mixin<H> {
     async fn call(&self, request: &mut Request) -> Result<Response, Error> {
-        let early = if H::PROCESS_REQUEST {
-            self.hooks.process_request(request).await?
-        } else {
+        let early = if self.request_hook.is_absent() {
             None
+        } else {
+            let (early, default_ran) = probe(self.hooks.process_request(request)).await;
+            self.request_hook.learn(default_ran);
+            early?
         };
         let response = match early {
             Some(response) => response,
             None => self.next.get_response(request).await,
         };
-        if H::PROCESS_RESPONSE {
-            self.hooks.process_response(request, response).await
-        } else {
-            Ok(response)
+        if self.response_hook.is_absent() {
+            return Ok(response);
         }
-    }
-
-    fn hooks(&self) -> Hooks {
-        self.hooks.hooks()
+        let (response, default_ran) = probe(self.hooks.process_response(request, response)).await;
+        self.response_hook.learn(default_ran);
+        response
     }
 
     async fn process_view(

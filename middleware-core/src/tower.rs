@@ -56,7 +56,7 @@ use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use async_trait::async_trait;
@@ -67,7 +67,8 @@ use tower_service::Service;
 use crate::body::{Body, BoxError};
 use crate::chain::Chain;
 use crate::error::Error;
-use crate::middleware::{Hooks, Middleware, Next};
+use crate::fn_middleware::Lent;
+use crate::middleware::{Middleware, Next};
 use crate::registry::{BuildContext, EntryBuilder, FactoryError, Registry};
 use crate::{Request, Response};
 
@@ -114,23 +115,6 @@ where
     }
 }
 
-/// Where [`NextService`] hands the request back to the adapter that lent it.
-#[derive(Clone, Default)]
-struct ReturnSlot(Arc<Mutex<Option<Request>>>);
-
-impl ReturnSlot {
-    fn put(&self, request: Request) {
-        // A poisoned lock only means a panic elsewhere; the slot's content is still sound.
-        let mut slot = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        *slot = Some(request);
-    }
-
-    fn take(&self) -> Option<Request> {
-        let mut slot = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        slot.take()
-    }
-}
-
 /// The rest of our chain as a tower service: the service a registered layer wraps.
 ///
 /// Accepts any request body (layers such as `RequestBodyLimitLayer` change the body type) and
@@ -168,16 +152,7 @@ where
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let next = self.next.clone();
-        Box::pin(async move {
-            let mut request = request.map(into_body);
-            // Taken out so that an adapter further in puts in a slot of its own.
-            let slot = request.extensions_mut().remove::<ReturnSlot>();
-            let response = next.get_response(&mut request).await;
-            if let Some(slot) = slot {
-                slot.put(request);
-            }
-            Ok(response)
-        })
+        Box::pin(async move { Ok(next.run(request.map(into_body)).await) })
     }
 }
 
@@ -240,32 +215,6 @@ impl<S> LayerMiddleware<S> {
     }
 }
 
-/// On drop, puts the request from the slot (or the copy of its head) behind the `&mut`.
-struct PutBack<'a> {
-    request: &'a mut Request,
-    slot: ReturnSlot,
-    head: Option<Request>,
-}
-
-impl Drop for PutBack<'_> {
-    fn drop(&mut self) {
-        if let Some(request) = self.slot.take().or_else(|| self.head.take()) {
-            *self.request = request;
-        }
-    }
-}
-
-/// The head of a request, copied so it can be put back when the request does not come back.
-fn copy_head(request: &Request) -> Request {
-    let mut copy = Request::new(Body::empty());
-    *copy.method_mut() = request.method().clone();
-    *copy.uri_mut() = request.uri().clone();
-    *copy.version_mut() = request.version();
-    *copy.headers_mut() = request.headers().clone();
-    *copy.extensions_mut() = request.extensions().clone();
-    copy
-}
-
 #[async_trait]
 impl<S> Middleware for LayerMiddleware<S>
 where
@@ -275,17 +224,9 @@ where
     S::Future: Send + 'static,
 {
     async fn call(&self, request: &mut Request) -> Result<Response, Error> {
-        let head = copy_head(request);
-        let mut moved = std::mem::take(request);
-        let slot = ReturnSlot::default();
-        moved.extensions_mut().insert(slot.clone());
         // Puts a request back even when the layer panics, so the outer layers' error handling
         // and response phase still see one.
-        let guard = PutBack {
-            request,
-            slot,
-            head: Some(head),
-        };
+        let (guard, moved) = Lent::take(request);
 
         let mut service = self.service.clone();
         let outcome = match futures_util::future::poll_fn(|cx| service.poll_ready(cx)).await {
@@ -301,10 +242,6 @@ where
                 None => Err(Error::Internal(e.into())),
             },
         }
-    }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
     }
 }
 

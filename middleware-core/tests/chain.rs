@@ -499,21 +499,14 @@ impl HookMiddleware for PoweredBy {
             .insert("x-powered-by", "rust".parse().unwrap());
         Ok(response)
     }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
-    }
 }
 
-/// Declares it has no `process_request` and no `process_response`: the chain must not call
-/// them (the ones here would answer 403 and mark the response if it did).
+/// Declares it has no hooks, but writes `process_request` and `process_response`: what is
+/// written runs (the declaration is not read), so the two can never disagree.
 struct NoPhases;
 
 #[async_trait]
 impl HookMiddleware for NoPhases {
-    const PROCESS_REQUEST: bool = false;
-    const PROCESS_RESPONSE: bool = false;
-
     async fn process_request(&self, _: &mut Request) -> Result<Option<Response>, Error> {
         Ok(Some(text(
             StatusCode::FORBIDDEN,
@@ -537,9 +530,9 @@ impl HookMiddleware for NoPhases {
     }
 }
 
-// The chain skips the phases a hook-style middleware declares it lacks.
+// Hooks exist when the code implements them: a stale `hooks()` cannot drop one.
 #[tokio::test]
-async fn hook_style_phases_declared_absent_are_not_called() {
+async fn hook_style_phases_written_run_whatever_hooks_declares() {
     let mut registry = Registry::new();
     registry.register_hooks("NoPhases", |_| Ok(NoPhases));
     let chain = Chain::builder(&registry, &settings(&["NoPhases"]))
@@ -547,9 +540,11 @@ async fn hook_style_phases_declared_absent_are_not_called() {
         .build()
         .unwrap();
     let mut client = Client::new(chain);
-    let r = client.get("/ok/").await;
-    assert_eq!(r.status, 200);
-    assert_eq!(r.header("x-process-response"), None);
+    for _ in 0..2 {
+        let r = client.get("/ok/").await;
+        assert_eq!(r.status, 403);
+        assert_eq!(r.header("x-process-response"), Some("called"));
+    }
 }
 
 // Django: tests/middleware/… MiddlewareMixin: a process_request response short-circuits the
@@ -774,10 +769,6 @@ impl Middleware for ResolverMatchProbe {
         headers.insert("x-after", after.parse().unwrap());
         Ok(response)
     }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
-    }
 }
 
 #[derive(Clone)]
@@ -820,10 +811,11 @@ async fn resolver_match_is_set_by_resolution_and_seen_by_outer_middleware() {
     assert_eq!(r.header("x-after"), Some("none"));
 }
 
-/// A middleware registered as enforcing something in `process_view` whose `hooks()` leave the
-/// hook out would be listed and never run: the chain refuses to build, naming it and the fix.
-#[test]
-fn a_protection_without_its_view_hook_is_refused_at_build() {
+/// A middleware registered as enforcing something in `process_view` that does not implement
+/// the hook would be listed and never run: it fails closed, every request answered 500 with a
+/// message naming it and the fix, never let through.
+#[tokio::test]
+async fn a_protection_without_its_view_hook_fails_closed() {
     struct Forgetful(middleware_core::Next);
     #[middleware_core::async_trait]
     impl middleware_core::Middleware for Forgetful {
@@ -833,24 +825,22 @@ fn a_protection_without_its_view_hook_is_refused_at_build() {
         ) -> Result<middleware_core::Response, middleware_core::Error> {
             Ok(self.0.get_response(request).await)
         }
-        fn hooks(&self) -> middleware_core::Hooks {
-            middleware_core::Hooks::NONE
-        }
     }
     let mut registry = middleware_core::Registry::new();
     registry
         .register("Forgetful", |next, _| Ok(Forgetful(next)))
         .needs_process_view();
-    let settings =
-        middleware_core::Settings::from_toml_str(r#"MIDDLEWARE = ["Forgetful"]"#, "inline")
-            .unwrap();
-    let error = middleware_core::Chain::builder(&registry, &settings)
+    let chain = Chain::builder(&registry, &settings(&["Forgetful"]))
+        .urls(router())
         .build()
-        .unwrap_err();
-    let message = error.to_string();
-    assert!(
-        message.contains("MIDDLEWARE[0] = \"Forgetful\""),
-        "{message}"
-    );
-    assert!(message.contains("Fix: return Hooks::VIEW"), "{message}");
+        .unwrap();
+    let mut client = Client::new(chain);
+    for _ in 0..2 {
+        let r = client.get("/ok/").await;
+        assert_eq!(r.status, 500);
+        let info = r.extensions.get::<middleware_core::ErrorInfo>().unwrap();
+        let message = info.0.to_string();
+        assert!(message.contains("\"Forgetful\""), "{message}");
+        assert!(message.contains("Fix: implement process_view"), "{message}");
+    }
 }

@@ -15,8 +15,8 @@ use http::StatusCode;
 use http_body_util::{BodyExt, Full};
 use middleware_core::tower::{BoxFuture, TowerLayer};
 use middleware_core::{
-    async_trait, Body, Chain, Error, ErrorInfo, Hooks, Middleware, Next, Registry, Request,
-    RequestExt, Response, Router, Settings,
+    async_trait, Body, Chain, Error, ErrorInfo, Middleware, Next, Registry, Request, RequestExt,
+    Response, Router, Settings,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::ServiceExt;
@@ -232,10 +232,6 @@ impl Middleware for Report {
             .insert("x-report", seen.parse().unwrap());
         Ok(response)
     }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
-    }
 }
 
 #[derive(Clone)]
@@ -248,10 +244,6 @@ impl Middleware for Inner {
     async fn call(&self, request: &mut Request) -> Result<Response, Error> {
         request.extensions_mut().insert(InnerWasHere);
         Ok(self.0.get_response(request).await)
-    }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
     }
 }
 

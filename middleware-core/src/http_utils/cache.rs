@@ -10,7 +10,7 @@
 //! };
 //!
 //! let mut headers = HeaderMap::new();
-//! headers.insert("cache-control", "max-age=600, private".parse().unwrap());
+//! headers.insert("cache-control", http::HeaderValue::from_static("max-age=600, private"));
 //! // The smaller max-age wins, and public replaces private.
 //! patch_cache_control(&mut headers, &[("max_age", 60.into()), ("public", CacheDirective::Flag)])
 //!     .unwrap();

@@ -13,7 +13,7 @@
 //!            EtagList::Tags(vec![r#""a""#.into(), r#"W/"b""#.into()]));
 //!
 //! let mut request = HeaderMap::new();
-//! request.insert("if-match", r#""other""#.parse().unwrap());
+//! request.insert("if-match", http::HeaderValue::from_static(r#""other""#));
 //! let decision = conditional_decision(
 //!     &Method::PUT, &request, StatusCode::OK, Some(r#""current""#), None,
 //! );

@@ -9,11 +9,11 @@
 //!
 //! let allowed = vec![".example.com".to_string()];
 //! let mut headers = HeaderMap::new();
-//! headers.insert("host", "www.Example.com:8000".parse().unwrap());
+//! headers.insert("host", http::HeaderValue::from_static("www.Example.com:8000"));
 //! // The original header value (port and case included) is returned.
 //! assert_eq!(get_host(&headers, false, &allowed, false, None).unwrap(), "www.Example.com:8000");
 //!
-//! headers.insert("host", "evil.com".parse().unwrap());
+//! headers.insert("host", http::HeaderValue::from_static("evil.com"));
 //! let err = get_host(&headers, false, &allowed, false, None).unwrap_err();
 //! assert_eq!(err.to_string(),
 //!     "Invalid HTTP_HOST header: 'evil.com'. You may need to add 'evil.com' to ALLOWED_HOSTS.");

@@ -21,7 +21,7 @@
 //! );
 //!
 //! let mut request = HeaderMap::new();
-//! request.insert("if-none-match", "\"abc\"".parse().unwrap());
+//! request.insert("if-none-match", http::HeaderValue::from_static("\"abc\""));
 //! let decision = conditional::conditional_decision(
 //!     &Method::GET, &request, StatusCode::OK, Some("\"abc\""), None,
 //! );

@@ -1,0 +1,334 @@
+//! Middleware written as one function, with nothing to declare.
+//!
+//! The call style is axum's `middleware::from_fn`: the function gets the request and the rest
+//! of the chain, code before, `next.run(request).await`, code after.
+//!
+//! ```
+//! use http::HeaderValue;
+//! use middleware_core::{Registry, Request, Next};
+//!
+//! let mut registry = Registry::new();
+//! registry.register_fn("AsyncHeaderMiddleware", |request: Request, next: Next| async move {
+//!     let mut response = next.run(request).await;
+//!     response.headers_mut().insert("x-custom-header", HeaderValue::from_static("Hello"));
+//!     response
+//! });
+//! ```
+//!
+//! The hook style is Django's `MiddlewareMixin` as two optional functions; only the ones
+//! given exist, so there is no declaration to keep in step with the code. They are plain
+//! functions (not `async`): they run between the chain's awaits and cost no allocation.
+//!
+//! ```
+//! use http::{HeaderValue, StatusCode};
+//! use middleware_core::{fn_middleware::FnHooks, Registry};
+//!
+//! let mut registry = Registry::new();
+//! registry.register_fn_hooks(
+//!     "StatusHeaderMiddleware",
+//!     FnHooks::new().process_response(|_request, mut response| {
+//!         if response.status() == StatusCode::OK {
+//!             response.headers_mut().insert("x-status", HeaderValue::from_static("OK"));
+//!         }
+//!         response
+//!     }),
+//! );
+//! ```
+//!
+//! A function returns a [`Response`], or a `Result` whose error the chain's error handlers
+//! answer; a `process_request` may also return `()` or `None` (go on) or `Some(response)`
+//! (answer now: the rest of the chain is skipped, this middleware's `process_response` still
+//! runs, as in Django). See [`HookOutput`].
+//!
+//! # What the call style costs
+//!
+//! The function owns the request, while outer middleware still need it in their response phase
+//! (Django keeps one request object throughout). [`Next::run`] hands the request back when the
+//! inner chain is done with it; for a function that answers without calling `next`, the layer
+//! keeps a copy of the request's head (method, URI, version, headers, extensions) and puts
+//! that back. That copy is made on every request; the hook style and the [`Middleware`] trait
+//! make none.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+
+use crate::body::Body;
+use crate::error::Error;
+use crate::middleware::{Middleware, Next};
+use crate::registry::{BuildContext, EntryBuilder, FactoryError, Registry};
+use crate::{Request, Response};
+
+/// What a middleware function may return, converted to what the chain needs (`T`).
+pub trait HookOutput<T> {
+    /// The outcome; an `Err` is answered by the chain's error handlers.
+    fn into_outcome(self) -> Result<T, Error>;
+}
+
+impl HookOutput<Response> for Response {
+    fn into_outcome(self) -> Result<Response, Error> {
+        Ok(self)
+    }
+}
+
+impl HookOutput<Response> for Result<Response, Error> {
+    fn into_outcome(self) -> Result<Response, Error> {
+        self
+    }
+}
+
+impl HookOutput<Option<Response>> for () {
+    fn into_outcome(self) -> Result<Option<Response>, Error> {
+        Ok(None)
+    }
+}
+
+impl HookOutput<Option<Response>> for Option<Response> {
+    fn into_outcome(self) -> Result<Option<Response>, Error> {
+        Ok(self)
+    }
+}
+
+impl HookOutput<Option<Response>> for Result<Option<Response>, Error> {
+    fn into_outcome(self) -> Result<Option<Response>, Error> {
+        self
+    }
+}
+
+/// Where [`Next::run`] hands the request back to the layer that lent it.
+#[derive(Clone, Default)]
+pub(crate) struct ReturnSlot(Arc<Mutex<Option<Request>>>);
+
+impl ReturnSlot {
+    pub(crate) fn put(&self, request: Request) {
+        // A poisoned lock only means a panic elsewhere; the slot's content is still sound.
+        let mut slot = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        *slot = Some(request);
+    }
+
+    fn take(&self) -> Option<Request> {
+        let mut slot = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        slot.take()
+    }
+}
+
+/// A request moved out of a `&mut` for code that takes it by value, and put back on drop
+/// (even when that code panics): the request from the slot when it came back, else the copy of
+/// its head.
+pub(crate) struct Lent<'a> {
+    request: &'a mut Request,
+    slot: ReturnSlot,
+    head: Option<Request>,
+}
+
+impl<'a> Lent<'a> {
+    /// Moves the request out, with a return slot in its extensions.
+    pub(crate) fn take(request: &'a mut Request) -> (Lent<'a>, Request) {
+        let head = copy_head(request);
+        let mut moved = std::mem::take(request);
+        let slot = ReturnSlot::default();
+        moved.extensions_mut().insert(slot.clone());
+        let lent = Lent {
+            request,
+            slot,
+            head: Some(head),
+        };
+        (lent, moved)
+    }
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        if let Some(request) = self.slot.take().or_else(|| self.head.take()) {
+            *self.request = request;
+        }
+    }
+}
+
+/// The head of a request, copied so it can be put back when the request does not come back.
+fn copy_head(request: &Request) -> Request {
+    let mut copy = Request::new(Body::empty());
+    *copy.method_mut() = request.method().clone();
+    *copy.uri_mut() = request.uri().clone();
+    *copy.version_mut() = request.version();
+    *copy.headers_mut() = request.headers().clone();
+    *copy.extensions_mut() = request.extensions().clone();
+    copy
+}
+
+/// A middleware made of one async function; see [`Registry::register_fn`].
+pub struct FnMiddleware<F> {
+    function: Arc<F>,
+    next: Next,
+}
+
+impl<F> fmt::Debug for FnMiddleware<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FnMiddleware").finish_non_exhaustive()
+    }
+}
+
+impl<F> FnMiddleware<F> {
+    /// Calls `function` with each request and `next`.
+    pub fn new(function: Arc<F>, next: Next) -> Self {
+        FnMiddleware { function, next }
+    }
+}
+
+#[async_trait]
+impl<F, Fut, R> Middleware for FnMiddleware<F>
+where
+    F: Fn(Request, Next) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = R> + Send + 'static,
+    R: HookOutput<Response> + 'static,
+{
+    async fn call(&self, request: &mut Request) -> Result<Response, Error> {
+        let (lent, moved) = Lent::take(request);
+        let outcome = (self.function)(moved, self.next.clone()).await;
+        drop(lent);
+        outcome.into_outcome()
+    }
+}
+
+type RequestHook = Arc<dyn Fn(&mut Request) -> Result<Option<Response>, Error> + Send + Sync>;
+type ResponseHook = Arc<dyn Fn(&mut Request, Response) -> Result<Response, Error> + Send + Sync>;
+
+/// A `process_request` / `process_response` pair of functions, either optional; see
+/// [`Registry::register_fn_hooks`].
+#[derive(Clone, Default)]
+pub struct FnHooks {
+    request: Option<RequestHook>,
+    response: Option<ResponseHook>,
+}
+
+impl fmt::Debug for FnHooks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FnHooks")
+            .field("process_request", &self.request.is_some())
+            .field("process_response", &self.response.is_some())
+            .finish()
+    }
+}
+
+impl FnHooks {
+    /// No hooks yet.
+    pub fn new() -> Self {
+        FnHooks::default()
+    }
+
+    /// Django's `process_request`: before the rest of the chain. Return `()` or `None` to go
+    /// on, `Some(response)` to answer now.
+    pub fn process_request<F, R>(mut self, hook: F) -> Self
+    where
+        F: Fn(&mut Request) -> R + Send + Sync + 'static,
+        R: HookOutput<Option<Response>>,
+    {
+        self.request = Some(Arc::new(move |request| hook(request).into_outcome()));
+        self
+    }
+
+    /// Django's `process_response`: after the rest of the chain (or the early response).
+    pub fn process_response<F, R>(mut self, hook: F) -> Self
+    where
+        F: Fn(&mut Request, Response) -> R + Send + Sync + 'static,
+        R: HookOutput<Response>,
+    {
+        self.response = Some(Arc::new(move |request, response| {
+            hook(request, response).into_outcome()
+        }));
+        self
+    }
+}
+
+/// A middleware made of [`FnHooks`]: Django's `MiddlewareMixin.__call__` around them.
+pub struct FnHookMiddleware {
+    hooks: FnHooks,
+    next: Next,
+}
+
+impl fmt::Debug for FnHookMiddleware {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FnHookMiddleware")
+            .field("hooks", &self.hooks)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FnHookMiddleware {
+    /// Runs `hooks` around `next`.
+    pub fn new(hooks: FnHooks, next: Next) -> Self {
+        FnHookMiddleware { hooks, next }
+    }
+}
+
+#[async_trait]
+impl Middleware for FnHookMiddleware {
+    async fn call(&self, request: &mut Request) -> Result<Response, Error> {
+        let early = match &self.hooks.request {
+            Some(hook) => hook(request)?,
+            None => None,
+        };
+        let response = match early {
+            Some(response) => response,
+            None => self.next.get_response(request).await,
+        };
+        match &self.hooks.response {
+            Some(hook) => hook(request, response),
+            None => Ok(response),
+        }
+    }
+}
+
+impl Registry {
+    /// Registers a middleware written as one async function of the request and the rest of the
+    /// chain (axum's `from_fn`); see the [module docs](crate::fn_middleware).
+    ///
+    /// ```
+    /// use middleware_core::{Registry, Request, Next};
+    ///
+    /// let mut registry = Registry::new();
+    /// registry
+    ///     .register_fn("AsyncLoggingMiddleware", |request: Request, next: Next| async move {
+    ///         tracing::info!("Handling request path: {}", request.uri().path());
+    ///         let response = next.run(request).await;
+    ///         tracing::info!("Response status: {}", response.status().as_u16());
+    ///         response
+    ///     })
+    ///     .alias("myapp.middleware.AsyncLoggingMiddleware");
+    /// ```
+    pub fn register_fn<F, Fut, R>(&mut self, name: &str, function: F) -> EntryBuilder<'_>
+    where
+        F: Fn(Request, Next) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = R> + Send + 'static,
+        R: HookOutput<Response> + 'static,
+    {
+        let function = Arc::new(function);
+        self.register(name, move |next, _ctx| {
+            Ok(FnMiddleware::new(function.clone(), next))
+        })
+    }
+
+    /// As [`register_fn`](Self::register_fn), with the function made at start-up from the
+    /// settings (declare the keys it reads with `.settings(&[...])`).
+    pub fn register_fn_with<B, F, Fut, R>(&mut self, name: &str, build: B) -> EntryBuilder<'_>
+    where
+        B: Fn(&BuildContext<'_>) -> Result<F, FactoryError> + Send + Sync + 'static,
+        F: Fn(Request, Next) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = R> + Send + 'static,
+        R: HookOutput<Response> + 'static,
+    {
+        self.register(name, move |next, ctx| {
+            Ok(FnMiddleware::new(Arc::new(build(ctx)?), next))
+        })
+    }
+
+    /// Registers a `process_request` / `process_response` pair of functions (Django's
+    /// `MiddlewareMixin`); see the [module docs](crate::fn_middleware).
+    pub fn register_fn_hooks(&mut self, name: &str, hooks: FnHooks) -> EntryBuilder<'_> {
+        self.register(name, move |next, _ctx| {
+            Ok(FnHookMiddleware::new(hooks.clone(), next))
+        })
+    }
+}
