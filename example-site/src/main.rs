@@ -1,4 +1,5 @@
-//! `example-site serve | check [--deploy] | middleware`, each with `--settings PATH`.
+//! `example-site serve | check [--deploy] | middleware | migrate | clearsessions`, each with
+//! `--settings PATH`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -43,6 +44,11 @@ enum Command {
         #[arg(long)]
         deploy: bool,
     },
+    /// Create Django's tables (sessions, auth, sites, redirects, flatpages) on every database
+    /// in DATABASES, as Django 6.1's `migrate` would, and record them in django_migrations.
+    Migrate,
+    /// Delete the expired rows of django_session (Django's `clearsessions`).
+    Clearsessions,
     /// Print the built chain, outermost first, with skipped entries and why.
     Middleware {
         /// Print every registered middleware name instead (one per line).
@@ -89,6 +95,43 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
+        Command::Migrate => match example_site::database::migrate_all(&settings) {
+            Ok(done) if done.is_empty() => {
+                eprintln!(
+                    "error: DATABASES is empty in {}: nothing to migrate",
+                    settings.source()
+                );
+                ExitCode::from(2)
+            }
+            Ok(done) => {
+                println!("Operations to perform:\n  Apply all migrations: auth, contenttypes, flatpages, redirects, sessions, sites\nRunning migrations:");
+                for (alias, applied) in done {
+                    if applied.is_empty() {
+                        println!("  No migrations to apply ({alias}).");
+                    }
+                    for name in applied {
+                        println!("  Applying {name}... OK ({alias})");
+                    }
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Clearsessions => match example_site::database::clearsessions(&settings) {
+            Ok(done) => {
+                for (alias, n) in done {
+                    println!("Deleted {n} expired sessions ({alias}).");
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Middleware { registered: true } => {
             let mut names: Vec<&str> = registry.names().collect();
             names.sort_unstable();

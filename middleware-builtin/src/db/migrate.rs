@@ -198,7 +198,7 @@ pub async fn migrate(db: &Database) -> Result<MigrateReport, MigrateError> {
     post_migrate(engine, &apps, &mut statements);
     db.execute_in_transaction(&statements).await?;
     for (app, name) in &missing {
-        tracing::info!(database = %db.alias(), "Applying {app}.{name}... OK");
+        tracing::debug!(database = %db.alias(), "Applying {app}.{name}... OK");
     }
     Ok(MigrateReport {
         applied: missing

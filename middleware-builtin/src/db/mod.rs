@@ -33,7 +33,7 @@ mod database;
 pub mod migrate;
 #[cfg(all(test, feature = "sqlite"))]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
-mod tests;
+pub(crate) mod tests;
 
 pub use config::{read_databases, DatabaseConfig, Engine, POSTGRES_ENGINE, SQLITE_ENGINE};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]

@@ -35,6 +35,10 @@ pub enum StoreError {
     /// The cache failed.
     #[error(transparent)]
     Cache(#[from] CacheError),
+    /// The database failed (`db`, `cached_db`).
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    #[error(transparent)]
+    Database(crate::db::DbError),
     /// The file system failed.
     #[error("session file: {0}")]
     Io(#[from] std::io::Error),

@@ -30,18 +30,24 @@
 //! ```
 //!
 //! Engines (`SESSION_ENGINE`, Django's names):
-//! * `django.contrib.sessions.backends.signed_cookies` — **the default here**. Django's default
-//!   is `django.contrib.sessions.backends.db`, which needs Django's ORM; naming it is a
-//!   start-up error that says to pick another engine.
+//! * `django.contrib.sessions.backends.db` — Django's default, and ours when `DATABASES` has a
+//!   `default` entry: Django's `django_session` table (`example-site migrate` creates it), rows
+//!   Django reads and writes too. Needs the `sqlite` or `postgres` cargo feature.
+//! * `django.contrib.sessions.backends.cached_db` — the same, with the `SESSION_CACHE_ALIAS`
+//!   cache in front under Django's keys (`django.contrib.sessions.cached_db<key>`).
+//! * `django.contrib.sessions.backends.signed_cookies` — the default when there is no
+//!   `DATABASES` (a Django project always has one; an embedded chain often has none).
 //! * `django.contrib.sessions.backends.file` — `SESSION_FILE_PATH` (default: the temp dir).
 //! * `django.contrib.sessions.backends.cache` — the `SESSION_CACHE_ALIAS` cache of `CACHES`.
 //!
 //! Errors follow Django: a store that fails while *loading* gives an empty session (logged,
 //! without session data); a store that fails while *saving* is a 500; a session deleted
-//! concurrently before saving (file engine) is Django's `SessionInterrupted`, a 400.
+//! concurrently before saving (file, db engines) is Django's `SessionInterrupted`, a 400.
 
 mod backends;
 mod data;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod db_store;
 pub(crate) mod expiry;
 mod session;
 
@@ -62,6 +68,8 @@ pub use backends::{
     StoreError, CACHE_KEY_PREFIX, SESSION_STORE_SALT, VALID_KEY_CHARS,
 };
 pub use data::SessionData;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use db_store::{CachedDbStore, DbStore, CACHED_DB_KEY_PREFIX};
 pub use session::{session, Expiry, Session, SessionExt, EXPIRY_KEY, SIGNED_COOKIES_SALT};
 
 pub(crate) use backends::Keys;
@@ -73,6 +81,10 @@ pub const SIGNED_COOKIES_ENGINE: &str = "django.contrib.sessions.backends.signed
 pub const FILE_ENGINE: &str = "django.contrib.sessions.backends.file";
 /// `SESSION_ENGINE` for the cache.
 pub const CACHE_ENGINE: &str = "django.contrib.sessions.backends.cache";
+/// `SESSION_ENGINE` for the database (Django's default).
+pub const DB_ENGINE: &str = "django.contrib.sessions.backends.db";
+/// `SESSION_ENGINE` for the database with a cache in front.
+pub const CACHED_DB_ENGINE: &str = "django.contrib.sessions.backends.cached_db";
 
 /// Every setting `SessionMiddleware` reads.
 pub const SETTINGS: &[&str] = &[
@@ -90,6 +102,7 @@ pub const SETTINGS: &[&str] = &[
     "SESSION_CACHE_ALIAS",
     "SESSION_SERIALIZER",
     "CACHES",
+    "DATABASES",
 ];
 
 /// The session cookie's attributes, read once from the `SESSION_COOKIE_*` settings (the
@@ -197,8 +210,16 @@ impl SessionMiddleware {
             }
         }
         let keys = Keys::from_settings(settings)?;
-        let engine_name: String =
-            settings.get_or("SESSION_ENGINE", SIGNED_COOKIES_ENGINE.to_owned())?;
+        let default_engine = if settings.contains("DATABASES")
+            && crate::db::read_databases(settings)?
+                .iter()
+                .any(|d| d.alias == "default")
+        {
+            DB_ENGINE
+        } else {
+            SIGNED_COOKIES_ENGINE
+        };
+        let engine_name: String = settings.get_or("SESSION_ENGINE", default_engine.to_owned())?;
         let engine = match engine_name.as_str() {
             SIGNED_COOKIES_ENGINE => Engine::SignedCookies,
             FILE_ENGINE => {
@@ -220,35 +241,17 @@ impl SessionMiddleware {
                     keys.clone(),
                 )))
             }
-            CACHE_ENGINE => {
-                let alias: String = settings.get_or("SESSION_CACHE_ALIAS", "default".to_owned())?;
-                let caches = crate::cache::shared_caches(ctx)?;
-                let cache = caches.get(&alias).ok_or_else(|| {
-                    settings.invalid(
-                        "SESSION_CACHE_ALIAS",
-                        format!("no cache named {alias:?} in CACHES"),
-                        "add it to CACHES or set SESSION_CACHE_ALIAS to an existing alias",
-                    )
-                })?;
-                Engine::Store(Arc::new(CacheStore::new(cache, keys.clone())))
-            }
-            "django.contrib.sessions.backends.db" | "django.contrib.sessions.backends.cached_db" => {
-                return Err(settings
-                    .invalid(
-                        "SESSION_ENGINE",
-                        format!("{engine_name:?} stores sessions with Django's ORM, which is not available here"),
-                        format!(
-                            "set SESSION_ENGINE to {SIGNED_COOKIES_ENGINE:?}, {CACHE_ENGINE:?} (with CACHES) or {FILE_ENGINE:?}"
-                        ),
-                    )
-                    .into())
-            }
+            CACHE_ENGINE => Engine::Store(Arc::new(CacheStore::new(
+                session_cache(ctx)?,
+                keys.clone(),
+            ))),
+            DB_ENGINE | CACHED_DB_ENGINE => db_engine(ctx, &engine_name, &keys)?,
             other => {
                 return Err(settings
                     .invalid(
                         "SESSION_ENGINE",
                         format!("unknown session engine {other:?}"),
-                        format!("use {SIGNED_COOKIES_ENGINE:?}, {CACHE_ENGINE:?} or {FILE_ENGINE:?}"),
+                        format!("use {DB_ENGINE:?}, {CACHED_DB_ENGINE:?}, {SIGNED_COOKIES_ENGINE:?}, {CACHE_ENGINE:?} or {FILE_ENGINE:?}"),
                     )
                     .into())
             }
@@ -329,6 +332,54 @@ impl Middleware for SessionMiddleware {
     fn hooks(&self) -> Hooks {
         Hooks::NONE
     }
+}
+
+/// The `SESSION_CACHE_ALIAS` cache of `CACHES`.
+fn session_cache(
+    ctx: &BuildContext<'_>,
+) -> Result<Arc<dyn crate::cache::CacheBackend>, SettingsError> {
+    let settings = ctx.settings;
+    let alias: String = settings.get_or("SESSION_CACHE_ALIAS", "default".to_owned())?;
+    let caches = crate::cache::shared_caches(ctx)?;
+    caches.get(&alias).ok_or_else(|| {
+        settings.invalid(
+            "SESSION_CACHE_ALIAS",
+            format!("no cache named {alias:?} in CACHES"),
+            "add it to CACHES or set SESSION_CACHE_ALIAS to an existing alias",
+        )
+    })
+}
+
+/// `db` / `cached_db`: Django's `django_session` table in `DATABASES["default"]` (Django's
+/// router sends sessions there unless told otherwise).
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn db_engine(ctx: &BuildContext<'_>, engine: &str, keys: &Keys) -> Result<Engine, SettingsError> {
+    let databases = crate::db::shared_databases(ctx)?;
+    let db = databases.require(
+        ctx.settings,
+        "default",
+        &format!("SESSION_ENGINE = {engine:?}"),
+    )?;
+    Ok(if engine == CACHED_DB_ENGINE {
+        Engine::Store(Arc::new(CachedDbStore::new(
+            db,
+            session_cache(ctx)?,
+            keys.clone(),
+        )))
+    } else {
+        Engine::Store(Arc::new(DbStore::new(db, keys.clone())))
+    })
+}
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+fn db_engine(ctx: &BuildContext<'_>, engine: &str, _: &Keys) -> Result<Engine, SettingsError> {
+    Err(ctx.settings.invalid(
+        "SESSION_ENGINE",
+        format!("{engine:?} needs the database layer, which this build leaves out"),
+        format!(
+            "build middleware-builtin with the `sqlite` or `postgres` feature, or set SESSION_ENGINE to {SIGNED_COOKIES_ENGINE:?}, {CACHE_ENGINE:?} or {FILE_ENGINE:?}"
+        ),
+    ))
 }
 
 const SESSIONS_MIDDLEWARE: &str = "django.contrib.sessions.middleware.SessionMiddleware";
