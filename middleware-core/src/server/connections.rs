@@ -175,6 +175,12 @@ impl Activity {
         Busy(self.clone())
     }
 
+    /// Whether a request is in flight: when none is, an HTTP/1.1 connection is reading a
+    /// request head.
+    pub(super) fn in_flight(&self) -> bool {
+        self.state.load(Ordering::Relaxed) >= IN_FLIGHT_ONE
+    }
+
     /// A response body has handed hyper a frame that is not its last: until hyper asks for
     /// the next, the connection waits for its client.
     pub(super) fn send_waits(&self) {

@@ -167,12 +167,16 @@ impl Server {
                     let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
                         Server::respond(req, activity.begin(), &reuse, handle)
                     });
-                    let conn = builder.serve_connection(TokioIo::new(io::Lingering::new(stream)), service).into_owned();
+                    let conn = builder.serve_connection(TokioIo::new(io::Lingering::new(stream, watched.clone())), service).into_owned();
                     let drain = drain.clone();
                     tokio::spawn(async move {
                         let _drain = drain;
                         let _slot = slot;
                         match watched.drive(std::pin::pin!(conn), |c| c.graceful_shutdown()).await {
+                            Ended::Served(Err(e)) if strict::refused_by_parser(&*e) => {
+                                // hyper has answered it (400, 414 or 431) and closed.
+                                tracing::warn!(target: "django.server", reason = %e, %remote_addr, "malformed request head refused");
+                            }
                             Ended::Served(Err(e)) => {
                                 tracing::debug!(target: "django.server", error = %e, %remote_addr, "connection error");
                             }
@@ -238,8 +242,7 @@ impl Server {
                 req.headers_mut().insert(http::header::HOST, host);
             }
         }
-        // hyper's size hint is the request's `Content-Length`, already parsed and checked.
-        let too_large = http_body::Body::size_hint(req.body()).lower() > this.config.max_body_size;
+        let too_large = strict::declared_too_large(&req, this.config.max_body_size);
         let limit = usize::try_from(this.config.max_body_size).unwrap_or(usize::MAX);
         let body_min_bytes = this.config.body_min_bytes();
         // Most requests have no body: skip the boxed, limited stream for them.

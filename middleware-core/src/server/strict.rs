@@ -45,6 +45,30 @@ pub(super) fn bad_request(request: &Request, reason: &'static str) -> Response {
     r
 }
 
+/// Whether the request's `Content-Length` is above `max`. For HTTP/1.1 hyper's size hint is
+/// that length, parsed and checked; hyper's HTTP/2 takes a length it cannot hold (2^64 - 2 and
+/// up) for no length at all, so the header is read again there.
+pub(super) fn declared_too_large(req: &http::Request<Incoming>, max: u64) -> bool {
+    if http_body::Body::size_hint(req.body()).lower() > max {
+        return true;
+    }
+    req.version() == http::Version::HTTP_2
+        && req
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .is_some_and(|n| n > max)
+}
+
+/// Whether a connection ended because hyper refused a request head (it answers those
+/// itself: 400, or 431 for a head too large, 414 for a target too long).
+pub(super) fn refused_by_parser(error: &(dyn std::error::Error + 'static)) -> bool {
+    error
+        .downcast_ref::<hyper::Error>()
+        .is_some_and(hyper::Error::is_parse)
+}
+
 /// 413 for a `Content-Length` above the limit, before any of the body is read.
 pub(super) fn payload_too_large(request: &Request, limit: u64) -> Response {
     tracing::warn!(target: "django.server", method = %request.method(), path = request.uri().path(), limit, "request body too large: 413");
