@@ -48,6 +48,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("../templates/login.html")),
     ("private.html", include_str!("../templates/private.html")),
     ("notes.html", include_str!("../templates/notes.html")),
+    (
+        "flatpages/default.html",
+        include_str!("../templates/flatpages/default.html"),
+    ),
 ];
 
 /// The site's template engine: one minijinja environment, built once at start-up, with the

@@ -104,9 +104,19 @@ pub fn registry_with_printer(print: middleware::Printer) -> Registry {
     middleware_builtin::register_all_with(
         &mut registry,
         middleware_builtin::BuiltinOptions::default()
-            .csrf_failure_views(failure_views)
+            .csrf_failure_views(failure_views.clone())
             .auth_backends(auth_backends),
     );
+    // Flat pages render with the site's templates (flatpages/default.html). The templates are
+    // compiled into the binary and a test compiles them, so this only fails in development.
+    match app::Templates::new() {
+        Ok(templates) => middleware_builtin::flatpages::register(
+            &mut registry,
+            middleware_builtin::flatpages::FlatpageOptions::new(Arc::new(templates))
+                .csrf_failure_views(failure_views),
+        ),
+        Err(e) => tracing::error!("the site's templates do not compile ({e}): no flat pages"),
+    }
     middleware_contrib::register_all(&mut registry);
     middleware::register(&mut registry, print);
     registry

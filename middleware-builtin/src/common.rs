@@ -37,7 +37,7 @@ use std::sync::Arc;
 
 use http::header::{self, HeaderValue};
 use http::{Method, StatusCode};
-use middleware_core::http_utils::url::{escape_leading_slashes, escape_uri_path, iri_to_uri};
+use middleware_core::http_utils::url::{escape_leading_slashes, full_path};
 use middleware_core::response::permanent_redirect;
 use middleware_core::{
     async_trait, BuildContext, Error, FactoryError, Middleware, Next, Registry, Request,
@@ -178,12 +178,7 @@ impl CommonMiddleware {
     /// The path is Django's `request.path` (decoded) re-quoted by `escape_uri_path`, so
     /// `/hell%6F` redirects to `/hello/` as Django does, not to the escapes as they were sent.
     fn full_path_with_slash(&self, request: &Request) -> Result<String, Error> {
-        let mut new_path = escape_uri_path(&request.path_info());
-        new_path.push('/');
-        if let Some(query) = request.uri().query().filter(|q| !q.is_empty()) {
-            new_path.push('?');
-            new_path.push_str(&iri_to_uri(query));
-        }
+        let new_path = full_path(&request.path_info(), request.uri().query(), true);
         let new_path = escape_leading_slashes(&new_path);
         let method = request.method();
         if self.config.debug
@@ -217,7 +212,7 @@ impl CommonMiddleware {
             let path = if self.should_redirect_with_slash(request) {
                 self.full_path_with_slash(request)?
             } else {
-                request.full_path()
+                full_path(&request.path_info(), request.uri().query(), false)
             };
             let location = format!("{}://www.{host}{path}", request.scheme());
             return Ok(Some(self.redirect(&location)));

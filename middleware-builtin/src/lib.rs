@@ -16,10 +16,16 @@ pub mod cache_middleware;
 pub mod conditional_get;
 pub mod csrf;
 pub mod db;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub mod flatpages;
 pub mod gzip;
 pub mod locale;
 pub mod messages;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub mod redirects;
 pub mod sessions;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub mod sites;
 
 use middleware_core::Registry;
 
@@ -79,4 +85,9 @@ pub fn register_all_with(registry: &mut Registry, options: BuiltinOptions) {
     cache_middleware::register(registry);
     csrf::register_with_failure_views(registry, options.csrf_failure_views);
     auth::register_with_backends(registry, options.auth_backends);
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    {
+        sites::register(registry);
+        redirects::register(registry);
+    }
 }

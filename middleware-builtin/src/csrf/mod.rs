@@ -335,12 +335,31 @@ impl CsrfConfig {
 /// Django's `CsrfViewMiddleware`.
 pub struct CsrfViewMiddleware {
     next: Next,
-    config: Arc<CsrfConfig>,
+    protect: CsrfProtect,
 }
 
 impl fmt::Debug for CsrfViewMiddleware {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CsrfViewMiddleware")
+            .field("cookie_name", &self.protect.config.cookie_name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Django's `csrf_protect`: the middleware's checks for a response made outside the view layer,
+/// where `process_view` never runs (a flatpage that `FlatpageFallbackMiddleware` renders in
+/// place of a 404). [`CsrfProtect::check`] is `process_request` + `process_view`,
+/// [`CsrfProtect::finish`] is `process_response`. Running after the middleware on the same
+/// request is harmless: a request the middleware accepted is not checked twice, and the
+/// cookie is set once.
+#[derive(Clone)]
+pub struct CsrfProtect {
+    config: Arc<CsrfConfig>,
+}
+
+impl fmt::Debug for CsrfProtect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CsrfProtect")
             .field("cookie_name", &self.config.cookie_name)
             .finish_non_exhaustive()
     }
@@ -361,7 +380,37 @@ fn meta_header(request: &Request, name: &HeaderName) -> Option<String> {
 /// `Result` of a check: `Err(reason)` rejects.
 type Verdict = Result<(), String>;
 
-impl CsrfViewMiddleware {
+impl CsrfProtect {
+    /// The checks as `settings` configure the middleware, failing with the failure view
+    /// `CSRF_FAILURE_VIEW` names in `views`.
+    pub fn from_settings(
+        settings: &Settings,
+        views: &CsrfFailureViews,
+    ) -> Result<Self, FactoryError> {
+        Ok(CsrfProtect {
+            config: Arc::new(CsrfConfig::from_settings(settings, views)?),
+        })
+    }
+
+    /// Django's `csrf_protect` before the view: `Ok(Some(response))` is the failure view's 403
+    /// to answer instead; `markers` are the view's (`CsrfExempt`...).
+    pub async fn check(
+        &self,
+        request: &mut Request,
+        markers: &middleware_core::Markers,
+    ) -> Result<Option<Response>, Error> {
+        self.process_request(request).await?;
+        Ok(self
+            .verdict(request, markers)
+            .await?
+            .map(|reason| self.reject(request, &reason)))
+    }
+
+    /// Django's `csrf_protect` after the view: sets the CSRF cookie if the token was used.
+    pub async fn finish(&self, request: &mut Request, response: &mut Response) {
+        self.process_response(request, response).await;
+    }
+
     /// Django's `_get_secret`: `Ok(None)` without a secret, the secret (a legacy 64-character
     /// masked value unmasked), or why the stored value is malformed. In session mode the secret
     /// is the session's [`CSRF_SESSION_KEY`]; without a session this is Django's
@@ -652,9 +701,9 @@ impl CsrfViewMiddleware {
 #[async_trait]
 impl Middleware for CsrfViewMiddleware {
     async fn call(&self, request: &mut Request) -> Result<Response, Error> {
-        self.process_request(request).await?;
+        self.protect.process_request(request).await?;
         let mut response = self.next.get_response(request).await;
-        self.process_response(request, &mut response).await;
+        self.protect.process_response(request, &mut response).await;
         Ok(response)
     }
 
@@ -667,8 +716,8 @@ impl Middleware for CsrfViewMiddleware {
         request: &mut Request,
         view: &ResolverMatch,
     ) -> Result<Option<Response>, Error> {
-        match self.verdict(request, view.markers()).await? {
-            Some(reason) => Ok(Some(self.reject(request, &reason))),
+        match self.protect.verdict(request, view.markers()).await? {
+            Some(reason) => Ok(Some(self.protect.reject(request, &reason))),
             None => {
                 if view.markers().contains::<EnsureCsrfCookie>() {
                     get_token(request);
@@ -691,10 +740,9 @@ pub fn register_with_failure_views(registry: &mut Registry, views: CsrfFailureVi
     let for_factory = views.clone();
     registry
         .register("CsrfViewMiddleware", move |next, ctx: &BuildContext<'_>| {
-            let config = CsrfConfig::from_settings(ctx.settings, &for_factory)?;
             Ok(CsrfViewMiddleware {
                 next,
-                config: Arc::new(config),
+                protect: CsrfProtect::from_settings(ctx.settings, &for_factory)?,
             })
         })
         .alias("django.middleware.csrf.CsrfViewMiddleware")

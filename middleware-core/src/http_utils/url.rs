@@ -4,10 +4,12 @@
 //!
 //! ```
 //! use middleware_core::http_utils::url::{
-//!     escape_leading_slashes, escape_uri_path, iri_to_uri, url_has_allowed_host_and_scheme,
+//!     escape_leading_slashes, escape_uri_path, full_path, iri_to_uri,
+//!     url_has_allowed_host_and_scheme,
 //! };
 //!
 //! assert_eq!(escape_uri_path("/needsquoting#"), "/needsquoting%23");
+//! assert_eq!(full_path("/caf\u{e9}", Some("a=1"), true), "/caf%C3%A9/?a=1");
 //!
 //! assert_eq!(escape_leading_slashes("//evil.com/x"), "/%2Fevil.com/x");
 //! assert_eq!(iri_to_uri("/blog/for/Jürgen Münster/"), "/blog/for/J%C3%BCrgen%20M%C3%BCnster/");
@@ -95,6 +97,21 @@ const URI_PATH_SAFE: &AsciiSet = &NON_ALPHANUMERIC
 /// URI, as `get_full_path()` and the `APPEND_SLASH` redirect do.
 pub fn escape_uri_path(path: &str) -> String {
     utf8_percent_encode(path, URI_PATH_SAFE).to_string()
+}
+
+/// Django's `request.get_full_path(force_append_slash)` from the decoded path (Django's
+/// `request.path`) and the raw query string: `escape_uri_path(path)`, a `/` when asked for and
+/// missing, then `?` and `iri_to_uri(query)` when there is a query.
+pub fn full_path(path: &str, query: Option<&str>, force_append_slash: bool) -> String {
+    let mut out = escape_uri_path(path);
+    if force_append_slash && !path.ends_with('/') {
+        out.push('/');
+    }
+    if let Some(query) = query.filter(|q| !q.is_empty()) {
+        out.push('?');
+        out.push_str(&iri_to_uri(query));
+    }
+    out
 }
 
 /// Return `true` if `url` is safe to redirect to: it has no host or an
