@@ -51,3 +51,11 @@ if ! res=$(DJANGO_PYTHON="$PWD/$venv/bin/python" cargo test -q -p middleware-bui
     exit 1
 fi
 echo "$res" | grep -E "SKIP|shared|test result" || true
+# Redirects and flat pages written by Django's ORM into a database our migrate made, served by
+# ours.
+if ! res=$(DJANGO_PYTHON="$PWD/$venv/bin/python" cargo test -q -p middleware-builtin --features sqlite \
+    --test flatpages django_orm_redirects_and_flatpages_are_served -- --nocapture 2>&1); then
+    echo "$res" | tail -30
+    exit 1
+fi
+echo "$res" | grep -E "SKIP|ORM|test result" || true

@@ -87,6 +87,21 @@ async fn add_page(
     .await;
 }
 
+/// The page of the `*_special_chars` tests.
+async fn add_special_page(db: &TempDb) {
+    let url = "/some.very_special~chars-here/";
+    add_page(
+        db,
+        5,
+        url,
+        "A very special page",
+        "Isn't it special!",
+        false,
+        "",
+    )
+    .await;
+}
+
 async fn login_view(request: &mut Request) -> Result<Response, Error> {
     let creds = Credentials::new("testuser", "s3krit");
     let user = auth::authenticate(request, &creds)
@@ -98,7 +113,8 @@ async fn login_view(request: &mut Request) -> Result<Response, Error> {
 
 /// The settings of FlatpageMiddlewareTests: Common, Session, Csrf, Authentication, Messages,
 /// then FlatpageFallbackMiddleware; `LOGIN_URL = "/accounts/login/"`, `SITE_ID = 1`.
-fn client(db: &TempDb, append_slash: bool, enforce_csrf: bool) -> Client {
+/// Every built-in, the test user, and the flat pages with [`Templates`].
+fn registry() -> Registry {
     let users = InMemoryUserBackend::new();
     users.insert(User::new(
         "1",
@@ -116,6 +132,11 @@ fn client(db: &TempDb, append_slash: bool, enforce_csrf: bool) -> Client {
         &mut registry,
         FlatpageOptions::new(Arc::new(Templates)),
     );
+    registry
+}
+
+fn client(db: &TempDb, append_slash: bool, enforce_csrf: bool) -> Client {
+    let registry = registry();
     let text = format!(
         r#"SECRET_KEY = "flatpages-test-key-0123456789abcdefghijklmnopqrstuvwxyz"
 ALLOWED_HOSTS = ["testserver"]
@@ -180,16 +201,7 @@ async fn test_fallback_authenticated_flatpage() {
 #[tokio::test]
 async fn test_fallback_flatpage_special_chars() {
     let db = test_data().await;
-    add_page(
-        &db,
-        5,
-        "/some.very_special~chars-here/",
-        "A very special page",
-        "Isn't it special!",
-        false,
-        "",
-    )
-    .await;
+    add_special_page(&db).await;
     let r = client(&db, false, false)
         .get("/some.very_special~chars-here/")
         .await;
@@ -225,16 +237,7 @@ async fn test_redirect_fallback_non_existent_flatpage() {
 #[tokio::test]
 async fn test_redirect_fallback_flatpage_special_chars() {
     let db = test_data().await;
-    add_page(
-        &db,
-        5,
-        "/some.very_special~chars-here/",
-        "A very special page",
-        "Isn't it special!",
-        false,
-        "",
-    )
-    .await;
+    add_special_page(&db).await;
     let r = client(&db, true, false)
         .get("/some.very_special~chars-here")
         .await;
@@ -323,4 +326,80 @@ async fn a_page_of_another_site_is_a_404() {
         client(&db, false, false).get("/elsewhere/").await.status,
         404
     );
+}
+
+/// The Python with Django 6.1.3 that scripts/django_crosscheck.sh prepares, if any.
+fn python_with_django() -> Option<std::path::PathBuf> {
+    let python = std::env::var_os("DJANGO_PYTHON").map(std::path::PathBuf::from)?;
+    let has_django = std::process::Command::new(&python)
+        .args(["-c", "import django"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    has_django.then_some(python)
+}
+
+// Live interop (scripts/django_crosscheck.sh sets DJANGO_PYTHON): redirects and flat pages that
+// Django's ORM writes into the database our migrate made are served by ours as Django serves
+// them.
+#[tokio::test]
+async fn django_orm_redirects_and_flatpages_are_served() {
+    let Some(python) = python_with_django() else {
+        eprintln!("SKIP: DJANGO_PYTHON with Django 6.1.3 is not set (scripts/django_crosscheck.sh sets it)");
+        return;
+    };
+    let db = TempDb::new().await;
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/django/contrib_pages.py"
+    );
+    let out = std::process::Command::new(python)
+        .arg(script)
+        .arg(format!("sqlite:{}", db.path().display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let registry = registry();
+    let text = format!(
+        r#"SECRET_KEY = "crosscheck-key-0123456789abcdefghijklmnopqrstuvwxyz"
+ALLOWED_HOSTS = ["testserver"]
+SITE_ID = 1
+SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.redirects.middleware.RedirectFallbackMiddleware",
+    "django.contrib.flatpages.middleware.FlatpageFallbackMiddleware",
+]
+{}"#,
+        db.settings
+    );
+    let settings = Settings::from_toml_str(&text, "test.toml").unwrap();
+    let chain = Chain::builder(&registry, &settings)
+        .urls(Router::new())
+        .build()
+        .unwrap();
+    let mut c = Client::new(chain);
+    let r = c.get("/from-django/").await;
+    assert_eq!(r.status, 301);
+    assert_eq!(r.header("location"), Some("/to-rust/"));
+    assert_eq!(c.get("/retired/").await.status, 410);
+    let r = c.get("/about-django/").await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.text()
+            .contains("<title>Made by <b>Django</b></title><p><p>Written with the ORM.</p></p>"),
+        "{}",
+        r.text()
+    );
+    let r = c.get("/members/").await;
+    assert_eq!(r.status, 302);
+    assert_eq!(
+        r.header("location"),
+        Some("/accounts/login/?next=/members/")
+    );
+    eprintln!("redirects and flat pages written by Django's ORM: ok");
 }

@@ -71,17 +71,25 @@ const REDIRECTS: &str = "django.contrib.redirects.middleware.RedirectFallbackMid
 const NO_APPEND: &str = "APPEND_SLASH = false\nSITE_ID = 1";
 const APPEND: &str = "APPEND_SLASH = true\nSITE_ID = 1";
 
+/// GET `path` through `RedirectFallbackMiddleware` with `conf`: the status and `Location`.
+async fn get(db: &TempDb, conf: &str, path: &str) -> (u16, Option<String>) {
+    let r = db.client(REDIRECTS, conf, &registry()).get(path).await;
+    (r.status.as_u16(), r.header("location").map(str::to_owned))
+}
+
+fn to(location: &str) -> Option<String> {
+    Some(location.to_owned())
+}
+
 // Django: tests/redirects_tests/tests.py::RedirectTests::test_redirect
 #[tokio::test]
 async fn test_redirect() {
     let db = temp_db().await;
     db.redirect("/initial", "/new_target").await;
-    let r = db
-        .client(REDIRECTS, NO_APPEND, &registry())
-        .get("/initial")
-        .await;
-    assert_eq!(r.status, 301);
-    assert_eq!(r.header("location"), Some("/new_target"));
+    assert_eq!(
+        get(&db, NO_APPEND, "/initial").await,
+        (301, to("/new_target"))
+    );
 }
 
 // Django: tests/redirects_tests/tests.py::RedirectTests::test_redirect_with_append_slash
@@ -89,18 +97,12 @@ async fn test_redirect() {
 async fn test_redirect_with_append_slash() {
     let db = temp_db().await;
     db.redirect("/initial/", "/new_target/").await;
-    let r = db
-        .client(REDIRECTS, APPEND, &registry())
-        .get("/initial")
-        .await;
-    assert_eq!(r.status, 301);
-    assert_eq!(r.header("location"), Some("/new_target/"));
+    assert_eq!(
+        get(&db, APPEND, "/initial").await,
+        (301, to("/new_target/"))
+    );
     // Without APPEND_SLASH the slashless path is not looked up with a slash.
-    let r = db
-        .client(REDIRECTS, NO_APPEND, &registry())
-        .get("/initial")
-        .await;
-    assert_eq!(r.status, 404);
+    assert_eq!(get(&db, NO_APPEND, "/initial").await, (404, None));
 }
 
 // Django: tests/redirects_tests/tests.py::RedirectTests::test_redirect_with_append_slash_and_query_string
@@ -108,20 +110,17 @@ async fn test_redirect_with_append_slash() {
 async fn test_redirect_with_append_slash_and_query_string() {
     let db = temp_db().await;
     db.redirect("/initial/?foo", "/new_target/").await;
-    let r = db
-        .client(REDIRECTS, APPEND, &registry())
-        .get("/initial?foo")
-        .await;
-    assert_eq!(r.status, 301);
-    assert_eq!(r.header("location"), Some("/new_target/"));
+    assert_eq!(
+        get(&db, APPEND, "/initial?foo").await,
+        (301, to("/new_target/"))
+    );
 }
 
 // Django: tests/redirects_tests/tests.py::RedirectTests::test_redirect_not_found_with_append_slash
 #[tokio::test]
 async fn test_redirect_not_found_with_append_slash() {
     let db = temp_db().await;
-    let r = db.client(REDIRECTS, APPEND, &registry()).get("/test").await;
-    assert_eq!(r.status, 404);
+    assert_eq!(get(&db, APPEND, "/test").await, (404, None));
 }
 
 // Django: tests/redirects_tests/tests.py::RedirectTests::test_redirect_shortcircuits_non_404_response
@@ -129,8 +128,7 @@ async fn test_redirect_not_found_with_append_slash() {
 async fn test_redirect_shortcircuits_non_404_response() {
     let db = temp_db().await;
     db.redirect("/", "/elsewhere/").await;
-    let r = db.client(REDIRECTS, APPEND, &registry()).get("/").await;
-    assert_eq!(r.status, 200);
+    assert_eq!(get(&db, APPEND, "/").await, (200, None));
 }
 
 // Django: tests/redirects_tests/tests.py::RedirectTests::test_response_gone
@@ -138,11 +136,7 @@ async fn test_redirect_shortcircuits_non_404_response() {
 async fn test_response_gone() {
     let db = temp_db().await;
     db.redirect("/initial", "").await;
-    let r = db
-        .client(REDIRECTS, NO_APPEND, &registry())
-        .get("/initial")
-        .await;
-    assert_eq!(r.status, 410);
+    assert_eq!(get(&db, NO_APPEND, "/initial").await, (410, None));
 }
 
 /// The rows are matched on the path as Django's `get_full_path()` spells it: decoded, then
@@ -181,9 +175,7 @@ async fn redirects_match_django_full_path_on_the_current_site_only() {
 async fn a_redirect_to_a_javascript_url_is_refused() {
     let db = temp_db().await;
     db.redirect("/x", "javascript:alert(1)").await;
-    let r = db.client(REDIRECTS, NO_APPEND, &registry()).get("/x").await;
-    assert_eq!(r.status, 400);
-    assert!(r.header("location").is_none());
+    assert_eq!(get(&db, NO_APPEND, "/x").await, (400, None));
 }
 
 fn overridden_registry() -> Registry {

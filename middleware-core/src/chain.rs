@@ -69,6 +69,14 @@ pub enum BuildError {
         /// How to fix it.
         fix: String,
     },
+    /// A route pattern given to `chain_layer::ServiceRoutes` is invalid or repeated.
+    #[error("route {pattern:?} is invalid: {message}. Fix: write it as axum does (`/items/{{id}}`, `/files/{{*path}}`), once")]
+    InvalidRoute {
+        /// The pattern.
+        pattern: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A factory refused its configuration.
     #[error("MIDDLEWARE[{index}] = {name:?} is improperly configured: {message}")]
     ImproperlyConfigured {

@@ -45,6 +45,8 @@
 
 pub mod body;
 pub mod chain;
+#[cfg(feature = "tower")]
+pub mod chain_layer;
 pub mod checks;
 pub mod crypto;
 pub mod error;

@@ -79,7 +79,7 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 pub type ErrorMapper = Arc<dyn Fn(BoxError) -> Result<Response, Error> + Send + Sync>;
 
 /// Any `http_body::Body` as our [`Body`], without boxing it again when it already is one.
-fn into_body<B>(body: B) -> Body
+pub(crate) fn into_body<B>(body: B) -> Body
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,

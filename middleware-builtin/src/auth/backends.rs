@@ -23,7 +23,7 @@ use async_trait::async_trait;
 use middleware_core::body::BoxError;
 use middleware_core::registry::NamedTable;
 
-use super::hashers;
+use super::hashers::{self, HashingBusy, HashingError, PasswordHashing, Verified};
 use super::user::User;
 
 /// Django's default `AUTHENTICATION_BACKENDS` entry.
@@ -33,12 +33,17 @@ pub const REMOTE_USER_BACKEND: &str = "django.contrib.auth.backends.RemoteUserBa
 
 /// A username and a password (Django's `authenticate(request, username=..., password=...)`).
 /// `Debug` leaves the password out.
+///
+/// [`super::authenticate`] hands backends the credentials with the chain's
+/// [`PasswordHashing`] (`PASSWORD_HASHERS` on the bounded pool): a backend checks the
+/// password with [`Credentials::verify_password`], never on its own thread.
 #[derive(Clone)]
 pub struct Credentials {
     /// The username.
     pub username: String,
     /// The raw password.
     pub password: String,
+    hashing: Option<PasswordHashing>,
 }
 
 impl Credentials {
@@ -47,7 +52,55 @@ impl Credentials {
         Credentials {
             username: username.into(),
             password: password.into(),
+            hashing: None,
         }
+    }
+
+    /// The same credentials checked with `hashing` (set by [`super::authenticate`]).
+    pub fn with_hashing(mut self, hashing: PasswordHashing) -> Self {
+        self.hashing = Some(hashing);
+        self
+    }
+
+    /// The hashers and pool these credentials are checked with: the chain's, or Django's
+    /// defaults on a process-wide pool when the credentials did not come through
+    /// [`super::authenticate`].
+    pub fn hashing(&self) -> &PasswordHashing {
+        self.hashing
+            .as_ref()
+            .unwrap_or_else(|| PasswordHashing::shared_default())
+    }
+
+    /// Django's `verify_password(self.password, encoded)` on the hashing pool (`encoded`
+    /// `None`: an unknown user, for whom the preferred hasher still runs so that timing does
+    /// not tell which usernames exist). [`BackendError::Unavailable`] when the pool stayed
+    /// busy for its queue timeout.
+    pub async fn verify_password(&self, encoded: Option<&str>) -> Result<Verified, BackendError> {
+        let result = match encoded {
+            Some(encoded) => {
+                self.hashing()
+                    .verify_password(&self.password, encoded)
+                    .await
+            }
+            None => self
+                .hashing()
+                .make_password(&self.password)
+                .await
+                .map(|_| Verified {
+                    is_correct: false,
+                    must_update: false,
+                }),
+        };
+        result.map_err(BackendError::from)
+    }
+
+    /// The password hashed with the preferred hasher, on the pool (Django's `set_password`
+    /// after an upgrade on login).
+    pub async fn make_password(&self) -> Result<String, BackendError> {
+        self.hashing()
+            .make_password(&self.password)
+            .await
+            .map_err(BackendError::from)
     }
 }
 
@@ -69,6 +122,18 @@ pub enum BackendError {
     /// The user store failed (a 500, as a database error is in Django).
     #[error("user store failed: {0}")]
     Store(BoxError),
+    /// Every password hashing worker stayed busy: a 503 with `Retry-After`.
+    #[error(transparent)]
+    Unavailable(HashingBusy),
+}
+
+impl From<HashingError> for BackendError {
+    fn from(e: HashingError) -> Self {
+        match e {
+            HashingError::Busy(busy) => BackendError::Unavailable(busy),
+            HashingError::Failed(_) => BackendError::Store(Box::new(e)),
+        }
+    }
 }
 
 /// A source of users: Django's authentication backend.
@@ -177,9 +242,11 @@ impl Store {
 /// Users held in memory: Django's `ModelBackend` over a table of users (and, with
 /// [`InMemoryUserBackend::remote_users`], its `RemoteUserBackend`).
 ///
-/// Cloning shares the users. Passwords are checked on a blocking thread (PBKDF2 is slow on
-/// purpose). As in Django, a login attempt for an unknown username still hashes the password,
-/// so timing does not tell which usernames exist.
+/// Cloning shares the users. Passwords are checked on the hashing pool of the credentials
+/// (hashing is slow on purpose), and a correct password whose hash is out of date (another
+/// hasher or other parameters than the first of `PASSWORD_HASHERS`) is hashed again and
+/// stored, as Django's `check_password` setter does. As in Django, a login attempt for an
+/// unknown username still hashes the password, so timing does not tell which usernames exist.
 #[derive(Clone, Default)]
 pub struct InMemoryUserBackend {
     store: Arc<RwLock<Store>>,
@@ -318,21 +385,27 @@ impl UserBackend for InMemoryUserBackend {
             return Ok(None);
         }
         let user = self.user_by_username(&credentials.username);
-        let password = credentials.password.clone();
-        let encoded = user.as_ref().map(|u| u.password.clone());
-        // PBKDF2 takes a noticeable time: keep it off the async worker threads.
-        let matched = tokio::task::spawn_blocking(move || match encoded {
-            Some(encoded) => hashers::check_password(&password, &encoded),
-            None => {
-                // Django's ModelBackend runs the hasher anyway, so an unknown username takes
-                // as long as a wrong password.
-                let _ = hashers::make_password(&password);
-                false
+        let verified = credentials
+            .verify_password(user.as_ref().map(|u| u.password.as_str()))
+            .await?;
+        let Some(mut user) = user.filter(|u| verified.is_correct && u.is_active) else {
+            return Ok(None);
+        };
+        if verified.must_update {
+            let encoded = credentials.make_password().await?;
+            // Only if nobody changed the password meanwhile (Django saves the new hash with
+            // update_fields=["password"], on the row it just read).
+            let mut store = self.write();
+            if let Some(stored) = store
+                .users
+                .iter_mut()
+                .find(|u| u.id == user.id && u.password == user.password)
+            {
+                stored.password = encoded.clone();
+                user.password = encoded;
             }
-        })
-        .await
-        .map_err(|e| BackendError::Store(Box::new(e)))?;
-        Ok(user.filter(|u| matched && u.is_active))
+        }
+        Ok(Some(user))
     }
 
     async fn authenticate_remote_user(&self, username: &str) -> Result<Option<User>, BackendError> {

@@ -121,6 +121,7 @@ pub const SETTINGS: &[&str] = &[
 pub struct AuthConfig {
     backends: Vec<(String, Arc<dyn UserBackend>)>,
     keys: crate::sessions::Keys,
+    hashing: hashers::PasswordHashing,
     /// `LOGIN_URL` (default `/accounts/login/`).
     pub login_url: String,
     /// `LOGIN_REDIRECT_URL` (default `/accounts/profile/`).
@@ -175,11 +176,19 @@ impl AuthConfig {
         Ok(AuthConfig {
             backends,
             keys: crate::sessions::Keys::from_settings(settings)?,
+            hashing: hashers::PasswordHashing::from_settings(settings)?,
             login_url: settings.get_or("LOGIN_URL", DEFAULT_LOGIN_URL.to_owned())?,
             login_redirect_url: settings
                 .get_or("LOGIN_REDIRECT_URL", DEFAULT_LOGIN_REDIRECT_URL.to_owned())?,
             logout_redirect_url,
         })
+    }
+
+    /// `PASSWORD_HASHERS` on the bounded hashing pool (`PASSWORD_HASHING_WORKERS`,
+    /// `PASSWORD_HASHING_QUEUE_TIMEOUT`), shared by every request of the chain: hash passwords
+    /// through it (e.g. a password change view's `set_password`).
+    pub fn hashing(&self) -> &hashers::PasswordHashing {
+        &self.hashing
     }
 
     /// The names of `AUTHENTICATION_BACKENDS`, in order.
@@ -241,7 +250,7 @@ impl Middleware for AuthenticationMiddleware {
             config: self.config.clone(),
             user: None,
         });
-        Ok(self.next.get_response(request).await)
+        Ok(with_retry_after(self.next.get_response(request).await))
     }
 
     fn hooks(&self) -> Hooks {
@@ -321,6 +330,7 @@ async fn load_user(config: &AuthConfig, session: &Session) -> Result<CurrentUser
         Ok(Some(user)) => user,
         Ok(None) | Err(BackendError::PermissionDenied) => return Ok(CurrentUser::Anonymous),
         Err(BackendError::Store(e)) => return Err(Error::internal(e)),
+        Err(BackendError::Unavailable(busy)) => return Err(busy_error(busy)),
     };
     // Verify the session: the stored hash must be the user's, under SECRET_KEY or a fallback.
     let stored = match session.get(HASH_SESSION_KEY).await {
@@ -351,6 +361,29 @@ async fn load_user(config: &AuthConfig, session: &Session) -> Result<CurrentUser
     Ok(CurrentUser::Authenticated(Arc::new(user)))
 }
 
+/// A full hashing pool as an error: 503, given its `Retry-After` by
+/// [`AuthenticationMiddleware`] (see [`with_retry_after`]).
+fn busy_error(busy: hashers::HashingBusy) -> Error {
+    Error::custom(http::StatusCode::SERVICE_UNAVAILABLE, busy)
+}
+
+/// A response made from a [`hashers::HashingBusy`] error (a login refused because every
+/// hashing worker stayed busy) answers 503 with `Retry-After`, whatever the 500 handler made.
+fn with_retry_after(mut response: Response) -> Response {
+    let busy = response
+        .extensions()
+        .get::<middleware_core::ErrorInfo>()
+        .and_then(|info| info.0.downcast_ref::<hashers::HashingBusy>())
+        .copied();
+    if let Some(busy) = busy {
+        *response.status_mut() = http::StatusCode::SERVICE_UNAVAILABLE;
+        response
+            .headers_mut()
+            .insert(http::header::RETRY_AFTER, busy.retry_after.into());
+    }
+    response
+}
+
 /// Django's `authenticate(request, username=..., password=...)`: asks each backend of
 /// `AUTHENTICATION_BACKENDS` in order; the first user found is returned, with
 /// [`User::backend`] set to that backend's name (so [`login`] can store it). A backend
@@ -365,6 +398,7 @@ pub fn authenticate(
     let credentials = credentials.clone();
     async move {
         let config = config?;
+        let credentials = credentials.with_hashing(config.hashing.clone());
         let user = first_user(&config, |backend| backend.authenticate(&credentials)).await?;
         if user.is_none() {
             tracing::debug!(target: "django.contrib.auth", "authentication failed");
@@ -406,6 +440,7 @@ where
             Ok(None) => continue,
             Err(BackendError::PermissionDenied) => break,
             Err(BackendError::Store(e)) => return Err(Error::internal(e)),
+            Err(BackendError::Unavailable(busy)) => return Err(busy_error(busy)),
         }
     }
     Ok(None)
@@ -515,6 +550,9 @@ pub fn register_with_backends(registry: &mut Registry, backends: AuthBackends) {
         .alias(PERSISTENT_REMOTE_USER_MIDDLEWARE)
         .requires_before("AuthenticationMiddleware");
     registry.add_check(false, checks::check_middleware);
+    // Read by whatever hashes passwords (a view, a management command), not only by
+    // AuthenticationMiddleware: known even when it is not in MIDDLEWARE.
+    registry.declare_settings(hashers::SETTINGS);
 }
 
 #[cfg(test)]

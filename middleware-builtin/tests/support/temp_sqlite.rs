@@ -1,3 +1,6 @@
+// Each test binary that includes this uses part of it.
+#![allow(dead_code)]
+
 //! A SQLite file migrated as Django 6.1's migrations leave it (site 1 is `example.com`), in a
 //! folder of its own that is removed on drop.
 
@@ -42,6 +45,11 @@ impl TempDb {
             .unwrap();
         migrate(&db).await.unwrap();
         TempDb { dir, db, settings }
+    }
+
+    /// The SQLite file.
+    pub fn path(&self) -> PathBuf {
+        self.dir.join("db.sqlite3")
     }
 
     /// Runs `sql` with text parameters.
