@@ -21,6 +21,8 @@ if [ ! -x "$venv/bin/python" ]; then
     "$py" -m venv "$venv"
     "$venv/bin/pip" install -q django==6.1.3 || { echo "SKIP: could not install django==6.1.3"; exit 0; }
 fi
+# argon2-cffi and bcrypt, for the hashers of Django's default PASSWORD_HASHERS that need them.
+"$venv/bin/python" -c 'import argon2, bcrypt' 2>/dev/null || "$venv/bin/pip" install -q argon2-cffi bcrypt || echo "note: could not install argon2-cffi / bcrypt (their hash checks will skip)"
 # The `redis` client, for Django's RedisCache in the shared-Redis sessions test.
 "$venv/bin/python" -c 'import redis' 2>/dev/null || "$venv/bin/pip" install -q redis || echo "note: could not install redis (the shared-Redis sessions test will skip)"
 # psycopg, for Django's PostgreSQL backend in the shared-PostgreSQL sessions test.

@@ -8,14 +8,21 @@
 //! example site sends a response that no middleware gave a `Content-Length`; `bench/load.sh`
 //! passes it when the site's answer is chunked, so both put the same bytes on the wire.
 //!
-//! With `--gzip`, the gzip benchmark's reference (`bench/gzip.sh`): every request whose
-//! `Accept-Encoding` mentions `gzip` gets the body freshly compressed by flate2's `GzEncoder`
-//! (zlib-rs, level 6, mtime 0, a file name of 0–99 `a` bytes as padding, as GZipMiddleware
-//! writes) and `Content-Encoding: gzip`;
-//! other requests get it uncompressed.
+//! With `--gzip`, the gzip benchmark's reference (`bench/gzip.sh`, `bench/stacks.sh`): every
+//! request whose `Accept-Encoding` mentions `gzip` gets the body compressed anew at level 6 by
+//! the same flate2 build (zlib-rs), with a deflater each worker thread keeps and resets, as
+//! GZipMiddleware keeps a pool (the same gzip header: mtime 0, a file name of 0–99 `a` bytes
+//! as padding) and `Content-Encoding: gzip`; other requests get it uncompressed.
+//!
+//! With `--etag`, every response gets the ETag ConditionalGetMiddleware computes (the MD5 of the
+//! uncompressed body, hashed per request as the middleware does), made weak when the body is
+//! gzipped (as GZipMiddleware does), and a request whose `If-None-Match` matches gets 304.
+//!
+//! With `--delay-ms=N`, every answer waits N ms first (a timer, no CPU): the slow upstream of
+//! the async benchmark (`bench/async.sh`).
 
 use std::convert::Infallible;
-use std::io::Write;
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use bytes::Bytes;
@@ -33,7 +40,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut body = Bytes::from_static(b"Hello, world!");
     let mut gzip = false;
     let mut chunked = false;
+    let mut etag = false;
+    let mut delay = None;
     for arg in args {
+        if arg == "--etag" {
+            etag = true;
+            continue;
+        }
+        if let Some(ms) = arg.strip_prefix("--delay-ms=") {
+            delay = Some(std::time::Duration::from_millis(ms.parse()?));
+            continue;
+        }
         if arg == "--gzip" {
             gzip = true;
             continue;
@@ -81,7 +98,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                                 .get_all(http::header::ACCEPT_ENCODING)
                                 .iter()
                                 .any(|v| v.as_bytes().windows(4).any(|w| w == b"gzip"));
-                        let content = if accepts_gzip {
+                        let tag = etag.then(|| md5_etag(&body, accepts_gzip));
+                        let not_modified = tag.as_ref().is_some_and(|t| {
+                            req.headers()
+                                .get(http::header::IF_NONE_MATCH)
+                                .is_some_and(|v| v.as_bytes() == t.as_bytes())
+                        });
+                        let content = if not_modified {
+                            Bytes::new()
+                        } else if accepts_gzip {
                             let pad = counter.fetch_add(37, Ordering::Relaxed) % 100;
                             gzip_body(&body, pad as usize)
                         } else {
@@ -94,13 +119,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         for (n, v) in headers.iter() {
                             r.headers_mut().append(n.clone(), v.clone());
                         }
-                        if accepts_gzip {
+                        if let Some(t) = tag {
+                            r.headers_mut().insert(http::header::ETAG, t);
+                        }
+                        if not_modified {
+                            *r.status_mut() = http::StatusCode::NOT_MODIFIED;
+                        } else if accepts_gzip {
                             r.headers_mut().insert(
                                 http::header::CONTENT_ENCODING,
                                 http::HeaderValue::from_static("gzip"),
                             );
                         }
-                        async move { Ok::<_, Infallible>(r) }
+                        async move {
+                            if let Some(d) = delay {
+                                tokio::time::sleep(d).await;
+                            }
+                            Ok::<_, Infallible>(r)
+                        }
                     });
                 let _ = auto::Builder::new(TokioExecutor::new())
                     .serve_connection(TokioIo::new(stream), svc)
@@ -113,15 +148,59 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// `body` gzipped at level 6 with mtime 0 and a `pad`-byte file name.
+/// The ETag ConditionalGetMiddleware sets (`"<md5 hex>"`), weak when the body is gzipped.
+fn md5_etag(body: &[u8], gzipped: bool) -> HeaderValue {
+    use md5::Digest;
+    let digest = md5::Md5::digest(body);
+    let mut tag = String::with_capacity(36);
+    if gzipped {
+        tag.push_str("W/");
+    }
+    tag.push('"');
+    for b in digest {
+        let _ = write!(tag, "{b:02x}");
+    }
+    tag.push('"');
+    HeaderValue::from_str(&tag).unwrap_or_else(|_| HeaderValue::from_static("\"\""))
+}
+
+thread_local! {
+    // One deflater per worker thread, reset after each body: GZipMiddleware keeps a pool of
+    // reset deflaters for the same reason (a new one costs about 300 KB of zeroed tables).
+    static DEFLATER: std::cell::RefCell<flate2::Compress> =
+        std::cell::RefCell::new(flate2::Compress::new(flate2::Compression::new(6), false));
+}
+
+/// `body` gzipped at level 6 with mtime 0 and a `pad`-byte file name (the header
+/// GZipMiddleware writes), deflated by the thread's reused deflater.
 fn gzip_body(body: &[u8], pad: usize) -> Bytes {
-    let mut enc = flate2::GzBuilder::new().filename(vec![b'a'; pad]).write(
-        Vec::with_capacity(body.len() / 2 + 128),
-        flate2::Compression::new(6),
-    );
-    // Writing into a Vec cannot fail.
-    let _ = enc.write_all(body);
-    Bytes::from(enc.finish().unwrap_or_default())
+    let mut out = Vec::with_capacity(body.len() / 2 + 128);
+    out.extend_from_slice(&[0x1f, 0x8b, 8, 0x08, 0, 0, 0, 0, 0, 255]);
+    out.resize(10 + pad, b'a');
+    out.push(0);
+    DEFLATER.with(|d| {
+        let mut d = d.borrow_mut();
+        let mut input = body;
+        loop {
+            if out.capacity() - out.len() < 64 {
+                out.reserve(input.len().max(256) + 64);
+            }
+            let before = d.total_in();
+            match d.compress_vec(input, &mut out, flate2::FlushCompress::Finish) {
+                Ok(flate2::Status::StreamEnd) | Err(_) => break,
+                Ok(_) => {
+                    let used = usize::try_from(d.total_in() - before).unwrap_or(input.len());
+                    input = &input[used.min(input.len())..];
+                }
+            }
+        }
+        d.reset();
+    });
+    let mut crc = flate2::Crc::new();
+    crc.update(body);
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    out.extend_from_slice(&crc.amount().to_le_bytes());
+    Bytes::from(out)
 }
 
 /// The body, sent whole; with `--chunked` its length is not announced, so HTTP/1.1 sends it

@@ -13,6 +13,7 @@
 pub mod app;
 pub mod conformance2;
 pub mod database;
+pub mod log;
 pub mod middleware;
 pub mod users;
 pub mod views;

@@ -63,14 +63,34 @@ fn parse_urlconf(name: &str) -> Result<example_site::Urlconf, String> {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        // No colour codes in log files and journald.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .init();
+    // The request log (a line per request and the seed's logging middleware) must not make
+    // each request wait for a `write` to stdout: lines are formatted on the request's thread
+    // and handed to a channel; one thread writes them, in batches through a buffer, flushed
+    // whenever the channel is empty. Not lossy: when the writer falls 128 Ki lines behind,
+    // requests wait for it rather than lines being dropped. `_log` flushes what is left when
+    // main returns (after graceful shutdown).
+    let (log_writer, _log) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("log-writer")
+        .finish(std::io::BufWriter::with_capacity(
+            64 * 1024,
+            std::io::stdout(),
+        ));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let log = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(log_writer);
+    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        // Colours on a terminal.
+        log.init();
+    } else {
+        // Log files and journald: the same lines without colour, formatted for less work
+        // (example_site::log).
+        log.with_ansi(false)
+            .event_format(example_site::log::LogFormat)
+            .init();
+    }
     let cli = Cli::parse();
     let settings = match example_site::load_settings(cli.settings.as_deref()) {
         Ok(s) => s,

@@ -118,8 +118,18 @@ fn signal(pid: u32, sig: &str) {
     assert!(status.success(), "kill {sig} {pid}");
 }
 
-fn log_of(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_default()
+/// The log at `path` once it contains every one of `needles`, or after 5 s. The site's log
+/// is written by a thread of its own (a non-blocking writer), so a line can reach the file
+/// a moment after the response it describes.
+fn log_with(path: &Path, needles: &[&str]) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if needles.iter().all(|n| text.contains(n)) || std::time::Instant::now() > deadline {
+            return text;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 #[test]
@@ -204,7 +214,13 @@ fn two_instances_share_sessions_and_the_site_cache_through_redis() {
         }
     }
     for log in [&log_a, &log_b] {
-        let text = log_of(log);
+        let text = log_with(
+            log,
+            &[
+                "cache unavailable; serving without the cache",
+                "session store failed while loading",
+            ],
+        );
         assert!(
             text.contains("cache unavailable; serving without the cache"),
             "the site cache outage is logged in {}:\n{text}",

@@ -1146,7 +1146,18 @@ fn rust_values_for_django() {
     let long = "z".repeat(100);
     let encoded = make_password_with(&long, "longsalt", 7).unwrap();
     assert!(check_password(&long, &encoded));
-    hashes.push(json!({"password": long, "encoded": encoded}));
+    hashes.push(json!({"password": long.clone(), "encoded": encoded}));
+    // Every other hasher of Django's default PASSWORD_HASHERS, with Django's parameters.
+    let defaults = hashers::PasswordHashers::default();
+    for hasher in &defaults.hashers()[1..] {
+        for password in ["pässwörd 😀", "", long.as_str()] {
+            let encoded = defaults
+                .make_password_with(password, None, Some(hasher.algorithm()))
+                .unwrap();
+            assert!(check_password(password, &encoded), "{encoded}");
+            hashes.push(json!({"password": password, "encoded": encoded}));
+        }
+    }
     let session_hashes: Vec<Value> = hashes
         .iter()
         .map(|h| {

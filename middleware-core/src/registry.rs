@@ -276,6 +276,7 @@ impl Registry {
         let mut r = Registry::default();
         r.declare_settings(CORE_SETTINGS);
         r.declare_settings(crate::server::SERVER_SETTINGS);
+        r.add_check(false, crate::chain::protections_check);
         r
     }
 

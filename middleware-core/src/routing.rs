@@ -146,4 +146,8 @@ impl Resolve for Router {
             .ok()
             .map(|m| m.value.markers.clone())
     }
+
+    fn reverse(&self, name: &str, kwargs: &[(&str, &str)]) -> Option<String> {
+        Router::reverse(self, name, kwargs).ok()
+    }
 }

@@ -208,6 +208,14 @@ pub trait Resolve: Send + Sync + 'static {
 
     /// The markers of the route `path` resolves to, if it resolves (`no_append_slash`...).
     fn markers_for(&self, path: &str) -> Option<Arc<Markers>>;
+
+    /// The path of the route called `name` with `kwargs` (Django's `reverse(name, kwargs=...)`),
+    /// or `None` when no route of that name takes those arguments. The default knows no names,
+    /// for URLconfs without them.
+    fn reverse(&self, name: &str, kwargs: &[(&str, &str)]) -> Option<String> {
+        let _ = (name, kwargs);
+        None
+    }
 }
 
 /// Renders a template with a context: the engine behind [`TemplateResponse`].
