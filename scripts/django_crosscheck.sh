@@ -2,7 +2,8 @@
 # Re-runs the interop checks with a live Django 6.1.3: values signed by our code must verify in
 # Django (check_rust_values.py), session / CSRF / messages values must go both ways
 # (check_rust_wire.py, run with the other check_*.py), and Django's cache session backend must
-# share a Redis with ours (when redis-server is installed). Needs Python >= 3.12 (pyenv's is
+# share a Redis with ours (when redis-server is installed), and Django's db session backend a
+# SQLite file and a PostgreSQL database with ours. Needs Python >= 3.12 (pyenv's is
 # used when present) and PyPI; skips with a visible message when neither is available.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,8 @@ fi
 "$venv/bin/python" -c 'import argon2, bcrypt' 2>/dev/null || "$venv/bin/pip" install -q argon2-cffi bcrypt || echo "note: could not install argon2-cffi / bcrypt (their hash checks will skip)"
 # The `redis` client, for Django's RedisCache in the shared-Redis sessions test.
 "$venv/bin/python" -c 'import redis' 2>/dev/null || "$venv/bin/pip" install -q redis || echo "note: could not install redis (the shared-Redis sessions test will skip)"
+# psycopg, for Django's PostgreSQL backend in the shared-PostgreSQL sessions test.
+"$venv/bin/python" -c 'import psycopg' 2>/dev/null || "$venv/bin/pip" install -q "psycopg[binary]" || echo "note: could not install psycopg (the shared-PostgreSQL sessions test will skip)"
 out=$(mktemp)
 RUST_SIGNING_OUT="$out" cargo test -q -p middleware-core --test django_signing_fixtures >/dev/null
 "$venv/bin/python" tests/fixtures/django/check_rust_values.py "$out"
@@ -42,6 +45,14 @@ if command -v redis-server >/dev/null 2>&1; then
 else
     echo "SKIP: redis-server not found (shared-Redis sessions test)"
 fi
+# Django's `db` session backend and ours on one database: a shared SQLite file, then a shared
+# PostgreSQL database (a cluster the test starts; skipped, loudly, without PostgreSQL).
+if ! res=$(DJANGO_PYTHON="$PWD/$venv/bin/python" cargo test -q -p middleware-builtin --features sqlite,postgres --lib \
+    django_and_rust_share_db_sessions -- --nocapture 2>&1); then
+    echo "$res" | tail -30
+    exit 1
+fi
+echo "$res" | grep -E "SKIP|shared|test result" || true
 # Redirects and flat pages written by Django's ORM into a database our migrate made, served by
 # ours.
 if ! res=$(DJANGO_PYTHON="$PWD/$venv/bin/python" cargo test -q -p middleware-builtin --features sqlite \

@@ -370,3 +370,94 @@ async fn db_is_the_default_engine_with_a_database() {
     let key = c.cookie("sessionid").unwrap().to_owned();
     assert!(t.row(&key).await.is_some());
 }
+
+/// The Python with Django 6.1.3 that scripts/django_crosscheck.sh prepares (or `DJANGO_PYTHON`).
+fn django_python(module: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("DJANGO_PYTHON").map_or_else(
+        || {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../.venv/django-6.1.3/bin/python")
+        },
+        std::path::PathBuf::from,
+    );
+    let ok = std::process::Command::new(&path)
+        .args(["-c", &format!("import django, {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    ok.then_some(path)
+}
+
+fn django_db(python: &std::path::Path, spec: &str, args: &[&str]) -> String {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/django/db_sessions.py");
+    let out = std::process::Command::new(python)
+        .arg(script)
+        .args([spec, SECRET])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "db_sessions.py {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// Django and ours on one database: Django sees our migrations applied; a session set on ours
+/// is read by Django's SessionStore, and back; clearsessions on ours removes Django's
+/// expired rows.
+async fn share_with_django(t: &Target, python: &std::path::Path, spec: &str) {
+    assert_eq!(django_db(python, spec, &["check-migrations"]), "ok");
+    let mut c = t.client(DB_ENGINE, "");
+    c.get("/set/?k=v").await;
+    c.get("/set/?city=Z%C3%BCrich").await;
+    let key = c.cookie("sessionid").unwrap().to_owned();
+    let seen: Value = serde_json::from_str(&django_db(python, spec, &["read", &key])).unwrap();
+    assert_eq!(seen, json!({"k": "v", "city": "Zürich"}));
+
+    let key = django_db(python, spec, &["write"]);
+    c.set_cookie("sessionid", Some(&key));
+    assert_eq!(c.get("/get/?k=from").await.text(), "\"django\"");
+    assert_eq!(c.get("/get/?k=n").await.text(), "1");
+    c.get("/set/?k=rust").await;
+    assert_eq!(c.cookie("sessionid"), Some(key.as_str()));
+    let seen: Value = serde_json::from_str(&django_db(python, spec, &["read", &key])).unwrap();
+    assert_eq!(seen["k"], json!("rust"));
+    assert_eq!(seen["from"], json!("django"));
+
+    let expired = django_db(python, spec, &["write-expired"]);
+    assert_eq!(django_db(python, spec, &["exists", &expired]), "true");
+    assert!(clear_expired_sessions(&t.db).await.unwrap() >= 1);
+    assert_eq!(django_db(python, spec, &["exists", &expired]), "false");
+    assert_eq!(django_db(python, spec, &["exists", &key]), "true");
+}
+
+// Live interop with Django 6.1.3 (scripts/django_crosscheck.sh): a shared SQLite file, and a
+// shared PostgreSQL database when psycopg and PostgreSQL are installed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn django_and_rust_share_db_sessions() {
+    let Some(python) = django_python("sqlite3") else {
+        eprintln!("SKIP: no Python with Django 6.1.3 (run scripts/django_crosscheck.sh, or set DJANGO_PYTHON)");
+        return;
+    };
+    let path = temp_sqlite("django-share");
+    let t = target(sqlite_settings(&path)).await;
+    share_with_django(&t, &python, &format!("sqlite:{}", path.display())).await;
+    eprintln!("shared SQLite with Django: ok");
+
+    #[cfg(feature = "postgres")]
+    {
+        if django_python("psycopg").is_none() {
+            eprintln!("SKIP: shared PostgreSQL with Django (psycopg is not installed for Django)");
+            return;
+        }
+        let Some(server) = crate::db::tests::postgres_server::PostgresServer::start() else {
+            return;
+        };
+        server.create_database("shared");
+        let t = target(server.settings("shared")).await;
+        share_with_django(&t, &python, &format!("pg:{}:shared", server.port)).await;
+        eprintln!("shared PostgreSQL with Django: ok");
+    }
+}
