@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Soak test: the example site (release build, example-site/settings.toml: Django's default stack
+# with sessions, CSRF, auth and messages) under mixed traffic for a while — pages, CSRF form
+# posts, and logins (login page, POST credentials, /private/, logout) — with its resident
+# memory sampled every few seconds and every failed or unexpected answer counted
+# (bench/soak.py). Exits 1 if there was any error or the server died.
+#
+# usage: bench/soak.sh [SECONDS]   (default 600: ten minutes)
+# env:   WORKERS=8 SAMPLE=5 (seconds between RSS samples) PORT=18097
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration=${1:-600}
+port=${PORT:-18097}
+cargo build -q --release -p example-site --bin example-site
+source bench/lib.sh
+RUST_LOG=warn target/release/example-site serve --bind 127.0.0.1:$port \
+    --settings example-site/settings.toml >"${SOAK_LOG:-/dev/null}" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true' EXIT
+wait_port $port
+status=0
+python3 bench/soak.py --port $port --pid $pid --duration "$duration" \
+    --workers "${WORKERS:-8}" --sample "${SAMPLE:-5}" || status=$?
+if ! kill -0 $pid 2>/dev/null; then
+    echo "the server died during the soak" >&2
+    exit 1
+fi
+# SIGTERM: the server must stop cleanly (exit 0) after the load.
+kill -TERM $pid
+wait $pid && echo "server stopped cleanly" || { echo "server exited with $?" >&2; status=1; }
+trap - EXIT
+exit $status
