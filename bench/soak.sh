@@ -13,7 +13,7 @@ duration=${1:-600}
 port=${PORT:-18097}
 cargo build -q --release -p example-site --bin example-site
 source bench/lib.sh
-RUST_LOG=warn target/release/example-site serve --bind 127.0.0.1:$port \
+RUST_LOG=warn "${CARGO_TARGET_DIR:-target}"/release/example-site serve --bind 127.0.0.1:$port \
     --settings example-site/settings.toml >"${SOAK_LOG:-/dev/null}" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
