@@ -19,7 +19,6 @@ mod support;
 use support::read_until_closed;
 
 const PERIOD: Duration = Duration::from_millis(500);
-const CHUNK: usize = 64 * 1024;
 const BIG: usize = 32 * 1024 * 1024;
 
 async fn hello(_: &mut Request) -> Result<Response, Error> {
@@ -41,29 +40,9 @@ async fn late_reader(request: &mut Request) -> Result<Response, Error> {
     length(request).await
 }
 
-/// `BIG` bytes in `CHUNK`s, as fast as the client takes them.
+/// `BIG` bytes, as fast as the client takes them.
 async fn big(_: &mut Request) -> Result<Response, Error> {
-    let chunk = Bytes::from(vec![b'x'; CHUNK]);
-    let chunks =
-        futures_util::stream::iter((0..BIG / CHUNK).map(move |_| Ok::<_, Error>(chunk.clone())));
-    Ok(middleware_core::response::streaming(
-        StatusCode::OK,
-        "application/octet-stream",
-        chunks,
-    ))
-}
-
-/// A chunk every 100 ms, for good: a view slow to produce, not a client slow to read.
-async fn ticking(_: &mut Request) -> Result<Response, Error> {
-    let chunks = futures_util::stream::unfold((), |()| async {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        Some((Ok::<_, Error>(Bytes::from_static(b"tick;")), ()))
-    });
-    Ok(middleware_core::response::streaming(
-        StatusCode::OK,
-        "text/plain",
-        chunks,
-    ))
+    Ok(support::bulk(BIG))
 }
 
 async fn start(config: ServerConfig) -> LiveServer {
@@ -77,7 +56,7 @@ async fn start(config: ServerConfig) -> LiveServer {
         .unwrap()
         .route("/big/", big)
         .unwrap()
-        .route("/ticking/", ticking)
+        .route("/ticking/", support::ticking)
         .unwrap();
     LiveServer::start(support::chain(router), config)
         .await

@@ -8,41 +8,19 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::StatusCode;
 use http_body_util::BodyExt;
 use middleware_core::server::{LiveServer, ServerConfig};
 use middleware_core::{Error, Request, Response, Router};
 
 mod support;
 
-const CHUNK: usize = 64 * 1024;
 /// The size of `/big/`: well above what the client's windows and the sockets' buffers hold,
 /// so that most of it is still to be sent when the server stops.
 const BIG: usize = 16 * 1024 * 1024;
 
-/// `BIG` bytes, in `CHUNK`s, as fast as the client takes them.
+/// `BIG` bytes, as fast as the client takes them.
 async fn big(_: &mut Request) -> Result<Response, Error> {
-    let chunk = Bytes::from(vec![b'x'; CHUNK]);
-    let chunks =
-        futures_util::stream::iter((0..BIG / CHUNK).map(move |_| Ok::<_, Error>(chunk.clone())));
-    Ok(middleware_core::response::streaming(
-        StatusCode::OK,
-        "application/octet-stream",
-        chunks,
-    ))
-}
-
-/// A chunk every 100 ms, for good.
-async fn forever(_: &mut Request) -> Result<Response, Error> {
-    let chunks = futures_util::stream::unfold((), |()| async {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        Some((Ok::<_, Error>(Bytes::from_static(b"tick;")), ()))
-    });
-    Ok(middleware_core::response::streaming(
-        StatusCode::OK,
-        "text/plain",
-        chunks,
-    ))
+    Ok(support::bulk(BIG))
 }
 
 async fn start(shutdown_timeout: Duration) -> LiveServer {
@@ -50,7 +28,7 @@ async fn start(shutdown_timeout: Duration) -> LiveServer {
     router
         .route("/big/", big)
         .unwrap()
-        .route("/forever/", forever)
+        .route("/forever/", support::ticking)
         .unwrap();
     let config = ServerConfig::default().shutdown_timeout(shutdown_timeout);
     LiveServer::start(support::chain(router), config)

@@ -6,7 +6,8 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use middleware_core::{Chain, Registry, Router, Settings};
+use http::StatusCode;
+use middleware_core::{Chain, Error, Registry, Request, Response, Router, Settings};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -21,6 +22,28 @@ pub fn chain(router: Router) -> Chain {
         .urls(router)
         .build()
         .unwrap()
+}
+
+/// `total` bytes in 64 KiB chunks, as fast as the client takes them.
+pub fn bulk(total: usize) -> Response {
+    const CHUNK: usize = 64 * 1024;
+    let chunk = Bytes::from(vec![b'x'; CHUNK]);
+    let chunks =
+        futures_util::stream::iter((0..total / CHUNK).map(move |_| Ok::<_, Error>(chunk.clone())));
+    middleware_core::response::streaming(StatusCode::OK, "application/octet-stream", chunks)
+}
+
+/// A chunk every 100 ms, for good: a view slow to produce, not a client slow to read.
+pub async fn ticking(_: &mut Request) -> Result<Response, Error> {
+    let chunks = futures_util::stream::unfold((), |()| async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        Some((Ok::<_, Error>(Bytes::from_static(b"tick;")), ()))
+    });
+    Ok(middleware_core::response::streaming(
+        StatusCode::OK,
+        "text/plain",
+        chunks,
+    ))
 }
 
 /// Reads until the server closes the connection (or 10 s pass); returns what came and when
