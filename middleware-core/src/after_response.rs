@@ -1,7 +1,7 @@
 //! Work that runs after the response has been sent: Django's `request_finished` signal,
 //! Starlette's background tasks.
 //!
-//! A middleware or view queues a task on the request ([`RequestExt::after_response`]); the
+//! A middleware or view queues a task on the request ([`RequestExt::after_response`](crate::RequestExt::after_response)); the
 //! chain hands the queue to the response body, and when that body is finished (sent to the
 //! client, collected by the test client, or dropped because the client went away) the tasks are
 //! spawned on the current tokio runtime. The client never waits for them.
@@ -251,10 +251,10 @@ impl Drop for Queue {
         let tasks = std::mem::take(self.tasks.get_mut().unwrap_or_else(|p| p.into_inner()));
         if let Some(tracker) = self.tracker.take() {
             drop(Pending {
-            tasks,
-            tracker,
-            others: Vec::new(),
-        });
+                tasks,
+                tracker,
+                others: Vec::new(),
+            });
         }
     }
 }

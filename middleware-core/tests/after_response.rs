@@ -149,7 +149,10 @@ async fn server_client_has_the_whole_response_before_the_task_side_effect() {
     )
     .await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert!(answer.contains("hello ") && answer.contains("world"), "{answer}");
+    assert!(
+        answer.contains("hello ") && answer.contains("world"),
+        "{answer}"
+    );
     assert_eq!(seen.finished.load(Ordering::SeqCst), 0);
     eventually("the task starts", || seen.started.load(Ordering::SeqCst)).await;
     assert!(seen.started_after_body.load(Ordering::SeqCst));

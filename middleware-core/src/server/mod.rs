@@ -215,7 +215,10 @@ impl Server {
         let tasks = this.chain.after_response_tasks();
         if tasks.pending() > 0 {
             tracing::info!(target: "django.server", pending = tasks.pending(), "shutting down: waiting for after-response tasks");
-            if tokio::time::timeout_at(deadline, tasks.idle()).await.is_err() {
+            if tokio::time::timeout_at(deadline, tasks.idle())
+                .await
+                .is_err()
+            {
                 tracing::warn!(target: "django.server", abandoned = tasks.pending(), "shutdown timeout: after-response tasks still running are abandoned");
             }
         }
