@@ -250,7 +250,8 @@ impl HookMiddleware for BrokenLinkEmailsMiddleware {
         let (subject, body) = self.report(request, &uri, &domain, &referer);
         let (subject, body) = self.hooks.compose(subject, body);
         if let Some(message) = self.email.managers_message(&subject, &body) {
-            self.queue.submit(message);
+            self.queue
+                .submit_after_response(&request.after_response(), message);
         }
         Ok(response)
     }

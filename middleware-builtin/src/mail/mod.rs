@@ -3,8 +3,8 @@
 //! backends `EMAIL_BACKEND` names. SMTP, Django's default, needs the `mail` cargo feature
 //! ([`smtp::SmtpMailer`]); the console and dummy backends are always there.
 //!
-//! Sending never runs on the request's path: a [`MailQueue`] sends in background tasks, at
-//! most `capacity` at once, and drops (with a log line) what comes while it is full. A failed
+//! Sending never runs on the request's path: a [`MailQueue`] sends in background tasks (the
+//! request's after-response tasks, which graceful shutdown waits for), at most `capacity` at once, and drops (with a log line) what comes while it is full. A failed
 //! send is logged, never raised: Django's `mail_managers(..., fail_silently=True)`.
 //!
 //! ```
@@ -20,11 +20,12 @@
 //! ```
 
 use std::fmt;
+use std::future::Future;
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
-use middleware_core::{async_trait, Settings, SettingsError};
+use middleware_core::{async_trait, AfterResponse, Settings, SettingsError, TaskRefused};
 use serde::Deserialize;
 use tokio::sync::Semaphore;
 
@@ -370,26 +371,49 @@ impl MailQueue {
     /// Starts sending `message` in the background; `false` (logged) when the queue is full or
     /// there is no tokio runtime to send on.
     pub fn submit(&self, message: EmailMessage) -> bool {
+        let Some(send) = self.reserve(message) else {
+            return false;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!("mail not sent: no tokio runtime");
+            return false;
+        };
+        runtime.spawn(send);
+        true
+    }
+
+    /// Sends `message` once the response has gone out, as one of the request's
+    /// after-response tasks (so the server's graceful shutdown waits for it); a request not
+    /// handled by a chain sends it right away in the background, as [`MailQueue::submit`].
+    pub fn submit_after_response(&self, after: &AfterResponse, message: EmailMessage) -> bool {
+        let Some(send) = self.reserve(message.clone()) else {
+            return false;
+        };
+        match after.add(send) {
+            Ok(()) => true,
+            Err(TaskRefused::NoChain) => self.submit(message),
+            Err(_) => false,
+        }
+    }
+
+    /// The send of `message`, holding one of the queue's slots until it is done; `None`
+    /// (logged) when all slots are taken.
+    fn reserve(&self, message: EmailMessage) -> Option<impl Future<Output = ()> + Send + 'static> {
         let Ok(permit) = self.permits.clone().try_acquire_owned() else {
             tracing::warn!(
                 subject = %message.subject,
                 capacity = self.capacity,
                 "mail not sent: too many messages already being sent"
             );
-            return false;
-        };
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            tracing::warn!(subject = %message.subject, "mail not sent: no tokio runtime");
-            return false;
+            return None;
         };
         let mailer = self.mailer.clone();
-        runtime.spawn(async move {
+        Some(async move {
             if let Err(error) = mailer.send(&message).await {
                 tracing::error!(%error, subject = %message.subject, "mail not sent");
             }
             drop(permit);
-        });
-        true
+        })
     }
 
     /// Waits until every message submitted so far is sent or has failed.
