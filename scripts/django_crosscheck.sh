@@ -53,6 +53,18 @@ if ! res=$(DJANGO_PYTHON="$PWD/$venv/bin/python" cargo test -q -p middleware-bui
     exit 1
 fi
 echo "$res" | grep -E "SKIP|shared|test result" || true
+# Django's `cached_db` session backend and ours on one database and one Redis (a redis-server
+# the test starts): a SQLite file, then PostgreSQL (skipped, loudly, without it or psycopg).
+if command -v redis-server >/dev/null 2>&1; then
+    if ! res=$(DJANGO_PYTHON="$PWD/$venv/bin/python" cargo test -q -p middleware-builtin --features sqlite,postgres --lib \
+        django_and_rust_share_cached_db_sessions -- --nocapture 2>&1); then
+        echo "$res" | tail -30
+        exit 1
+    fi
+    echo "$res" | grep -E "SKIP|shared|test result" || true
+else
+    echo "SKIP: redis-server not found (shared cached_db sessions test)"
+fi
 # Redirects and flat pages written by Django's ORM into a database our migrate made, served by
 # ours.
 if ! res=$(DJANGO_PYTHON="$PWD/$venv/bin/python" cargo test -q -p middleware-builtin --features sqlite \

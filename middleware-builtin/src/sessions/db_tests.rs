@@ -461,3 +461,6 @@ async fn django_and_rust_share_db_sessions() {
         eprintln!("shared PostgreSQL with Django: ok");
     }
 }
+
+#[path = "cached_db_django_tests.rs"]
+mod cached_db_django;
