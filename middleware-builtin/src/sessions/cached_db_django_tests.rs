@@ -9,9 +9,7 @@ use std::process::Command;
 
 use super::*;
 
-#[path = "../../tests/support/redis_server.rs"]
-mod redis_server;
-use redis_server::RedisServer;
+use super::redis_server::RedisServer;
 
 /// Django's cache key for a `cached_db` session in a cache with KEY_PREFIX "site", VERSION 2.
 fn redis_key(session_key: &str) -> String {

@@ -462,5 +462,13 @@ async fn django_and_rust_share_db_sessions() {
     }
 }
 
+// The same throwaway redis-server the integration tests use.
+#[path = "../../tests/support/redis_server.rs"]
+mod redis_server;
+
 #[path = "cached_db_django_tests.rs"]
 mod cached_db_django;
+
+#[cfg(feature = "postgres")]
+#[path = "outage_tests.rs"]
+mod outage;
