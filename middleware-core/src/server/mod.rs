@@ -95,7 +95,8 @@ impl Server {
     }
 
     /// Accepts connections on `listener` until `shutdown` resolves, then stops accepting and
-    /// waits (up to the shutdown timeout) for in-flight requests to finish.
+    /// waits (up to the shutdown timeout) for in-flight requests to finish, then for the
+    /// chain's [after-response tasks](crate::after_response) within the same timeout.
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -189,14 +190,27 @@ impl Server {
         drop(drain);
         tracing::info!(target: "django.server", "shutting down: waiting for in-flight requests");
         connections.shut_down();
+        // One timeout for both: the requests in flight, then the work they left to run after
+        // their responses (`after_response`).
+        let deadline = tokio::time::Instant::now() + this.config.shutdown_timeout;
         tokio::select! {
             _ = drained.recv() => {}
-            _ = tokio::time::sleep(this.config.shutdown_timeout) => {
+            _ = tokio::time::sleep_until(deadline) => {
                 tracing::warn!(target: "django.server", "shutdown timeout: closing remaining connections");
                 connections.abort();
             }
         }
         watchdog.abort();
+        let tasks = this.chain.after_response_tasks();
+        if tasks.pending() > 0 {
+            tracing::info!(target: "django.server", pending = tasks.pending(), "shutting down: waiting for after-response tasks");
+            if tokio::time::timeout_at(deadline, tasks.idle())
+                .await
+                .is_err()
+            {
+                tracing::warn!(target: "django.server", abandoned = tasks.pending(), "shutdown timeout: after-response tasks still running are abandoned");
+            }
+        }
         Ok(())
     }
 
@@ -311,6 +325,7 @@ impl Server {
             reuse.extensions.take(),
             busy.0.info.clone(),
             this.chain.core_settings(),
+            this.chain.after_response_tasks(),
         );
         if let Some(reason) = malformed {
             let response = bad_request(&request, reason);
