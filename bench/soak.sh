@@ -6,7 +6,8 @@
 # (bench/soak.py). Exits 1 if there was any error or the server died.
 #
 # usage: bench/soak.sh [SECONDS]   (default 600: ten minutes)
-# env:   WORKERS=8 SAMPLE=5 (seconds between RSS samples) PORT=18097
+# env:   BIN=path (a release example-site already built; default: build it)
+#        WORKERS=8 SAMPLE=5 (seconds between RSS samples) PORT=18097
 #        LOGIN_SHARE=0.02 (the login flood: WORKERS=64 LOGIN_SHARE=0.29)
 #        SETTINGS_EXTRA='PASSWORD_HASHING_WORKERS = 512' (top-level settings added to a copy of
 #        example-site/settings.toml, in a temporary folder with its own db.sqlite3)
