@@ -113,7 +113,10 @@ pub fn seed_demo_user(settings: &Settings) -> Result<(), String> {
         }
     };
     if done.iter().any(|(_, added)| *added) {
-        tracing::info!(username = crate::users::DEMO_USERNAME, "created the demo user");
+        tracing::info!(
+            username = crate::users::DEMO_USERNAME,
+            "created the demo user"
+        );
     }
     Ok(())
 }

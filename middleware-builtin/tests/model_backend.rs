@@ -18,14 +18,14 @@ use middleware_builtin::db::{databases_from_settings, migrate::migrate, Database
 use middleware_builtin::sessions::SessionExt;
 use middleware_core::response::text;
 use middleware_core::test_client::Client;
-use middleware_core::{Chain, Error, Registry, Request, RequestExt, Response, Route, Router};
 use middleware_core::Settings;
+use middleware_core::{Chain, Error, Registry, Request, RequestExt, Response, Route, Router};
 
-#[path = "support/temp_sqlite.rs"]
-mod temp_sqlite;
 #[cfg(feature = "postgres")]
 #[path = "support/postgres_server.rs"]
 mod postgres_server;
+#[path = "support/temp_sqlite.rs"]
+mod temp_sqlite;
 
 const SECRET: &str = "django-insecure-test-key-0123456789";
 
@@ -225,7 +225,8 @@ async fn perms(req: &mut Request) -> Result<Response, Error> {
     let has = auth::has_perm(req, &perm).await?;
     let module = auth::has_module_perms(req, "auth").await?;
     let module_group = auth::has_module_perms(req, "Group").await?;
-    let join = |s: &std::collections::BTreeSet<String>| s.iter().cloned().collect::<Vec<_>>().join(",");
+    let join =
+        |s: &std::collections::BTreeSet<String>| s.iter().cloned().collect::<Vec<_>>().join(",");
     Ok(text(
         StatusCode::OK,
         format!(
@@ -285,8 +286,11 @@ async fn test_authenticate_inactive(t: &Target) {
     let mut c = t.client();
     assert_eq!(log_in(&mut c, "test", "test").await, "user=test");
     assert_eq!(c.get("/me/").await.text(), "user=test");
-    t.set("UPDATE auth_user SET is_active = false WHERE id = $1", &u.id)
-        .await;
+    t.set(
+        "UPDATE auth_user SET is_active = false WHERE id = $1",
+        &u.id,
+    )
+    .await;
     assert_eq!(c.get("/me/").await.text(), "user=");
     let mut c = t.client();
     assert_eq!(log_in(&mut c, "test", "test").await, "bad credentials");
@@ -326,14 +330,17 @@ async fn test_changed_password_invalidates_session(t: &Target) {
     let new_hash = Hasher::Md5
         .encode("new_password", "othersaltothersaltothe")
         .unwrap();
-    assert!(t.backend().set_password_hash(&u.id, &new_hash).await.unwrap());
+    assert!(t
+        .backend()
+        .set_password_hash(&u.id, &new_hash)
+        .await
+        .unwrap());
     let r = c.get("/me/").await;
     assert_eq!(r.text(), "user=");
     // Flushed: the row is gone and the cookie deleted.
     assert!(r.set_cookie("sessionid").unwrap().contains("Max-Age=0"));
-    let rows = t
-        .db
-        .fetch_all(
+    let rows =
+        t.db.fetch_all(
             "SELECT session_key FROM django_session WHERE session_key = $1",
             &[Param::text(key)],
         )
@@ -385,7 +392,10 @@ async fn test_check_password_upgrade(t: &Target) {
 }
 
 async fn has_test_perm(c: &mut Client) -> bool {
-    c.get("/perms/?perm=auth.test").await.text().contains("has=true")
+    c.get("/perms/?perm=auth.test")
+        .await
+        .text()
+        .contains("has=true")
 }
 
 // auth_tests.test_auth_backends.ModelBackendTest.test_has_perm
@@ -397,11 +407,17 @@ async fn test_has_perm(t: &Target) {
     t.set("UPDATE auth_user SET is_staff = true WHERE id = $1", &u.id)
         .await;
     assert!(!has_test_perm(&mut c).await);
-    t.set("UPDATE auth_user SET is_superuser = true WHERE id = $1", &u.id)
-        .await;
+    t.set(
+        "UPDATE auth_user SET is_superuser = true WHERE id = $1",
+        &u.id,
+    )
+    .await;
     assert!(has_test_perm(&mut c).await);
-    t.set("UPDATE auth_user SET is_active = false WHERE id = $1", &u.id)
-        .await;
+    t.set(
+        "UPDATE auth_user SET is_active = false WHERE id = $1",
+        &u.id,
+    )
+    .await;
     // Inactive: not even logged in any more (get_user); and no permission.
     assert!(!has_test_perm(&mut c).await);
 }
@@ -443,8 +459,11 @@ async fn test_custom_perms(t: &Target) {
 // auth_tests.test_auth_backends.ModelBackendTest.test_get_all_superuser_permissions
 async fn test_get_all_superuser_permissions(t: &Target) {
     let u = t.user("test2", "test").await;
-    t.set("UPDATE auth_user SET is_superuser = true WHERE id = $1", &u.id)
-        .await;
+    t.set(
+        "UPDATE auth_user SET is_superuser = true WHERE id = $1",
+        &u.id,
+    )
+    .await;
     t.permission("test").await;
     let mut c = t.client();
     log_in(&mut c, "test2", "test").await;
@@ -561,7 +580,10 @@ async fn test_authentication_timing() {
     assert_eq!(log_in(&mut c, "test", "test").await, "user=test");
     let known = started.elapsed();
     let started = Instant::now();
-    assert_eq!(log_in(&mut c, "no_such_user", "test").await, "bad credentials");
+    assert_eq!(
+        log_in(&mut c, "no_such_user", "test").await,
+        "bad credentials"
+    );
     let unknown = started.elapsed();
     assert!(
         unknown * 2 > known,

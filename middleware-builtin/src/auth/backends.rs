@@ -181,10 +181,7 @@ pub trait UserBackend: Send + Sync + 'static {
 
     /// Django's `backend.get_group_permissions(user)`: the permissions of the user's groups
     /// (active users only, as [`UserBackend::get_user_permissions`]); the default holds none.
-    async fn get_group_permissions(
-        &self,
-        _user: &User,
-    ) -> Result<BTreeSet<String>, BackendError> {
+    async fn get_group_permissions(&self, _user: &User) -> Result<BTreeSet<String>, BackendError> {
         Ok(BTreeSet::new())
     }
 

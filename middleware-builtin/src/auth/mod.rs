@@ -162,7 +162,10 @@ impl AuthConfig {
     /// [`AuthBackends`] describes: `django.contrib.auth.backends.ModelBackend` is
     /// [`ModelBackend`] over the chain's `default` database when `DATABASES` has one and
     /// `table` holds no backend of that name.
-    pub fn from_context(ctx: &BuildContext<'_>, table: &AuthBackends) -> Result<Self, FactoryError> {
+    pub fn from_context(
+        ctx: &BuildContext<'_>,
+        table: &AuthBackends,
+    ) -> Result<Self, FactoryError> {
         #[cfg(any(feature = "sqlite", feature = "postgres"))]
         let model: Option<Arc<dyn UserBackend>> = crate::db::shared_databases(ctx)?
             .get("default")

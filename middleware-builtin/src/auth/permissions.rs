@@ -110,18 +110,16 @@ async fn cached(request: &mut Request, which: Option<Source>) -> Result<Perms, E
     match which {
         Some(Source::User) => user_perms().await,
         Some(Source::Group) => group_perms().await,
-        None => {
-            cache
-                .0
-                .all
-                .get_or_try_init(|| async {
-                    let mut all = (*user_perms().await?).clone();
-                    all.extend(group_perms().await?.iter().cloned());
-                    Ok::<_, Error>(Arc::new(all))
-                })
-                .await
-                .cloned()
-        }
+        None => cache
+            .0
+            .all
+            .get_or_try_init(|| async {
+                let mut all = (*user_perms().await?).clone();
+                all.extend(group_perms().await?.iter().cloned());
+                Ok::<_, Error>(Arc::new(all))
+            })
+            .await
+            .cloned(),
     }
 }
 
