@@ -113,7 +113,7 @@ pub fn seed_demo_user(settings: &Settings) -> Result<(), String> {
         }
     };
     if done.iter().any(|(_, added)| *added) {
-        tracing::info!(
+        tracing::debug!(
             username = crate::users::DEMO_USERNAME,
             "created the demo user"
         );
