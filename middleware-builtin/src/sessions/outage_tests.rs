@@ -49,8 +49,7 @@ async fn traffic(mut c: Client, phase: Arc<AtomicU8>, stop: Arc<AtomicBool>) -> 
         let started_in = phase.load(Ordering::SeqCst);
         let t0 = Instant::now();
         let r = c.get("/get/?k=k").await;
-        let consistent = r.status != 200
-            || written.is_none_or(|w| r.text() == format!("\"{w}\""));
+        let consistent = r.status != 200 || written.is_none_or(|w| r.text() == format!("\"{w}\""));
         records.push(Record {
             phase: started_in,
             status: r.status.as_u16(),
@@ -138,7 +137,10 @@ async fn cached_db_restarts_under_traffic_fail_no_request_once_back() {
         assert!(!of_phase.is_empty(), "no request in phase {p}");
         for r in &of_phase {
             assert!(r.took < Duration::from_secs(5), "phase {p}: {r:?}");
-            assert!(r.consistent, "phase {p}: a read missed the last write: {r:?}");
+            assert!(
+                r.consistent,
+                "phase {p}: a read missed the last write: {r:?}"
+            );
             if p != PG_DOWN {
                 assert_eq!(r.status, 200, "phase {p}: {r:?}");
             }
