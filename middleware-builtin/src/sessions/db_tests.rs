@@ -462,9 +462,8 @@ async fn django_and_rust_share_db_sessions() {
     }
 }
 
-// The same throwaway redis-server the integration tests use.
-#[path = "../../tests/support/redis_server.rs"]
-mod redis_server;
+// The throwaway redis-server the Redis session tests load.
+use super::redis_tests::redis_server;
 
 #[path = "cached_db_django_tests.rs"]
 mod cached_db_django;

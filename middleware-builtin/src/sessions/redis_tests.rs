@@ -8,7 +8,7 @@ use crate::cache::{caches_from_settings, Timeout};
 
 // The same throwaway redis-server the integration tests use.
 #[path = "../../tests/support/redis_server.rs"]
-mod redis_server;
+pub(super) mod redis_server;
 use redis_server::RedisServer;
 
 fn redis_settings(port: u16) -> String {
