@@ -13,6 +13,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
+
+use crate::after_response::Pending;
 use futures_util::Stream;
 use http_body::{Frame, SizeHint};
 use http_body_util::combinators::UnsyncBoxBody;
@@ -31,6 +33,9 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 #[derive(Default)]
 pub struct Body {
     kind: Kind,
+    /// After-response tasks, spawned when the body is dropped: once it has been sent, read
+    /// or abandoned.
+    after: Option<Box<Pending>>,
 }
 
 #[derive(Default)]
@@ -46,7 +51,10 @@ enum Kind {
 impl Body {
     /// An empty body.
     pub const fn empty() -> Self {
-        Body { kind: Kind::Empty }
+        Body {
+            kind: Kind::Empty,
+            after: None,
+        }
     }
 
     /// A streaming body from any [`http_body::Body`].
@@ -57,6 +65,7 @@ impl Body {
     {
         Body {
             kind: Kind::Stream(body.map_err(Into::into).boxed_unsync()),
+            after: None,
         }
     }
 
@@ -77,16 +86,25 @@ impl Body {
     /// when there is none. Django leaves `Content-Length` to `CommonMiddleware`, and its
     /// servers send responses without it this way; the server uses this to keep that on the wire.
     pub fn unannounced(self) -> Self {
-        match self.kind {
-            Kind::Full(b) => Body {
-                kind: Kind::Unannounced(b),
-            },
+        let kind = match self.kind {
+            Kind::Full(b) => Kind::Unannounced(b),
             // An empty body too: Django's servers send an empty chunked body, not
             // `Content-Length: 0` (a 412 from ConditionalGetMiddleware, say).
-            Kind::Empty => Body {
-                kind: Kind::Unannounced(Bytes::new()),
-            },
-            kind => Body { kind },
+            Kind::Empty => Kind::Unannounced(Bytes::new()),
+            kind => kind,
+        };
+        Body {
+            kind,
+            after: self.after,
+        }
+    }
+
+    /// Runs `pending` when this body is dropped.
+    pub(crate) fn run_after(&mut self, pending: Pending) {
+        // A body that has tasks already (a nested chain's) keeps both sets.
+        match &mut self.after {
+            Some(existing) => existing.absorb(pending),
+            None => self.after = Some(Box::new(pending)),
         }
     }
 
@@ -170,6 +188,7 @@ impl From<Bytes> for Body {
         } else {
             Body {
                 kind: Kind::Full(b),
+                after: None,
             }
         }
     }

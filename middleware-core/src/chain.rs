@@ -27,6 +27,7 @@ use std::sync::{Arc, OnceLock, Weak};
 
 use async_trait::async_trait;
 
+use crate::after_response::AfterResponseTasks;
 use crate::error::{Error, ErrorHandlers};
 use crate::middleware::{
     panic_message, poll_caught, probe, GetResponse, HookState, Middleware, Next,
@@ -130,6 +131,7 @@ pub struct Chain {
     entry: Next,
     entries: Arc<[ChainEntry]>,
     core: Arc<CoreSettings>,
+    tasks: Arc<AfterResponseTasks>,
     // Owns every built middleware. The innermost layer reaches the ones with hooks through
     // weak references (they hold it, through `Next`, so strong ones would make a cycle and a
     // chain could never be freed: its middleware would never be dropped, nor flush what they
@@ -151,6 +153,7 @@ pub struct ChainBuilder<'a> {
     settings: &'a Settings,
     errors: ErrorHandlers,
     innermost: Option<Innermost>,
+    after_response_limit: usize,
 }
 
 impl fmt::Debug for ChainBuilder<'_> {
@@ -183,6 +186,14 @@ impl<'a> ChainBuilder<'a> {
     /// before it. Route markers (`csrf_exempt`...) need [`urls`](Self::urls).
     pub fn handler(mut self, handler: impl GetResponse) -> Self {
         self.innermost = Some(Innermost::Handler(Arc::new(handler)));
+        self
+    }
+
+    /// The most after-response tasks the chain holds at once, queued or running
+    /// ([`crate::after_response`]); over it new ones are refused with a warning. Default
+    /// [`DEFAULT_LIMIT`](crate::after_response::DEFAULT_LIMIT) (1024).
+    pub fn after_response_limit(mut self, limit: usize) -> Self {
+        self.after_response_limit = limit;
         self
     }
 
@@ -323,6 +334,7 @@ impl<'a> ChainBuilder<'a> {
             entry: next,
             entries: entries.into(),
             core: settings.core().clone(),
+            tasks: Arc::new(AfterResponseTasks::new(self.after_response_limit)),
             _layers: layers.into(),
         })
     }
@@ -371,19 +383,31 @@ impl Chain {
             settings,
             errors: ErrorHandlers::new(settings.core().debug),
             innermost: None,
+            after_response_limit: crate::after_response::DEFAULT_LIMIT,
         }
     }
 
     /// Handles one request, lent so the caller keeps it afterwards.
     pub async fn handle(&self, request: &mut Request) -> Response {
-        crate::request::ensure_core_settings(request, &self.core);
+        crate::request::ensure_core_settings(request, &self.core, &self.tasks);
         self.handle_started(request).await
     }
 
     /// [`handle`](Self::handle) for a request the server has given the chain's settings
-    /// already (`request::start`).
+    /// already (`request::start`). The tasks queued to run after the response go with its
+    /// body, spawned when the body is finished.
     pub(crate) async fn handle_started(&self, request: &mut Request) -> Response {
-        self.entry.get_response(request).await
+        let mut response = self.entry.get_response(request).await;
+        if let Some(pending) = crate::request::take_after_response(request) {
+            response.body_mut().run_after(pending);
+        }
+        response
+    }
+
+    /// The chain's after-response tasks: an embedder without the built-in server drains them
+    /// before its runtime ends (`tasks.drain(timeout).await`); see [`crate::after_response`].
+    pub fn after_response_tasks(&self) -> &Arc<AfterResponseTasks> {
+        &self.tasks
     }
 
     /// Handles one request.

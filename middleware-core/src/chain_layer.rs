@@ -195,9 +195,13 @@ impl View for HandOffView {
                     .to_owned(),
             ));
         };
+        // Made before the request is copied, so both sides share one queue; and an extension
+        // of its own, so axum handlers read it with `Extension<AfterResponse>`.
+        let after = crate::request::after_response(request);
         let (lent, mut moved) = Lent::take(request);
         // The inner service never gives the request back; nothing will fill the slot.
         moved.extensions_mut().remove::<ReturnSlot>();
+        moved.extensions_mut().insert(after);
         let response = call(moved).await;
         drop(lent);
         response

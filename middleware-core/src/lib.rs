@@ -12,6 +12,7 @@
 //!   `process_template_response`;
 //! * a [`Registry`] of named factories and a [`Chain`] built once from [`Settings`];
 //! * every layer turns errors and panics into responses, so outer middleware always see one;
+//! * work queued on a request runs after its response has been sent ([`after_response`]);
 //! * a [`Router`] with Django's path syntax, a [`server`] and an in-process [`test_client`].
 //!
 //! ```
@@ -43,6 +44,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod after_response;
 pub mod body;
 pub mod chain;
 #[cfg(feature = "tower")]
@@ -66,6 +68,7 @@ pub mod tower;
 pub mod urls;
 pub mod view;
 
+pub use after_response::{AfterResponse, AfterResponseTasks, TaskRefused};
 pub use async_trait::async_trait;
 pub use body::Body;
 pub use chain::{BuildError, Chain, ChainBuilder, ChainEntry, EntryStatus};

@@ -22,6 +22,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use http::header;
 
+use crate::after_response::{AfterResponse, AfterResponseTasks};
 use crate::error::Error;
 use crate::http_utils;
 use crate::settings::CoreSettings;
@@ -48,6 +49,10 @@ pub(crate) struct RequestState {
     connection: Option<ConnectionInfo>,
     core: Option<Arc<CoreSettings>>,
     resolver_match: Option<ResolverMatch>,
+    /// The chain's after-response count, which a task queued on this request joins.
+    tasks: Option<Arc<AfterResponseTasks>>,
+    /// This request's after-response queue, made when the first task is queued.
+    after: Option<AfterResponse>,
 }
 
 fn state(request: &Request) -> Option<&RequestState> {
@@ -60,12 +65,37 @@ fn state_mut(request: &mut Request) -> &mut RequestState {
         .get_or_insert_default::<RequestState>()
 }
 
-/// Gives the request the chain's settings, unless it has some already (the test client's).
-pub(crate) fn ensure_core_settings(request: &mut Request, core: &Arc<CoreSettings>) {
+/// Gives the request the chain's settings, unless it has some already (the test client's),
+/// and the chain's after-response count, unless an outer chain gave its own.
+pub(crate) fn ensure_core_settings(
+    request: &mut Request,
+    core: &Arc<CoreSettings>,
+    tasks: &Arc<AfterResponseTasks>,
+) {
     let state = state_mut(request);
     if state.core.is_none() {
         state.core = Some(core.clone());
     }
+    if state.tasks.is_none() {
+        state.tasks = Some(tasks.clone());
+    }
+}
+
+/// The request's after-response queue, made now if it has none.
+pub(crate) fn after_response<B>(request: &mut http::Request<B>) -> AfterResponse {
+    let state = request
+        .extensions_mut()
+        .get_or_insert_default::<RequestState>();
+    let tasks = state.tasks.clone();
+    state
+        .after
+        .get_or_insert_with(|| AfterResponse::new(tasks))
+        .clone()
+}
+
+/// The tasks queued on a finished request, for its response body to run.
+pub(crate) fn take_after_response(request: &Request) -> Option<crate::after_response::Pending> {
+    state(request)?.after.as_ref()?.take()
 }
 
 /// Starts a request the server received: its connection and the chain's settings, recorded in
@@ -76,6 +106,7 @@ pub(crate) fn start(
     spare: Option<http::Extensions>,
     connection: ConnectionInfo,
     core: &Arc<CoreSettings>,
+    tasks: &Arc<AfterResponseTasks>,
 ) {
     if let Some(mut spare) = spare {
         // What hyper attached (an upgrade handle, say) comes along.
@@ -85,6 +116,7 @@ pub(crate) fn start(
     let state = state_mut(request);
     state.connection = Some(connection);
     state.core = Some(core.clone());
+    state.tasks = Some(tasks.clone());
 }
 
 /// Empties a finished request's extensions for the next request on the same connection,
@@ -173,6 +205,9 @@ pub trait RequestExt {
     fn resolver_match(&self) -> Option<&ResolverMatch>;
     /// The core settings the chain runs with (defaults outside a chain).
     fn core_settings(&self) -> Arc<CoreSettings>;
+    /// The request's queue of work to run after its response has been sent (Django's
+    /// `request_finished`); see [`crate::after_response`].
+    fn after_response(&mut self) -> AfterResponse;
     /// Gives the request the settings to read (`ALLOWED_HOSTS`, ...) outside a chain, in tests
     /// or tools; a chain attaches its own to requests that have none.
     fn set_core_settings(&mut self, core: Arc<CoreSettings>);
@@ -236,6 +271,10 @@ impl RequestExt for Request {
 
     fn set_core_settings(&mut self, core: Arc<CoreSettings>) {
         state_mut(self).core = Some(core);
+    }
+
+    fn after_response(&mut self) -> AfterResponse {
+        after_response(self)
     }
 
     fn path(&self) -> &str {
@@ -421,7 +460,8 @@ mod tests {
     fn with_settings(toml: &str, req: http::request::Builder) -> Request {
         let settings = Settings::from_toml_str(toml, "t").unwrap();
         let mut r = req.body(Body::empty()).unwrap();
-        ensure_core_settings(&mut r, settings.core());
+        let tasks = Arc::new(AfterResponseTasks::new(1));
+        ensure_core_settings(&mut r, settings.core(), &tasks);
         r
     }
 

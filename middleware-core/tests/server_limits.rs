@@ -265,42 +265,149 @@ async fn get_within(stream: &mut TcpStream, wait: Duration) -> Option<String> {
     Some(String::from_utf8_lossy(&buf).into_owned())
 }
 
-// With room for two connections, a third is not served (it waits in the backlog) while the two
-// keep being served; when one closes, the third is served.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connections_past_the_limit_wait_until_one_closes() {
-    let server = start(ServerConfig::default().max_connections(2)).await;
-    let addr = server.addr();
-    let mut first = TcpStream::connect(addr).await.unwrap();
-    let mut second = TcpStream::connect(addr).await.unwrap();
-    for s in [&mut first, &mut second] {
-        assert!(get_within(s, Duration::from_secs(5))
-            .await
-            .unwrap()
-            .starts_with("HTTP/1.1 200"));
-    }
-    let mut third = TcpStream::connect(addr).await.unwrap();
-    assert_eq!(
-        get_within(&mut third, Duration::from_millis(300)).await,
-        None
-    );
-    for s in [&mut first, &mut second] {
-        assert!(get_within(s, Duration::from_secs(5))
-            .await
-            .unwrap()
-            .starts_with("HTTP/1.1 200"));
-    }
-    drop(first);
-    // The request sent earlier is answered now.
+/// Reads what is left of a chunked answer to a request sent earlier, within `wait`.
+async fn answer_within(stream: &mut TcpStream, wait: Duration) -> String {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     while !buf.ends_with(b"\r\n0\r\n\r\n") {
-        let n = tokio::time::timeout(Duration::from_secs(5), third.read(&mut chunk))
+        let n = tokio::time::timeout(wait, stream.read(&mut chunk))
             .await
-            .expect("served once a slot is free")
+            .expect("answered in time")
+            .unwrap();
+        assert!(n > 0, "closed: {:?}", String::from_utf8_lossy(&buf));
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// Starts `GET /ticking/` on a fresh connection and reads its first tick: a connection with a
+/// request in flight for good.
+async fn busy_connection(addr: std::net::SocketAddr) -> TcpStream {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET /ticking/ HTTP/1.1\r\nHost: a\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !String::from_utf8_lossy(&buf).contains("tick;") {
+        let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut chunk))
+            .await
+            .unwrap()
             .unwrap();
         assert!(n > 0);
         buf.extend_from_slice(&chunk[..n]);
     }
-    assert!(String::from_utf8_lossy(&buf).starts_with("HTTP/1.1 200"));
+    s
+}
+
+// With room for two connections, both busy (a response streaming), a third is not served: it
+// waits while the two keep being served, and is served when one closes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_past_the_limit_wait_while_the_open_ones_are_busy() {
+    let server = start(ServerConfig::default().max_connections(2)).await;
+    let addr = server.addr();
+    let mut first = busy_connection(addr).await;
+    let mut second = busy_connection(addr).await;
+    let mut third = TcpStream::connect(addr).await.unwrap();
+    assert_eq!(
+        get_within(&mut third, Duration::from_millis(500)).await,
+        None
+    );
+    // Both still stream: each has more ticks to read.
+    for s in [&mut first, &mut second] {
+        let mut chunk = [0u8; 256];
+        let n = tokio::time::timeout(Duration::from_secs(2), s.read(&mut chunk))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0);
+    }
+    drop(first);
+    // The request sent earlier is answered now.
+    let answer = answer_within(&mut third, Duration::from_secs(5)).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+// nginx's habit at its connection limit (ngx_drain_connections): an idle keep-alive connection
+// is closed to serve a new one at once, instead of the new one waiting up to the header read
+// timeout (30 s here) for the idle one to go. The one idle the longest goes first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_keep_alive_connections_make_room_for_a_new_one_at_the_limit() {
+    let server = start(ServerConfig::default().max_connections(2)).await;
+    let addr = server.addr();
+    let mut older = TcpStream::connect(addr).await.unwrap();
+    assert!(get_within(&mut older, Duration::from_secs(5))
+        .await
+        .unwrap()
+        .starts_with("HTTP/1.1 200"));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut newer = TcpStream::connect(addr).await.unwrap();
+    assert!(get_within(&mut newer, Duration::from_secs(5))
+        .await
+        .unwrap()
+        .starts_with("HTTP/1.1 200"));
+    let mut third = TcpStream::connect(addr).await.unwrap();
+    let answer = get_within(&mut third, Duration::from_secs(2))
+        .await
+        .expect("served without waiting for the header read timeout");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // The older idle connection was closed (at its end of a response: nothing was lost), the
+    // newer one is still served.
+    let (rest, _) = read_until_closed(&mut older).await;
+    assert_eq!(rest, "");
+    assert!(get_within(&mut newer, Duration::from_secs(5))
+        .await
+        .unwrap()
+        .starts_with("HTTP/1.1 200"));
+}
+
+// Per stream, not per connection: an HTTP/2 client that reads one stream and leaves another
+// with a full window gets the stalled one reset at the send timeout, while the one it reads
+// goes on over the same connection. The client's connection window is large, so the unread
+// stream fills only its own (64 KiB) window.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http2_stream_its_client_stops_reading_is_reset_alone_at_the_send_timeout() {
+    let server = start(ServerConfig::default().send_timeout(PERIOD)).await;
+    let addr = server.addr();
+    let mut builder =
+        hyper::client::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new());
+    builder.initial_connection_window_size(64 * 1024 * 1024);
+    let mut sender = support::h2_client_with(addr, builder).await;
+    let get = |path: &str| {
+        http::Request::get(format!("http://{addr}{path}"))
+            .body(http_body_util::Empty::<Bytes>::new())
+            .unwrap()
+    };
+    let stalled = sender.send_request(get("/big/")).await.unwrap();
+    let read = sender.send_request(get("/ticking/")).await.unwrap();
+    let asked = Instant::now();
+    let mut ticking = read.into_body();
+    // Read the ticking stream for three send timeouts: it never stalls.
+    let mut ticks = 0;
+    while asked.elapsed() < PERIOD * 3 {
+        ticking.frame().await.unwrap().unwrap();
+        ticks += 1;
+    }
+    assert!(ticks >= 10, "{ticks}");
+    // By now the unread stream has been reset: its window's worth is there, then the reset.
+    let mut body = stalled.into_body();
+    let mut got = 0usize;
+    let outcome = loop {
+        match tokio::time::timeout(Duration::from_secs(5), body.frame()).await {
+            Ok(Some(Ok(frame))) => got += frame.data_ref().map_or(0, |d| d.len()),
+            Ok(Some(Err(e))) => break e,
+            Ok(None) => panic!("the stalled stream ended normally after {got} bytes"),
+            Err(_) => panic!("the stalled stream is neither reset nor moving"),
+        }
+    };
+    // RST_STREAM with CANCEL, from the server.
+    let outcome = format!("{outcome:?}");
+    assert!(
+        outcome.contains("CANCEL") && outcome.contains("Remote"),
+        "{outcome}"
+    );
+    assert!(got < BIG / 2, "{got} bytes");
+    // The connection and its reading stream are untouched.
+    assert!(!sender.is_closed());
+    ticking.frame().await.unwrap().unwrap();
 }

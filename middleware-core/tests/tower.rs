@@ -347,3 +347,55 @@ async fn panicking_layer_becomes_500_and_outer_middleware_still_see_the_request(
         "path=/panic/ tags=outer,mapped inner=true body="
     );
 }
+
+// Behind `ChainLayer`, an axum handler queues after-response work with axum's own
+// `Extension` extractor; it runs once the embedder has finished the response body, and the
+// embedder drains the chain's tasks as the built-in server does at shutdown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axum_handler_behind_chain_layer_queues_after_response_work() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    use axum::Extension;
+    use middleware_core::chain_layer::ChainLayer;
+    use middleware_core::AfterResponse;
+
+    let done = Arc::new(AtomicBool::new(false));
+    let gate = Arc::new(tokio::sync::Notify::new());
+    let (task_done, task_gate) = (done.clone(), gate.clone());
+    let app = axum::Router::new().route(
+        "/",
+        axum::routing::get(move |Extension(after): Extension<AfterResponse>| {
+            let (done, gate) = (task_done.clone(), task_gate.clone());
+            async move {
+                after
+                    .add(async move {
+                        gate.notified().await;
+                        done.store(true, Ordering::SeqCst);
+                    })
+                    .unwrap();
+                "queued"
+            }
+        }),
+    );
+    let settings = Settings::builder()
+        .set("ALLOWED_HOSTS", vec!["*"])
+        .build()
+        .unwrap();
+    let registry = Registry::new();
+    let layer = ChainLayer::new(Chain::builder(&registry, &settings)).unwrap();
+    let tasks = layer.chain().after_response_tasks().clone();
+    let app = app.layer(layer);
+    let request = http::Request::get("/")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = app.oneshot(request).await.unwrap();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&body[..], b"queued");
+    assert!(!done.load(Ordering::SeqCst));
+    assert_eq!(tasks.pending(), 1);
+    // The task may not wait at the gate yet: `notify_one` keeps a permit for it.
+    gate.notify_one();
+    assert!(tasks.drain(std::time::Duration::from_secs(5)).await);
+    assert!(done.load(Ordering::SeqCst));
+}

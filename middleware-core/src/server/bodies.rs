@@ -138,6 +138,7 @@ impl http_body::Body for ServedBody {
         if this.waiting {
             this.waiting = false;
             this.busy.0.send_resumed();
+            super::streams::frame_taken();
         }
         let polled = Pin::new(&mut this.body).poll_frame(cx);
         // A body's last frame needs no watching: once it is handed over the request is done,
@@ -147,6 +148,7 @@ impl http_body::Body for ServedBody {
         {
             this.waiting = true;
             this.busy.0.send_waits();
+            super::streams::frame_waits();
         }
         polled
     }

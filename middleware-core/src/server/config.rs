@@ -41,12 +41,16 @@ pub struct ServerConfig {
     /// one byte per period).
     pub body_min_rate: u64,
     /// How long a response may wait for the client to take more of it (default 60 s, nginx's
-    /// `send_timeout`): a client that stops reading (a full HTTP/2 window, a full socket) is
-    /// disconnected then. A view that is slow to produce its body does not count.
+    /// `send_timeout`): an HTTP/2 stream whose client stops reading it (a full stream
+    /// window) is reset then, the connection's other streams going on; a client that reads
+    /// none of its responses (a full connection window, a full socket) is disconnected. A view
+    /// that is slow to produce its body does not count.
     pub send_timeout: Duration,
-    /// The most connections open at once (default 1024); further ones wait in the listen
-    /// backlog, unanswered, until one closes (and are refused by the kernel when the backlog
-    /// is full); the open ones keep being served.
+    /// The most connections open at once (default 1024). A connection accepted at the limit
+    /// closes the keep-alive connection idle the longest (nginx's habit; an HTTP/2 one gets
+    /// GOAWAY), and another every 100 ms until a slot frees; behind it, new connections wait in
+    /// the listen backlog, unanswered (refused by the kernel when the backlog is full).
+    /// Connections with a request in flight are never closed for it.
     pub max_connections: usize,
     /// How long graceful shutdown waits for in-flight requests (default 30 s); the
     /// connections still open then are closed, and `serve` returns.

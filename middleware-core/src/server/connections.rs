@@ -105,6 +105,30 @@ impl Connections {
         }
     }
 
+    /// Asks up to `most` of the connections that have no request in flight, those idle the
+    /// longest first, to close (gracefully: an HTTP/2 one gets GOAWAY; a request that arrives
+    /// meanwhile is still served). nginx's answer to running out of connections: a keep-alive
+    /// connection nobody uses is worth less than a new one with a request waiting, and its
+    /// client reconnects when it has one.
+    pub(super) fn shed_idle(&self, most: usize) -> usize {
+        let mut idle: Vec<(u64, Arc<Activity>)> = self
+            .list()
+            .iter()
+            .filter_map(Weak::upgrade)
+            .filter(|a| a.flags.load(Ordering::Acquire) == 0)
+            .filter_map(|a| {
+                let state = a.state.load(Ordering::Acquire);
+                (state < IN_FLIGHT_ONE).then_some((state & IDLE_MS_MASK, a))
+            })
+            .collect();
+        idle.sort_unstable_by_key(|(since, _)| *since);
+        let shed = idle.len().min(most);
+        for (_, activity) in &idle[..shed] {
+            activity.signal(SHUT_DOWN);
+        }
+        shed
+    }
+
     /// Asks every open connection to finish what it is serving and close.
     pub(super) fn shut_down(&self) {
         self.signal_all(SHUT_DOWN);

@@ -24,7 +24,7 @@ use futures_util::future::{self, Either};
 use futures_util::FutureExt;
 use http_body_util::Limited;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 
@@ -38,6 +38,7 @@ mod config;
 mod connections;
 mod io;
 mod live;
+mod streams;
 mod strict;
 
 pub use bodies::BodyTooSlow;
@@ -46,6 +47,11 @@ pub use live::LiveServer;
 
 use bodies::ServedBody;
 use connections::{Busy, Connections, Ended};
+
+/// How long a connection accepted at the limit waits for the idle one it shed to close
+/// before it sheds another.
+const SHED_AGAIN: Duration = Duration::from_millis(100);
+use streams::StreamExecutor;
 use strict::{bad_request, malformed, payload_too_large};
 
 /// Serves a [`Chain`] over TCP.
@@ -89,7 +95,8 @@ impl Server {
     }
 
     /// Accepts connections on `listener` until `shutdown` resolves, then stops accepting and
-    /// waits (up to the shutdown timeout) for in-flight requests to finish.
+    /// waits (up to the shutdown timeout) for in-flight requests to finish, then for the
+    /// chain's [after-response tasks](crate::after_response) within the same timeout.
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -97,7 +104,9 @@ impl Server {
     ) -> std::io::Result<()> {
         refuse_empty_secret_key(&self.chain)?;
         let local_addr = listener.local_addr().ok();
-        let mut builder = auto::Builder::new(TokioExecutor::new());
+        let mut builder = auto::Builder::new(StreamExecutor {
+            send_timeout: self.config.send_timeout,
+        });
         // The header read timeout is the server's watchdog (`Connections::watch`), not
         // hyper's: hyper arms a fresh timer for every request head, about a tenth of what
         // the site costs per request on a small page (docs/performance.md).
@@ -120,8 +129,9 @@ impl Server {
         // Shared by the connections (`Activity::server`) instead of cloning the chain's handles.
         let this = Arc::new(self);
         tokio::pin!(shutdown);
-        // A connection holds its slot until its task ends; with none free, nothing is accepted,
-        // so new connections wait in the kernel's listen backlog.
+        // A connection holds its slot until its task ends. One accepted with no slot free sheds
+        // the keep-alive connection idle the longest and waits for its slot; behind it, new
+        // connections wait in the kernel's listen backlog. Busy connections are never shed.
         let slots = Arc::new(tokio::sync::Semaphore::new(
             this.config
                 .max_connections
@@ -129,6 +139,18 @@ impl Server {
         ));
         let mut at_limit = false;
         loop {
+            let (stream, remote_addr) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(x) => x,
+                    Err(e) => {
+                        // Out of file descriptors and the like: keep serving.
+                        tracing::warn!(target: "django.server", error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                _ = &mut shutdown => break,
+            };
             let slot = match slots.clone().try_acquire_owned() {
                 Ok(slot) => {
                     at_limit = false;
@@ -137,78 +159,118 @@ impl Server {
                 Err(_) => {
                     if !at_limit {
                         at_limit = true;
-                        tracing::warn!(target: "django.server", max_connections = this.config.max_connections, "connection limit reached: new connections wait in the listen backlog");
+                        tracing::warn!(target: "django.server", max_connections = this.config.max_connections, "connection limit reached: idle keep-alive connections are closed to make room, new connections wait in the listen backlog");
                     }
-                    tokio::select! {
-                        slot = slots.clone().acquire_owned() => match slot {
-                            Ok(slot) => slot,
-                            Err(_) => break,
-                        },
-                        _ = &mut shutdown => break,
+                    let slot = loop {
+                        // One at a time, again while no slot frees: a shed HTTP/2 connection
+                        // may linger until its client closes.
+                        connections.shed_idle(1);
+                        tokio::select! {
+                            slot = slots.clone().acquire_owned() => break slot.ok(),
+                            _ = &mut shutdown => break None,
+                            _ = tokio::time::sleep(SHED_AGAIN) => {}
+                        }
+                    };
+                    match slot {
+                        Some(slot) => slot,
+                        None => break,
                     }
                 }
             };
-            tokio::select! {
-                accepted = listener.accept() => {
-                    let (stream, remote_addr) = match accepted {
-                        Ok(x) => x,
-                        Err(e) => {
-                            // Out of file descriptors and the like: keep serving.
-                            tracing::warn!(target: "django.server", error = %e, "accept failed");
-                            tokio::time::sleep(Duration::from_millis(50)).await;
-                            continue;
-                        }
-                    };
-                    let _ = stream.set_nodelay(true);
-                    let info = ConnectionInfo { remote_addr: Some(remote_addr), local_addr, scheme: "http" };
-                    let activity = connections.open(this.clone(), info);
-                    let watched = activity.clone();
-                    let reuse = RefCell::new(Reuse::default());
-                    let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
-                        Server::respond(req, activity.begin(), &reuse, handle)
-                    });
-                    let conn = builder.serve_connection(TokioIo::new(io::Lingering::new(stream, watched.clone())), service).into_owned();
-                    let drain = drain.clone();
-                    tokio::spawn(async move {
-                        let _drain = drain;
-                        let _slot = slot;
-                        match watched.drive(std::pin::pin!(conn), |c| c.graceful_shutdown()).await {
-                            Ended::Served(Err(e)) if strict::refused_by_parser(&*e) => {
-                                // hyper has answered it (400, 414 or 431) and closed.
-                                tracing::warn!(target: "django.server", reason = %e, %remote_addr, "malformed request head refused");
-                            }
-                            Ended::Served(Err(e)) => {
-                                tracing::debug!(target: "django.server", error = %e, %remote_addr, "connection error");
-                            }
-                            Ended::Served(Ok(())) => {}
-                            Ended::Idle => {
-                                tracing::debug!(target: "django.server", %remote_addr, "no request head within the header read timeout: connection closed");
-                            }
-                            Ended::Stalled => {
-                                tracing::warn!(target: "django.server", %remote_addr, "the client took none of its response within the send timeout: connection closed");
-                            }
-                            Ended::Aborted => {
-                                tracing::warn!(target: "django.server", %remote_addr, "still busy at the shutdown timeout: connection closed");
-                            }
-                        }
-                    });
-                }
-                _ = &mut shutdown => break,
-            }
+            this.serve_connection(
+                &builder,
+                &connections,
+                stream,
+                remote_addr,
+                local_addr,
+                (slot, drain.clone()),
+            );
         }
         drop(listener);
         drop(drain);
         tracing::info!(target: "django.server", "shutting down: waiting for in-flight requests");
         connections.shut_down();
+        // One timeout for both: the requests in flight, then the work they left to run after
+        // their responses (`after_response`).
+        let deadline = tokio::time::Instant::now() + this.config.shutdown_timeout;
         tokio::select! {
             _ = drained.recv() => {}
-            _ = tokio::time::sleep(this.config.shutdown_timeout) => {
+            _ = tokio::time::sleep_until(deadline) => {
                 tracing::warn!(target: "django.server", "shutdown timeout: closing remaining connections");
                 connections.abort();
             }
         }
         watchdog.abort();
+        let tasks = this.chain.after_response_tasks();
+        if tasks.pending() > 0 {
+            tracing::info!(target: "django.server", pending = tasks.pending(), "shutting down: waiting for after-response tasks");
+            if tokio::time::timeout_at(deadline, tasks.idle())
+                .await
+                .is_err()
+            {
+                tracing::warn!(target: "django.server", abandoned = tasks.pending(), "shutdown timeout: after-response tasks still running are abandoned");
+            }
+        }
         Ok(())
+    }
+
+    /// Serves one accepted connection on its own task, which holds `held` (the connection's
+    /// slot, and a sender of the drain channel) until it ends.
+    fn serve_connection(
+        self: &Arc<Self>,
+        builder: &auto::Builder<StreamExecutor>,
+        connections: &Arc<Connections>,
+        stream: tokio::net::TcpStream,
+        remote_addr: SocketAddr,
+        local_addr: Option<SocketAddr>,
+        held: (
+            tokio::sync::OwnedSemaphorePermit,
+            tokio::sync::mpsc::Sender<Infallible>,
+        ),
+    ) {
+        let _ = stream.set_nodelay(true);
+        let info = ConnectionInfo {
+            remote_addr: Some(remote_addr),
+            local_addr,
+            scheme: "http",
+        };
+        let activity = connections.open(self.clone(), info);
+        let watched = activity.clone();
+        let reuse = RefCell::new(Reuse::default());
+        let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
+            Server::respond(req, activity.begin(), &reuse, handle)
+        });
+        let conn = builder
+            .serve_connection(
+                TokioIo::new(io::Lingering::new(stream, watched.clone())),
+                service,
+            )
+            .into_owned();
+        tokio::spawn(async move {
+            let _held = held;
+            match watched
+                .drive(std::pin::pin!(conn), |c| c.graceful_shutdown())
+                .await
+            {
+                Ended::Served(Err(e)) if strict::refused_by_parser(&*e) => {
+                    // hyper has answered it (400, 414 or 431) and closed.
+                    tracing::warn!(target: "django.server", reason = %e, %remote_addr, "malformed request head refused");
+                }
+                Ended::Served(Err(e)) => {
+                    tracing::debug!(target: "django.server", error = %e, %remote_addr, "connection error");
+                }
+                Ended::Served(Ok(())) => {}
+                Ended::Idle => {
+                    tracing::debug!(target: "django.server", %remote_addr, "no request head within the header read timeout: connection closed");
+                }
+                Ended::Stalled => {
+                    tracing::warn!(target: "django.server", %remote_addr, "the client took none of its response within the send timeout: connection closed");
+                }
+                Ended::Aborted => {
+                    tracing::warn!(target: "django.server", %remote_addr, "still busy at the shutdown timeout: connection closed");
+                }
+            }
+        });
     }
 
     /// The service's answer to one request. HTTP/1.1 requests go through the chain at once,
@@ -263,6 +325,7 @@ impl Server {
             reuse.extensions.take(),
             busy.0.info.clone(),
             this.chain.core_settings(),
+            this.chain.after_response_tasks(),
         );
         if let Some(reason) = malformed {
             let response = bad_request(&request, reason);
