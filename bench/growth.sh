@@ -87,7 +87,7 @@ for p in "${spids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null 
 pids=()
 fi
 # Django's default stack, with room for IDLE connections.
-cp example-site/settings.toml "$work/site.toml"
+cp "${SITE_SETTINGS:-example-site/settings.toml}" "$work/site.toml"
 echo "SERVER_MAX_CONNECTIONS = $(( idle + 1000 ))" >>"$work/site.toml"
 
 # 2. memory per idle keep-alive connection

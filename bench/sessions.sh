@@ -64,7 +64,7 @@ variant() { # NAME ENGINE [DATABASES line] [extra line]
     # SQLite: a file per server (each migrates its own at start).
     local db=${3:-"DATABASES = { default = { ENGINE = \"django.db.backends.sqlite3\", NAME = \"$1.sqlite3\" } }"}
     sed -e "s|^SESSION_ENGINE = .*|SESSION_ENGINE = \"django.contrib.sessions.backends.$2\"|" \
-        -e "s|^DATABASES = .*|$db|" example-site/settings.toml >"$work/$1.toml"
+        -e "s|^DATABASES = .*|$db|" "${SITE_SETTINGS:-example-site/settings.toml}" >"$work/$1.toml"
     [ -z "${4:-}" ] || echo "$4" >>"$work/$1.toml"
     grep -q "backends.$2\"" "$work/$1.toml"
 }
