@@ -84,6 +84,43 @@ pub fn auto_migrate(settings: &Settings) -> Result<(), String> {
     Ok(())
 }
 
+/// At start-up, with `EXAMPLE_SITE_DEMO_USER = true`: the demo user in the `default`
+/// database (see [`crate::users::ensure_demo_user`]).
+pub fn seed_demo_user(settings: &Settings) -> Result<(), String> {
+    let wanted: bool = settings
+        .get_or(crate::users::DEMO_USER_SETTING, false)
+        .map_err(|e| e.to_string())?;
+    if !wanted {
+        return Ok(());
+    }
+    let done = on_databases(
+        settings,
+        |db| db.alias() == "default",
+        |db| {
+            Box::pin(async move {
+                crate::users::ensure_demo_user(db)
+                    .await
+                    .map_err(|e| e.to_string())
+            })
+        },
+    );
+    // Not fatal: a PostgreSQL not migrated yet, or down, must not keep the site from starting.
+    let done = match done {
+        Ok(done) => done,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not create the demo user");
+            return Ok(());
+        }
+    };
+    if done.iter().any(|(_, added)| *added) {
+        tracing::debug!(
+            username = crate::users::DEMO_USERNAME,
+            "created the demo user"
+        );
+    }
+    Ok(())
+}
+
 /// `example-site clearsessions`: Django's command for the `db` engines; rows deleted per alias.
 pub fn clearsessions(settings: &Settings) -> Result<Vec<(String, u64)>, String> {
     on_databases(

@@ -99,9 +99,10 @@ pub fn registry_with_printer(print: middleware::Printer) -> Registry {
     for name in ["example_site.views.csrf_failure", "views.csrf_failure"] {
         failure_views.insert(name, Arc::new(views::csrf_failure));
     }
-    // AUTHENTICATION_BACKENDS (default: Django's ModelBackend) resolves here.
+    // AUTHENTICATION_BACKENDS (default: Django's ModelBackend): auth_user when DATABASES is
+    // set, the in-memory demo user otherwise.
     let auth_backends = middleware_builtin::auth::AuthBackends::new();
-    auth_backends.insert(middleware_builtin::auth::MODEL_BACKEND, users::demo_users());
+    auth_backends.insert_fallback(middleware_builtin::auth::MODEL_BACKEND, users::demo_users());
     middleware_builtin::register_all_with(
         &mut registry,
         middleware_builtin::BuiltinOptions::default()
@@ -120,6 +121,7 @@ pub fn registry_with_printer(print: middleware::Printer) -> Registry {
     }
     middleware_contrib::register_all(&mut registry);
     middleware::register(&mut registry, print);
+    registry.declare_settings(&[users::DEMO_USER_SETTING]);
     registry
 }
 
@@ -170,11 +172,13 @@ pub fn build_chain_for(
             conformance2::router(settings).map_err(|e| urlconf_error(e.to_string()))?
         }
     };
-    database::auto_migrate(settings).map_err(|message| BuildError::ImproperlyConfigured {
-        index: 0,
-        name: "DATABASES".into(),
-        message,
-    })?;
+    database::auto_migrate(settings)
+        .and_then(|()| database::seed_demo_user(settings))
+        .map_err(|message| BuildError::ImproperlyConfigured {
+            index: 0,
+            name: "DATABASES".into(),
+            message,
+        })?;
     Chain::builder(registry, settings)
         .urls(router)
         .error_handlers(views::error_handlers(settings.core().debug))

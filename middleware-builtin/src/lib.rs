@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod broken_link_emails;
 pub mod cache;
 pub mod cache_middleware;
 pub mod conditional_get;
@@ -20,6 +21,7 @@ pub mod db;
 pub mod flatpages;
 pub mod gzip;
 pub mod locale;
+pub mod mail;
 pub mod messages;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod redirects;
@@ -76,6 +78,7 @@ pub fn register_all_with(registry: &mut Registry, options: BuiltinOptions) {
     sessions::register(registry);
     messages::register(registry);
     common::register(registry);
+    broken_link_emails::register(registry);
     clickjacking::register(registry);
     csp::register(registry);
     checks::register(registry);

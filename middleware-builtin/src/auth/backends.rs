@@ -15,6 +15,7 @@
 //! # });
 //! ```
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -170,6 +171,25 @@ pub trait UserBackend: Send + Sync + 'static {
     fn is_remote_user_backend(&self) -> bool {
         false
     }
+
+    /// Django's `backend.get_user_permissions(user)`: `"app_label.codename"` strings the user
+    /// holds directly. Called for active users only (Django's `ModelBackend` answers nothing
+    /// for the others); the default holds none.
+    async fn get_user_permissions(&self, _user: &User) -> Result<BTreeSet<String>, BackendError> {
+        Ok(BTreeSet::new())
+    }
+
+    /// Django's `backend.get_group_permissions(user)`: the permissions of the user's groups
+    /// (active users only, as [`UserBackend::get_user_permissions`]); the default holds none.
+    async fn get_group_permissions(&self, _user: &User) -> Result<BTreeSet<String>, BackendError> {
+        Ok(BTreeSet::new())
+    }
+
+    /// Django's `user_logged_in` signal as `update_last_login` receives it: [`super::login`]
+    /// calls it on the backend that authenticated `user`. The default keeps nothing.
+    async fn user_logged_in(&self, _user: &User) -> Result<(), BackendError> {
+        Ok(())
+    }
 }
 
 /// Backends by name, so `AUTHENTICATION_BACKENDS` can name them as Django names dotted paths.
@@ -177,13 +197,22 @@ pub trait UserBackend: Send + Sync + 'static {
 /// Cloning shares the same table; pass one to [`crate::register_all_with`] through
 /// [`crate::BuiltinOptions::auth_backends`]. Backends may be added until the chain is built
 /// (the names are resolved by the middleware's factory). There is no process-wide table.
+///
+/// How `AuthenticationMiddleware` resolves a name: a backend [`inserted`](Self::insert) under
+/// it; else, for `django.contrib.auth.backends.ModelBackend` when `DATABASES` has a `default`
+/// database (and an engine is compiled in), [`super::ModelBackend`] over it; else a backend
+/// inserted with [`AuthBackends::insert_fallback`] (e.g. an in-memory demo user for settings
+/// without a database); else the chain refuses to start.
 #[derive(Clone, Debug, Default)]
-pub struct AuthBackends(NamedTable<Arc<dyn UserBackend>>);
+pub struct AuthBackends {
+    table: NamedTable<Arc<dyn UserBackend>>,
+    fallbacks: NamedTable<Arc<dyn UserBackend>>,
+}
 
 impl std::ops::Deref for AuthBackends {
     type Target = NamedTable<Arc<dyn UserBackend>>;
     fn deref(&self) -> &Self::Target {
-        &self.0
+        &self.table
     }
 }
 
@@ -200,7 +229,18 @@ impl AuthBackends {
 
     /// Adds (or replaces) a shared backend called `name`.
     pub fn insert_arc(&self, name: &str, backend: Arc<dyn UserBackend>) {
-        self.0.insert(name, backend);
+        self.table.insert(name, backend);
+    }
+
+    /// Adds (or replaces) the backend used for `name` only when nothing else provides it: for
+    /// `django.contrib.auth.backends.ModelBackend`, when `DATABASES` has no `default`.
+    pub fn insert_fallback<B: UserBackend>(&self, name: &str, backend: B) {
+        self.fallbacks.insert(name, Arc::new(backend));
+    }
+
+    /// The fallback backend called `name` (see [`AuthBackends::insert_fallback`]).
+    pub fn fallback(&self, name: &str) -> Option<Arc<dyn UserBackend>> {
+        self.fallbacks.get(name)
     }
 }
 

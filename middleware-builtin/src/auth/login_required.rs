@@ -175,19 +175,30 @@ impl LoginRequiredMiddleware {
         let field = options
             .and_then(|o| o.redirect_field_name.as_deref())
             .unwrap_or(&self.redirect_field_name);
-        let absolute = request.build_absolute_uri(None)?;
-        let (login_scheme, login_netloc) = scheme_netloc(login_url);
-        let (current_scheme, current_netloc) = scheme_netloc(&absolute);
-        // Same site: the path is enough; another site needs the whole URL to come back.
-        let next = if (login_scheme.is_empty() || login_scheme == current_scheme)
-            && (login_netloc.is_empty() || login_netloc == current_netloc)
-        {
-            request.full_path()
-        } else {
-            absolute
-        };
-        Ok(redirect_to_login(&next, login_url, field))
+        redirect_from(request, login_url, field)
     }
+}
+
+/// Django's `_redirect_to_login` of `user_passes_test` (and `LoginRequiredMiddleware`'s
+/// `handle_no_permission`): to `login_url` with the current URL in `field`, as a path when the
+/// login page is on this site, whole when it is elsewhere.
+pub(crate) fn redirect_from(
+    request: &Request,
+    login_url: &str,
+    field: &str,
+) -> Result<Response, Error> {
+    let absolute = request.build_absolute_uri(None)?;
+    let (login_scheme, login_netloc) = scheme_netloc(login_url);
+    let (current_scheme, current_netloc) = scheme_netloc(&absolute);
+    // Same site: the path is enough; another site needs the whole URL to come back.
+    let next = if (login_scheme.is_empty() || login_scheme == current_scheme)
+        && (login_netloc.is_empty() || login_netloc == current_netloc)
+    {
+        request.full_path()
+    } else {
+        absolute
+    };
+    Ok(redirect_to_login(&next, login_url, field))
 }
 
 #[async_trait]

@@ -59,6 +59,9 @@ pub mod backends;
 mod checks;
 pub mod hashers;
 mod login_required;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub mod model_backend;
+mod permissions;
 mod remote_user;
 pub mod user;
 
@@ -81,6 +84,12 @@ pub use backends::{
 pub use login_required::{
     redirect_to_login, LoginNotRequired, LoginRequiredMiddleware, LoginRequiredOptions,
     DEFAULT_LOGIN_URL,
+};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use model_backend::ModelBackend;
+pub use permissions::{
+    get_all_permissions, get_group_permissions, get_user_permissions, has_module_perms, has_perm,
+    has_perms, permission_required, PermissionRequired, PermissionRequiredView,
 };
 pub use remote_user::{RemoteUserMiddleware, RemoteUserOptions};
 pub use user::{session_auth_hash, CurrentUser, User, SESSION_AUTH_HASH_SALT};
@@ -143,8 +152,34 @@ impl std::fmt::Debug for AuthConfig {
 }
 
 impl AuthConfig {
-    /// Reads the settings and resolves `AUTHENTICATION_BACKENDS` in `table`.
+    /// Reads the settings and resolves `AUTHENTICATION_BACKENDS` in `table` only (no
+    /// database: see [`AuthConfig::from_context`]).
     pub fn from_settings(settings: &Settings, table: &AuthBackends) -> Result<Self, FactoryError> {
+        Self::resolve(settings, table, None)
+    }
+
+    /// Reads the settings and resolves `AUTHENTICATION_BACKENDS` as
+    /// [`AuthBackends`] describes: `django.contrib.auth.backends.ModelBackend` is
+    /// [`ModelBackend`] over the chain's `default` database when `DATABASES` has one and
+    /// `table` holds no backend of that name.
+    pub fn from_context(
+        ctx: &BuildContext<'_>,
+        table: &AuthBackends,
+    ) -> Result<Self, FactoryError> {
+        #[cfg(any(feature = "sqlite", feature = "postgres"))]
+        let model: Option<Arc<dyn UserBackend>> = crate::db::shared_databases(ctx)?
+            .get("default")
+            .map(|db| Arc::new(ModelBackend::new(db)) as Arc<dyn UserBackend>);
+        #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+        let model: Option<Arc<dyn UserBackend>> = None;
+        Self::resolve(ctx.settings, table, model)
+    }
+
+    fn resolve(
+        settings: &Settings,
+        table: &AuthBackends,
+        model: Option<Arc<dyn UserBackend>>,
+    ) -> Result<Self, FactoryError> {
         let names: Vec<String> =
             settings.get_or("AUTHENTICATION_BACKENDS", vec![MODEL_BACKEND.to_owned()])?;
         if names.is_empty() {
@@ -158,13 +193,18 @@ impl AuthConfig {
         }
         let mut backends = Vec::with_capacity(names.len());
         for name in names {
-            let Some(backend) = table.get(&name) else {
+            let backend = table
+                .get(&name)
+                .or_else(|| model.clone().filter(|_| name == MODEL_BACKEND))
+                .or_else(|| table.fallback(&name));
+            let Some(backend) = backend else {
                 return Err(settings
                     .invalid(
                         "AUTHENTICATION_BACKENDS",
                         format!("no authentication backend is registered as {name:?}"),
-                        "register a UserBackend (e.g. auth::InMemoryUserBackend) under that name in the \
-                         AuthBackends table passed to register_all_with (BuiltinOptions::auth_backends)",
+                        "for Django's ModelBackend, add DATABASES (a \"default\" database migrated with \
+                         `migrate`); otherwise register a UserBackend (e.g. auth::InMemoryUserBackend) under that \
+                         name in the AuthBackends table passed to register_all_with (BuiltinOptions::auth_backends)",
                     )
                     .into());
             };
@@ -211,6 +251,8 @@ impl AuthConfig {
 struct AuthState {
     config: Arc<AuthConfig>,
     user: Option<CurrentUser>,
+    /// The user's permissions, once asked for (Django's `_perm_cache` & co. on `request.user`).
+    perms: permissions::PermCache,
 }
 
 /// Django's `AuthenticationMiddleware`: makes [`get_user`] work for this request. The user is
@@ -230,7 +272,7 @@ impl AuthenticationMiddleware {
     ) -> Result<Self, FactoryError> {
         Ok(AuthenticationMiddleware {
             next,
-            config: Arc::new(AuthConfig::from_settings(ctx.settings, table)?),
+            config: Arc::new(AuthConfig::from_context(ctx, table)?),
         })
     }
 }
@@ -249,6 +291,7 @@ impl Middleware for AuthenticationMiddleware {
         request.extensions_mut().insert(AuthState {
             config: self.config.clone(),
             user: None,
+            perms: permissions::PermCache::default(),
         });
         Ok(with_retry_after(self.next.get_response(request).await))
     }
@@ -277,6 +320,8 @@ fn state<B>(request: &http::Request<B>) -> Result<&AuthState, Error> {
 fn set_cached_user<B>(request: &mut http::Request<B>, user: CurrentUser) {
     if let Some(st) = request.extensions_mut().get_mut::<AuthState>() {
         st.user = Some(user);
+        // Another user: the permissions cached so far were someone else's.
+        st.perms = permissions::PermCache::default();
     }
 }
 
@@ -512,7 +557,16 @@ pub async fn login<B: Send>(
     session.set(SESSION_KEY, user.id.clone()).await;
     session.set(BACKEND_SESSION_KEY, backend.clone()).await;
     session.set(HASH_SESSION_KEY, hash).await;
+    // Django's user_logged_in signal: update_last_login, on the backend's own store.
     let mut logged_in = user.clone();
+    if let Some(store) = config.backend(&backend) {
+        match store.user_logged_in(user).await {
+            Ok(()) => logged_in.last_login = Some(std::time::SystemTime::now()),
+            Err(BackendError::Store(e)) => return Err(Error::internal(e)),
+            Err(BackendError::Unavailable(busy)) => return Err(busy_error(busy)),
+            Err(BackendError::PermissionDenied) => {}
+        }
+    }
     logged_in.backend = Some(backend);
     set_cached_user(request, CurrentUser::Authenticated(Arc::new(logged_in)));
     crate::csrf::rotate_token(request);

@@ -17,6 +17,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use middleware_core::crypto::{salted_hmac, Algorithm};
 use serde::{Deserialize, Serialize};
@@ -59,6 +60,13 @@ pub struct User {
     /// Django's `last_name`.
     #[serde(default)]
     pub last_name: String,
+    /// Django's `last_login` (`None`: never logged in, or unknown to the backend);
+    /// `ModelBackend` writes it on each [`super::login`].
+    #[serde(skip)]
+    pub last_login: Option<SystemTime>,
+    /// Django's `date_joined` (`None` when the backend does not keep it).
+    #[serde(skip)]
+    pub date_joined: Option<SystemTime>,
     /// The backend that authenticated this user (Django's `user.backend`, set by
     /// [`super::authenticate`]); [`super::login`] stores it in the session.
     #[serde(skip)]
@@ -100,6 +108,8 @@ impl User {
             email: String::new(),
             first_name: String::new(),
             last_name: String::new(),
+            last_login: None,
+            date_joined: None,
             backend: None,
         }
     }

@@ -1,0 +1,510 @@
+//! The part of Django's `django.core.mail` the built-ins need: the `EMAIL_*` settings, read once
+//! at start-up into [`EmailConfig`], `mail_managers` ([`EmailConfig::managers_message`]) and the
+//! backends `EMAIL_BACKEND` names. SMTP, Django's default, needs the `mail` cargo feature
+//! ([`smtp::SmtpMailer`]); the console and dummy backends are always there.
+//!
+//! Sending never runs on the request's path: a [`MailQueue`] sends in background tasks (the
+//! request's after-response tasks, which graceful shutdown waits for), at most `capacity` at once, and drops (with a log line) what comes while it is full. A failed
+//! send is logged, never raised: Django's `mail_managers(..., fail_silently=True)`.
+//!
+//! ```
+//! let settings = middleware_core::Settings::from_toml_str(r#"
+//!     MANAGERS = ["manager@example.com"]
+//!     EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+//! "#, "settings.toml").unwrap();
+//! let config = middleware_builtin::mail::EmailConfig::from_settings(&settings).unwrap();
+//! let message = config.managers_message("Broken link", "body").unwrap();
+//! assert_eq!(message.subject, "[Django] Broken link");
+//! assert_eq!(message.from_email, "root@localhost");
+//! assert_eq!(message.to, ["manager@example.com"]);
+//! ```
+
+use std::fmt;
+use std::future::Future;
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use middleware_core::{async_trait, AfterResponse, Settings, SettingsError, TaskRefused};
+use serde::Deserialize;
+use tokio::sync::Semaphore;
+
+#[cfg(feature = "mail")]
+pub mod smtp;
+
+/// The settings this module reads, with Django's names.
+pub const SETTINGS: &[&str] = &[
+    "EMAIL_BACKEND",
+    "EMAIL_HOST",
+    "EMAIL_PORT",
+    "EMAIL_HOST_USER",
+    "EMAIL_HOST_PASSWORD",
+    "EMAIL_USE_TLS",
+    "EMAIL_USE_SSL",
+    "EMAIL_TIMEOUT",
+    "EMAIL_SUBJECT_PREFIX",
+    "SERVER_EMAIL",
+    "MANAGERS",
+];
+
+const SMTP_BACKEND: &str = "django.core.mail.backends.smtp.EmailBackend";
+const CONSOLE_BACKEND: &str = "django.core.mail.backends.console.EmailBackend";
+const DUMMY_BACKEND: &str = "django.core.mail.backends.dummy.EmailBackend";
+
+/// Which `EMAIL_BACKEND` sends the mail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Backend {
+    /// `django.core.mail.backends.smtp.EmailBackend` (the default; the `mail` feature).
+    Smtp,
+    /// `django.core.mail.backends.console.EmailBackend`: writes each message to stdout.
+    Console,
+    /// `django.core.mail.backends.dummy.EmailBackend`: sends nothing.
+    Dummy,
+}
+
+/// One e-mail, as Django's `EmailMessage` with a plain-text body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmailMessage {
+    /// The `Subject` header.
+    pub subject: String,
+    /// The text body.
+    pub body: String,
+    /// The `From` header and envelope sender.
+    pub from_email: String,
+    /// The `To` header and envelope recipients.
+    pub to: Vec<String>,
+}
+
+/// Why a message was not sent.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MailError {
+    /// An address does not parse (Django's `ValueError` from `prep_address`).
+    #[error("invalid address {address:?}: {reason}")]
+    Address {
+        /// The address as configured.
+        address: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The message could not be put together.
+    #[error("could not build the message: {0}")]
+    Message(String),
+    /// The SMTP server could not be reached or refused the message.
+    #[error("SMTP error talking to {host}:{port}: {reason}")]
+    Smtp {
+        /// `EMAIL_HOST`.
+        host: String,
+        /// `EMAIL_PORT`.
+        port: u16,
+        /// The transport's error (it never contains the password).
+        reason: String,
+    },
+    /// Writing the message (console backend) failed.
+    #[error("could not write the message: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A mail backend (Django's `BaseEmailBackend.send_messages`, one message at a time).
+#[async_trait]
+pub trait Mailer: Send + Sync + fmt::Debug + 'static {
+    /// Sends `message`.
+    async fn send(&self, message: &EmailMessage) -> Result<(), MailError>;
+}
+
+/// Django's console backend: each message on stdout, followed by a line of 79 dashes.
+#[derive(Debug, Default)]
+pub struct ConsoleMailer;
+
+#[async_trait]
+impl Mailer for ConsoleMailer {
+    async fn send(&self, message: &EmailMessage) -> Result<(), MailError> {
+        let text = format!(
+            "Content-Type: text/plain; charset=\"utf-8\"\nMIME-Version: 1.0\nSubject: {}\nFrom: {}\nTo: {}\n\n{}\n{}\n",
+            message.subject,
+            message.from_email,
+            message.to.join(", "),
+            message.body,
+            "-".repeat(79)
+        );
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        out.flush()?;
+        Ok(())
+    }
+}
+
+/// Django's dummy backend: sends nothing.
+#[derive(Debug, Default)]
+pub struct DummyMailer;
+
+#[async_trait]
+impl Mailer for DummyMailer {
+    async fn send(&self, _message: &EmailMessage) -> Result<(), MailError> {
+        Ok(())
+    }
+}
+
+/// The `EMAIL_HOST_PASSWORD`, kept out of `Debug` output and logs.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    /// The password itself, for the SMTP login.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"***\"" })
+    }
+}
+
+/// Django's mail settings, read once at start-up.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct EmailConfig {
+    /// `EMAIL_BACKEND` (default SMTP).
+    pub backend: Backend,
+    /// `EMAIL_HOST` (default `"localhost"`).
+    pub host: String,
+    /// `EMAIL_PORT` (default 25, whatever the TLS settings, as Django).
+    pub port: u16,
+    /// `EMAIL_HOST_USER` (default `""`): with a password, the SMTP login.
+    pub username: String,
+    /// `EMAIL_HOST_PASSWORD` (default `""`).
+    pub password: Password,
+    /// `EMAIL_USE_TLS` (default `false`): STARTTLS on a plain connection.
+    pub use_tls: bool,
+    /// `EMAIL_USE_SSL` (default `false`): implicit TLS from the first byte.
+    pub use_ssl: bool,
+    /// `EMAIL_TIMEOUT` in seconds (default none; the SMTP backend then uses 60 s, see
+    /// docs/middleware/broken-link-emails.md).
+    pub timeout: Option<Duration>,
+    /// `EMAIL_SUBJECT_PREFIX` (default `"[Django] "`).
+    pub subject_prefix: String,
+    /// `SERVER_EMAIL` (default `"root@localhost"`): the sender of `mail_managers`.
+    pub server_email: String,
+    /// `MANAGERS` (default `[]`): the recipients of `mail_managers`.
+    pub managers: Vec<String>,
+}
+
+/// `EMAIL_HOST_PASSWORD`: the password, or `{ env = "VARIABLE" }` to read it at start-up.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum PasswordSetting {
+    Plain(String),
+    Env { env: String },
+}
+
+/// A `MANAGERS` entry: an address, or Django's deprecated `(name, address)` pair.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Recipient {
+    Address(String),
+    Pair(serde::de::IgnoredAny, String),
+}
+
+impl EmailConfig {
+    /// Reads the settings. `EMAIL_USE_TLS` and `EMAIL_USE_SSL` both true is an error, as
+    /// Django's `ValueError`; so is an `EMAIL_BACKEND` this build does not have.
+    pub fn from_settings(settings: &Settings) -> Result<Self, SettingsError> {
+        let backend: String = settings.get_or("EMAIL_BACKEND", SMTP_BACKEND.to_owned())?;
+        let backend = match backend.as_str() {
+            SMTP_BACKEND => Backend::Smtp,
+            CONSOLE_BACKEND => Backend::Console,
+            DUMMY_BACKEND => Backend::Dummy,
+            other => {
+                return Err(settings.invalid(
+                    "EMAIL_BACKEND",
+                    format!("{other:?} is not a mail backend this build has"),
+                    format!("use {SMTP_BACKEND:?}, {CONSOLE_BACKEND:?} or {DUMMY_BACKEND:?}"),
+                ))
+            }
+        };
+        let use_tls = settings.get_or("EMAIL_USE_TLS", false)?;
+        let use_ssl = settings.get_or("EMAIL_USE_SSL", false)?;
+        if use_tls && use_ssl {
+            return Err(settings.invalid(
+                "EMAIL_USE_SSL",
+                "EMAIL_USE_TLS/EMAIL_USE_SSL are mutually exclusive, so only set one of those settings to True.",
+                "EMAIL_USE_TLS is STARTTLS (usually port 587), EMAIL_USE_SSL implicit TLS (usually port 465)",
+            ));
+        }
+        let timeout = match settings.get::<f64>("EMAIL_TIMEOUT")? {
+            None => None,
+            Some(seconds) => Some(Duration::try_from_secs_f64(seconds).map_err(|_| {
+                settings.invalid(
+                    "EMAIL_TIMEOUT",
+                    format!("{seconds} is not a number of seconds"),
+                    "a positive number, e.g. 10",
+                )
+            })?),
+        };
+        let managers: Vec<Recipient> = settings.get_or("MANAGERS", Vec::new())?;
+        let managers = managers
+            .into_iter()
+            .map(|r| match r {
+                Recipient::Address(a) | Recipient::Pair(_, a) => a,
+            })
+            .collect();
+        let config = EmailConfig {
+            backend,
+            host: settings.get_or("EMAIL_HOST", "localhost".to_owned())?,
+            port: settings.get_or("EMAIL_PORT", 25)?,
+            username: settings.get_or("EMAIL_HOST_USER", String::new())?,
+            password: Password(
+                match settings.get::<PasswordSetting>("EMAIL_HOST_PASSWORD")? {
+                    None => String::new(),
+                    Some(PasswordSetting::Plain(p)) => p,
+                    Some(PasswordSetting::Env { env }) => std::env::var(&env).map_err(|_| {
+                        settings.invalid(
+                            "EMAIL_HOST_PASSWORD",
+                            format!("the environment variable {env} is not set"),
+                            format!("export {env}=... before starting"),
+                        )
+                    })?,
+                },
+            ),
+            use_tls,
+            use_ssl,
+            timeout,
+            subject_prefix: settings.get_or("EMAIL_SUBJECT_PREFIX", "[Django] ".to_owned())?,
+            server_email: settings.get_or("SERVER_EMAIL", "root@localhost".to_owned())?,
+            managers,
+        };
+        for (key, address) in std::iter::once(("SERVER_EMAIL", &config.server_email))
+            .chain(config.managers.iter().map(|a| ("MANAGERS", a)))
+        {
+            check_address(address).map_err(|e| {
+                settings.invalid(key, e.to_string(), "an address such as \"ops@example.com\"")
+            })?;
+        }
+        Ok(config)
+    }
+
+    /// Django's `mail_managers(subject, message)`: `EMAIL_SUBJECT_PREFIX` before the subject,
+    /// from `SERVER_EMAIL` to `MANAGERS`; `None` when `MANAGERS` is empty (Django sends nothing).
+    pub fn managers_message(&self, subject: &str, message: &str) -> Option<EmailMessage> {
+        if self.managers.is_empty() {
+            return None;
+        }
+        Some(EmailMessage {
+            subject: format!("{}{subject}", self.subject_prefix),
+            body: message.to_owned(),
+            from_email: self.server_email.clone(),
+            to: self.managers.clone(),
+        })
+    }
+
+    /// The backend `EMAIL_BACKEND` names, built once. SMTP without the `mail` feature is an
+    /// error naming the feature.
+    pub fn mailer(&self, settings: &Settings) -> Result<Arc<dyn Mailer>, SettingsError> {
+        match self.backend {
+            Backend::Console => Ok(Arc::new(ConsoleMailer)),
+            Backend::Dummy => Ok(Arc::new(DummyMailer)),
+            #[cfg(feature = "mail")]
+            Backend::Smtp => smtp::SmtpMailer::new(self)
+                .map(|m| Arc::new(m) as Arc<dyn Mailer>)
+                .map_err(|e| {
+                    settings.invalid(
+                        "EMAIL_HOST",
+                        e.to_string(),
+                        "check EMAIL_HOST and the TLS settings",
+                    )
+                }),
+            #[cfg(not(feature = "mail"))]
+            Backend::Smtp => Err(settings.invalid(
+                "EMAIL_BACKEND",
+                "the SMTP backend needs middleware-builtin's `mail` cargo feature",
+                format!("build with --features mail, or set EMAIL_BACKEND = {CONSOLE_BACKEND:?}"),
+            )),
+        }
+    }
+}
+
+/// Refuses what Django's `prep_address` refuses outright: empty addresses and header
+/// injection (CR/LF). The SMTP backend parses addresses fully at start-up as well.
+fn check_address(address: &str) -> Result<(), MailError> {
+    let reason = if address.trim().is_empty() {
+        "empty"
+    } else if address.contains(['\r', '\n']) {
+        "contains a line break"
+    } else {
+        #[cfg(feature = "mail")]
+        smtp::parse_mailbox(address)?;
+        return Ok(());
+    };
+    Err(MailError::Address {
+        address: address.to_owned(),
+        reason: reason.to_owned(),
+    })
+}
+
+/// Sends messages in background tasks, at most `capacity` at once; a message submitted while
+/// all are busy is dropped and logged, so a mail server that hangs or a flood of 404s never
+/// holds up responses nor piles up memory.
+#[derive(Clone, Debug)]
+pub struct MailQueue {
+    mailer: Arc<dyn Mailer>,
+    permits: Arc<Semaphore>,
+    capacity: u32,
+}
+
+/// How many messages a [`MailQueue`] sends at once by default.
+pub const DEFAULT_QUEUE_CAPACITY: u32 = 16;
+
+impl MailQueue {
+    /// A queue sending through `mailer`, `capacity` (at least 1) messages at a time.
+    pub fn new(mailer: Arc<dyn Mailer>, capacity: u32) -> Self {
+        let capacity = capacity.max(1);
+        MailQueue {
+            mailer,
+            permits: Arc::new(Semaphore::new(capacity as usize)),
+            capacity,
+        }
+    }
+
+    /// Starts sending `message` in the background; `false` (logged) when the queue is full or
+    /// there is no tokio runtime to send on.
+    pub fn submit(&self, message: EmailMessage) -> bool {
+        let Some(send) = self.reserve(message) else {
+            return false;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!("mail not sent: no tokio runtime");
+            return false;
+        };
+        runtime.spawn(send);
+        true
+    }
+
+    /// Sends `message` once the response has gone out, as one of the request's
+    /// after-response tasks (so the server's graceful shutdown waits for it); a request not
+    /// handled by a chain sends it right away in the background, as [`MailQueue::submit`].
+    pub fn submit_after_response(&self, after: &AfterResponse, message: EmailMessage) -> bool {
+        let Some(send) = self.reserve(message.clone()) else {
+            return false;
+        };
+        match after.add(send) {
+            Ok(()) => true,
+            Err(TaskRefused::NoChain) => self.submit(message),
+            Err(_) => false,
+        }
+    }
+
+    /// The send of `message`, holding one of the queue's slots until it is done; `None`
+    /// (logged) when all slots are taken.
+    fn reserve(&self, message: EmailMessage) -> Option<impl Future<Output = ()> + Send + 'static> {
+        let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+            tracing::warn!(
+                subject = %message.subject,
+                capacity = self.capacity,
+                "mail not sent: too many messages already being sent"
+            );
+            return None;
+        };
+        let mailer = self.mailer.clone();
+        Some(async move {
+            if let Err(error) = mailer.send(&message).await {
+                tracing::error!(%error, subject = %message.subject, "mail not sent");
+            }
+            drop(permit);
+        })
+    }
+
+    /// Waits until every message submitted so far is sent or has failed.
+    pub async fn idle(&self) {
+        if let Ok(all) = self.permits.acquire_many(self.capacity).await {
+            drop(all);
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn config(toml: &str) -> Result<EmailConfig, SettingsError> {
+        EmailConfig::from_settings(&Settings::from_toml_str(toml, "t.toml").unwrap())
+    }
+
+    // Django: tests/mail/tests.py::SMTPBackendTests::test_email_tls_use_settings and
+    // ::test_email_ssl_use_settings with both set (EmailBackend raises ValueError).
+    #[test]
+    fn use_tls_and_use_ssl_are_mutually_exclusive() {
+        let err = config("EMAIL_USE_TLS = true\nEMAIL_USE_SSL = true").unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("EMAIL_USE_TLS/EMAIL_USE_SSL are mutually exclusive"),
+            "{text}"
+        );
+        assert!(config("EMAIL_USE_TLS = true").unwrap().use_tls);
+        assert!(config("EMAIL_USE_SSL = true").unwrap().use_ssl);
+    }
+
+    // Django's global_settings defaults.
+    #[test]
+    fn defaults_are_djangos() {
+        let c = config("").unwrap();
+        assert_eq!(c.backend, Backend::Smtp);
+        assert_eq!((c.host.as_str(), c.port), ("localhost", 25));
+        assert_eq!(c.subject_prefix, "[Django] ");
+        assert_eq!(c.server_email, "root@localhost");
+        assert!(c.managers.is_empty() && c.timeout.is_none());
+        assert!(c.managers_message("s", "b").is_none());
+        let c = config("EMAIL_TIMEOUT = 2.5\nMANAGERS = [[\"Ops\", \"ops@example.com\"]]").unwrap();
+        assert_eq!(c.timeout, Some(Duration::from_millis(2500)));
+        assert_eq!(c.managers, ["ops@example.com"]);
+        assert!(config("EMAIL_TIMEOUT = -1").is_err());
+        assert!(config("EMAIL_BACKEND = \"x.EmailBackend\"").is_err());
+        assert!(config("SERVER_EMAIL = \"a@b\\r\\nBcc: c@d\"").is_err());
+    }
+
+    #[test]
+    fn the_password_stays_out_of_debug_output() {
+        let c = config("EMAIL_HOST_PASSWORD = \"hunter2\"").unwrap();
+        assert_eq!(c.password.expose(), "hunter2");
+        assert!(!format!("{c:?}").contains("hunter2"));
+        let c = config("EMAIL_HOST_PASSWORD = { env = \"PATH\" }").unwrap();
+        assert_eq!(c.password.expose(), std::env::var("PATH").unwrap());
+        let err = config("EMAIL_HOST_PASSWORD = { env = \"NO_SUCH_VARIABLE_FOR_MAIL\" }");
+        assert!(err
+            .unwrap_err()
+            .to_string()
+            .contains("NO_SUCH_VARIABLE_FOR_MAIL"));
+    }
+
+    #[derive(Debug)]
+    struct Slow(Arc<Semaphore>);
+
+    #[async_trait]
+    impl Mailer for Slow {
+        async fn send(&self, _message: &EmailMessage) -> Result<(), MailError> {
+            let _gate = self.0.acquire().await;
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_drops_instead_of_waiting() {
+        let gate = Arc::new(Semaphore::new(0));
+        let queue = MailQueue::new(Arc::new(Slow(gate.clone())), 2);
+        let message = config("MANAGERS = [\"m@example.com\"]")
+            .unwrap()
+            .managers_message("s", "b")
+            .unwrap();
+        assert!(queue.submit(message.clone()));
+        assert!(queue.submit(message.clone()));
+        assert!(!queue.submit(message.clone()));
+        gate.add_permits(2);
+        queue.idle().await;
+        assert!(queue.submit(message));
+        gate.add_permits(1);
+        queue.idle().await;
+    }
+}
