@@ -47,10 +47,6 @@ impl Middleware for UpstreamMiddleware {
             .insert(X_UPSTREAM, HeaderValue::from(status));
         Ok(response)
     }
-
-    fn hooks(&self) -> middleware_core::Hooks {
-        middleware_core::Hooks::NONE
-    }
 }
 
 /// Sets one header.
@@ -67,10 +63,6 @@ impl Middleware for HeaderMiddleware {
         let mut response = self.get_response.get_response(request).await;
         response.headers_mut().insert(self.name.clone(), ONE);
         Ok(response)
-    }
-
-    fn hooks(&self) -> middleware_core::Hooks {
-        middleware_core::Hooks::NONE
     }
 }
 
@@ -118,6 +110,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         });
     }
     let chain = example_site::build_chain_with(&registry, &settings)?;
-    runtime.block_on(server::run(chain, bind, ServerConfig::default()))?;
+    // The `SERVER_*` settings apply, as with `example-site serve` (bench/async.sh raises
+    // `SERVER_MAX_CONNECTIONS` above its largest connection count).
+    let config = ServerConfig::from_settings(&settings)?;
+    runtime.block_on(server::run(chain, bind, config))?;
     Ok(())
 }

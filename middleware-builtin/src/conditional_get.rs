@@ -34,9 +34,7 @@ use middleware_core::http_utils::cache::split_directive_names;
 use middleware_core::http_utils::conditional::{conditional_decision, quote_etag, Conditional};
 use middleware_core::http_utils::dates::{http_date, parse_http_date};
 use middleware_core::response::{html, ResponseExt};
-use middleware_core::{
-    async_trait, Body, Error, HookMiddleware, Hooks, Registry, Request, Response,
-};
+use middleware_core::{async_trait, Body, Error, HookMiddleware, Registry, Request, Response};
 
 /// Check ID: `ConditionalGetMiddleware` is listed above `GZipMiddleware`.
 pub const W_CONDITIONAL_ABOVE_GZIP: &str = "middleware.W101";
@@ -63,8 +61,7 @@ impl HookMiddleware for ConditionalGetMiddleware {
             .headers()
             .get(header::ETAG)
             .and_then(|v| v.to_str().ok())
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned);
+            .filter(|s| !s.is_empty());
         let last_modified = response
             .headers()
             .get(header::LAST_MODIFIED)
@@ -75,16 +72,12 @@ impl HookMiddleware for ConditionalGetMiddleware {
             return Ok(response);
         }
         Ok(
-            match decide(request, etag.as_deref(), last_modified, Some(&response)) {
+            match decide(request, etag, last_modified, Some(&response)) {
                 Conditional::Proceed => response,
                 Conditional::NotModified => not_modified(Some(&response)),
                 Conditional::PreconditionFailed => precondition_failed(),
             },
         )
-    }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
     }
 }
 
