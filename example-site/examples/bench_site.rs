@@ -118,6 +118,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         });
     }
     let chain = example_site::build_chain_with(&registry, &settings)?;
-    runtime.block_on(server::run(chain, bind, ServerConfig::default()))?;
+    // The `SERVER_*` settings apply, as with `example-site serve` (bench/async.sh raises
+    // `SERVER_MAX_CONNECTIONS` above its largest connection count).
+    let config = ServerConfig::from_settings(&settings)?;
+    runtime.block_on(server::run(chain, bind, config))?;
     Ok(())
 }

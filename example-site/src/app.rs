@@ -37,8 +37,8 @@ use middleware_core::http_utils::url::url_has_allowed_host_and_scheme;
 use middleware_core::response::redirect;
 use middleware_core::urls::UrlError;
 use middleware_core::{
-    async_trait, Error, Render, Request, RequestExt, Response, Route, Router, TemplateResponse,
-    View,
+    async_trait, Error, Render, Request, RequestBodyExt, RequestExt, Response, Route, Router,
+    TemplateResponse, View,
 };
 use serde_json::{Map, Value};
 

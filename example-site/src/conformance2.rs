@@ -29,7 +29,8 @@ use middleware_core::error::html_escape;
 use middleware_core::http_utils::url::url_has_allowed_host_and_scheme;
 use middleware_core::response::{html, json, redirect, text, ResponseExt};
 use middleware_core::{
-    async_trait, view_fn, Error, Request, RequestExt, Response, Route, Router, Settings, View,
+    async_trait, view_fn, Error, Request, RequestBodyExt, RequestExt, Response, Route, Router,
+    Settings, View,
 };
 use serde_json::json;
 

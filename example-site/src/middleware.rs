@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use http::{HeaderValue, StatusCode};
+use http::{HeaderName, HeaderValue, StatusCode};
 use middleware_core::{FnHooks, Registry, Request, Response};
 
 /// Where `SimpleAsyncMiddleware` prints: stdout in the site, a recorder in tests.
@@ -22,19 +22,24 @@ pub fn register_printer_as(registry: &mut Registry, name: &str, print: Printer) 
     add(registry, name, hooks);
 }
 
+// Constants, not `&str` keys: a name outside the standard set, given as a string, is copied
+// into a new allocation on every insert.
+const X_CUSTOM_HEADER: HeaderName = HeaderName::from_static("x-custom-header");
+const X_STATUS: HeaderName = HeaderName::from_static("x-status");
+
 /// Registers the seed's middleware; `print` is where `SimpleAsyncMiddleware` prints.
 pub fn register(registry: &mut Registry, print: Printer) {
     register_printer_as(registry, "SimpleAsyncMiddleware", print);
     let header = FnHooks::new().process_response(|_, mut response: Response| {
         let headers = response.headers_mut();
-        headers.insert("x-custom-header", HeaderValue::from_static("Hello"));
+        headers.insert(X_CUSTOM_HEADER, HeaderValue::from_static("Hello"));
         response
     });
     add(registry, "AsyncHeaderMiddleware", header);
     let status = FnHooks::new().process_response(|_, mut response: Response| {
         if response.status() == StatusCode::OK {
             let headers = response.headers_mut();
-            headers.insert("x-status", HeaderValue::from_static("OK"));
+            headers.insert(X_STATUS, HeaderValue::from_static("OK"));
         }
         response
     });

@@ -63,8 +63,7 @@ impl HookMiddleware for ConditionalGetMiddleware {
             .headers()
             .get(header::ETAG)
             .and_then(|v| v.to_str().ok())
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned);
+            .filter(|s| !s.is_empty());
         let last_modified = response
             .headers()
             .get(header::LAST_MODIFIED)
@@ -75,7 +74,7 @@ impl HookMiddleware for ConditionalGetMiddleware {
             return Ok(response);
         }
         Ok(
-            match decide(request, etag.as_deref(), last_modified, Some(&response)) {
+            match decide(request, etag, last_modified, Some(&response)) {
                 Conditional::Proceed => response,
                 Conditional::NotModified => not_modified(Some(&response)),
                 Conditional::PreconditionFailed => precondition_failed(),

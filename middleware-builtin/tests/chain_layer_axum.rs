@@ -43,7 +43,7 @@ fn registry(users: &InMemoryUserBackend) -> Registry {
         &mut registry,
         BuiltinOptions::default().auth_backends(backends),
     );
-    // `/login` logs alice in (our login needs our request, so a middleware does it here).
+    // `/login` logs alice in from a middleware; `/axum-login` below does it in an axum handler.
     let users = users.clone();
     registry.register_fn("TestLogin", move |mut request: Request, next: Next| {
         let users = users.clone();
@@ -241,4 +241,86 @@ fn session_cookie<B>(response: &http::Response<B>) -> String {
         .find(|v| v.starts_with("sessionid="))
         .expect("a session cookie");
     header.split(';').next().unwrap().to_owned()
+}
+
+/// The same, through the request extension traits on axum's own request type: `session()`,
+/// `user()`, `client_addr()`, and `auth::login` called from an axum handler.
+async fn me_by_ext(mut request: axum::extract::Request) -> Result<String, StatusCode> {
+    use middleware_builtin::auth::UserExt;
+    use middleware_builtin::sessions::SessionExt;
+    let session = request
+        .session()
+        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    let user = request
+        .user()
+        .await
+        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    let addr = request
+        .client_addr()
+        .map_or("none".to_owned(), |a| a.to_string());
+    let visits = session
+        .get("visits")
+        .await
+        .and_then(|v| v.as_i64())
+        .unwrap_or(0)
+        + 1;
+    session.set("visits", visits).await;
+    Ok(format!(
+        "user={} addr={addr} host={} visits={visits}",
+        user.username(),
+        request.get_host().unwrap_or_default()
+    ))
+}
+
+#[tokio::test]
+async fn axum_handlers_read_session_user_and_client_address_through_request_ext_traits() {
+    let users = InMemoryUserBackend::new();
+    users.insert(User::new(
+        "1",
+        "alice",
+        "pbkdf2_sha256$1$salt$not-checked-here",
+    ));
+    let backend = users.clone();
+    let app = axum::Router::new()
+        .route("/me", get(me_by_ext))
+        .route(
+            "/axum-login",
+            get(move |mut request: axum::extract::Request| {
+                let users = backend.clone();
+                async move {
+                    let alice = users.user("1").expect("alice");
+                    match auth::login(&mut request, &alice, Some(auth::MODEL_BACKEND)).await {
+                        Ok(()) => StatusCode::OK,
+                        Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                    }
+                }
+            }),
+        )
+        .layer(layer(&users));
+
+    let anonymous = app
+        .clone()
+        .oneshot(request("GET", "/me", None))
+        .await
+        .unwrap();
+    assert_eq!(
+        text(anonymous).await,
+        "user= addr=203.0.113.7:4711 host=testserver visits=1"
+    );
+    let login = app
+        .clone()
+        .oneshot(request("GET", "/axum-login", None))
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::OK);
+    // The login in the axum handler cycled the session: SessionMiddleware sends its new key.
+    let cookie = session_cookie(&login);
+    let first = app
+        .oneshot(request("GET", "/me", Some(&cookie)))
+        .await
+        .unwrap();
+    assert_eq!(
+        text(first).await,
+        "user=alice addr=203.0.113.7:4711 host=testserver visits=1"
+    );
 }

@@ -74,7 +74,7 @@ use middleware_core::registry::NamedTable;
 use middleware_core::settings::meta_to_header;
 use middleware_core::{
     async_trait, BuildContext, Error, FactoryError, Hooks, Middleware, Next, Registry, Request,
-    RequestExt, ResolverMatch, Response, Settings,
+    RequestBodyExt, RequestExt, ResolverMatch, Response, Settings,
 };
 
 /// Every setting the middleware reads.

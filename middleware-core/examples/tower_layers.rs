@@ -15,8 +15,8 @@ use http::{HeaderValue, Method, StatusCode};
 use middleware_core::test_client::Client;
 use middleware_core::tower::TowerLayer;
 use middleware_core::{
-    async_trait, Chain, Error, Middleware, Next, Registry, Request, RequestExt, Response, Router,
-    Settings,
+    async_trait, Chain, Error, Middleware, Next, Registry, Request, RequestBodyExt, RequestExt,
+    Response, Router, Settings,
 };
 use tower_http::cors::CorsLayer;
 use tower_http::limit::RequestBodyLimitLayer;

@@ -126,7 +126,7 @@ impl Body {
     /// Collects the whole body into memory, refusing more than `limit` bytes.
     ///
     /// Returns the bytes and leaves nothing behind; use it on request bodies
-    /// through [`crate::RequestExt::body_bytes`], which puts the bytes back so the body can be
+    /// through [`crate::RequestBodyExt::body_bytes`], which puts the bytes back so the body can be
     /// read twice.
     pub async fn collect_limited(self, limit: usize) -> Result<Bytes, BodyError> {
         match self.kind {

@@ -76,7 +76,7 @@ pub use error::{Error, ErrorHandlers, ErrorInfo};
 pub use fn_middleware::FnHooks;
 pub use middleware::{GetResponse, HookMiddleware, Hooks, Middleware, Mixin, Next};
 pub use registry::{BuildContext, FactoryError, Registry};
-pub use request::{ConnectionInfo, QueryDict, RequestExt};
+pub use request::{ConnectionInfo, QueryDict, RequestBodyExt, RequestExt};
 pub use response::ResponseExt;
 pub use routing::{Route, Router};
 pub use settings::{CoreSettings, Secret, Settings, SettingsBuilder, SettingsError};

@@ -15,6 +15,7 @@
 //! assert!(!request.is_secure());
 //! ```
 
+use std::any::Any;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -23,6 +24,7 @@ use bytes::Bytes;
 use http::header;
 
 use crate::after_response::{AfterResponse, AfterResponseTasks};
+use crate::body::{Body, BodyError, BoxError};
 use crate::error::Error;
 use crate::http_utils;
 use crate::settings::CoreSettings;
@@ -55,11 +57,11 @@ pub(crate) struct RequestState {
     after: Option<AfterResponse>,
 }
 
-fn state(request: &Request) -> Option<&RequestState> {
+fn state<B>(request: &http::Request<B>) -> Option<&RequestState> {
     request.extensions().get::<RequestState>()
 }
 
-fn state_mut(request: &mut Request) -> &mut RequestState {
+fn state_mut<B>(request: &mut http::Request<B>) -> &mut RequestState {
     request
         .extensions_mut()
         .get_or_insert_default::<RequestState>()
@@ -83,9 +85,7 @@ pub(crate) fn ensure_core_settings(
 
 /// The request's after-response queue, made now if it has none.
 pub(crate) fn after_response<B>(request: &mut http::Request<B>) -> AfterResponse {
-    let state = request
-        .extensions_mut()
-        .get_or_insert_default::<RequestState>();
+    let state = state_mut(request);
     let tasks = state.tasks.clone();
     state
         .after
@@ -191,11 +191,14 @@ impl QueryDict {
 #[derive(Clone, Debug)]
 struct ParsedPost(Arc<QueryDict>);
 
-/// Django's `HttpRequest` API on [`Request`].
-#[async_trait]
+/// Django's `HttpRequest` API on any `http::Request<B>`: this crate's [`Request`], and the
+/// request an axum handler or any tower service gets behind `ChainLayer` (the chain's state
+/// travels in the extensions). Reading the body is [`RequestBodyExt`].
 pub trait RequestExt {
     /// The connection the request came on, when a server recorded it.
     fn connection_info(&self) -> Option<&ConnectionInfo>;
+    /// The client's address (Django's `REMOTE_ADDR`), when a server recorded it.
+    fn client_addr(&self) -> Option<SocketAddr>;
     /// Records the connection the request came on: the server does it for every request; an
     /// embedder's own server should too (without it, `REMOTE_ADDR`-style lookups find nothing
     /// and the scheme comes from the URI).
@@ -236,6 +239,12 @@ pub trait RequestExt {
     fn build_absolute_uri(&self, location: Option<&str>) -> Result<String, Error>;
     /// Whether the method is one Django treats as safe for CSRF (GET, HEAD, OPTIONS, TRACE).
     fn is_safe_method(&self) -> bool;
+}
+
+/// Reading the body the way Django does (`request.body`, `request.POST`), for a request whose
+/// body can be put back once read: this crate's [`Body`], axum's, `Full<Bytes>`...
+#[async_trait]
+pub trait RequestBodyExt {
     /// The whole body, read once under `DATA_UPLOAD_MAX_MEMORY_SIZE` and kept, so it can be
     /// read again.
     async fn body_bytes(&mut self) -> Result<Bytes, Error>;
@@ -244,14 +253,17 @@ pub trait RequestExt {
     async fn post(&mut self) -> Result<Arc<QueryDict>, Error>;
 }
 
-fn header_str<'a>(request: &'a Request, name: &header::HeaderName) -> Option<&'a str> {
+fn header_str<'a, B>(request: &'a http::Request<B>, name: &header::HeaderName) -> Option<&'a str> {
     request.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-#[async_trait]
-impl RequestExt for Request {
+impl<B> RequestExt for http::Request<B> {
     fn connection_info(&self) -> Option<&ConnectionInfo> {
         state(self)?.connection.as_ref()
+    }
+
+    fn client_addr(&self) -> Option<SocketAddr> {
+        self.connection_info()?.remote_addr
     }
 
     fn set_connection_info(&mut self, info: ConnectionInfo) {
@@ -400,21 +412,35 @@ impl RequestExt for Request {
     fn is_safe_method(&self) -> bool {
         matches!(self.method().as_str(), "GET" | "HEAD" | "OPTIONS" | "TRACE")
     }
+}
 
+#[async_trait]
+impl<B> RequestBodyExt for http::Request<B>
+where
+    B: http_body::Body<Data = Bytes> + From<Bytes> + Default + Send + 'static,
+    B::Error: Into<BoxError>,
+{
     async fn body_bytes(&mut self) -> Result<Bytes, Error> {
         let limit = self
             .core_settings()
             .data_upload_max_memory_size
             .unwrap_or(usize::MAX);
-        if let Some(bytes) = self.body().as_bytes() {
-            if bytes.len() > limit {
-                return Err(crate::body::BodyError::TooLarge { limit }.into());
+        // This crate's body may hold its bytes already: no copy, no boxing.
+        if let Some(body) = (self.body() as &dyn Any).downcast_ref::<Body>() {
+            if let Some(bytes) = body.as_bytes() {
+                if bytes.len() > limit {
+                    return Err(BodyError::TooLarge { limit }.into());
+                }
+                return Ok(bytes.clone());
             }
-            return Ok(bytes.clone());
         }
-        let body = std::mem::take(self.body_mut());
+        let mut taken = Some(std::mem::take(self.body_mut()));
+        let body = match (&mut taken as &mut dyn Any).downcast_mut::<Option<Body>>() {
+            Some(ours) => ours.take().unwrap_or_default(),
+            None => taken.map(Body::from_http_body).unwrap_or_default(),
+        };
         let bytes = body.collect_limited(limit).await?;
-        *self.body_mut() = bytes.clone().into();
+        *self.body_mut() = B::from(bytes.clone());
         Ok(bytes)
     }
 

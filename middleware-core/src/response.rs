@@ -25,9 +25,16 @@ const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=ut
 const TEXT_HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");
 const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
 
+/// The headers a response from [`text`], [`html`] and the like has room for before its map
+/// grows.
+const RESPONSE_HEADERS: usize = 12;
+
 fn with_type(status: StatusCode, body: Body, content_type: HeaderValue) -> Response {
     let mut r = Response::new(body);
     *r.status_mut() = status;
+    // Room for what Django's default stack adds (ten headers on a small page): an empty map
+    // allocates at the first insert and again, rehashing, at the seventh.
+    *r.headers_mut() = http::HeaderMap::with_capacity(RESPONSE_HEADERS);
     r.headers_mut().insert(header::CONTENT_TYPE, content_type);
     r
 }

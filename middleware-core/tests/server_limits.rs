@@ -11,7 +11,7 @@ use bytes::Bytes;
 use http::StatusCode;
 use http_body_util::BodyExt;
 use middleware_core::server::{LiveServer, ServerConfig};
-use middleware_core::{Error, Request, RequestExt, Response, Router};
+use middleware_core::{Error, Request, RequestBodyExt, Response, Router};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

@@ -15,8 +15,8 @@ use http::StatusCode;
 use http_body_util::{BodyExt, Full};
 use middleware_core::tower::{BoxFuture, TowerLayer};
 use middleware_core::{
-    async_trait, Body, Chain, Error, ErrorInfo, Middleware, Next, Registry, Request, RequestExt,
-    Response, Router, Settings,
+    async_trait, Body, Chain, Error, ErrorInfo, Middleware, Next, Registry, Request,
+    RequestBodyExt, RequestExt, Response, Router, Settings,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::ServiceExt;

@@ -441,7 +441,7 @@ fn stack() -> &'static Chain {
 
 mod views {
     use middleware_builtin::sessions::SessionExt;
-    use middleware_core::{Error, Request, RequestExt, Response};
+    use middleware_core::{Error, Request, RequestBodyExt, Response};
 
     pub(super) async fn home(request: &mut Request) -> Result<Response, Error> {
         let session = request.session()?;

@@ -12,6 +12,10 @@
 //! * CSRF: double-submit (the `csrftoken` cookie must match the `X-CSRFToken` header on
 //!   unsafe methods, else 403), a `from_fn` middleware.
 //!
+//! With `UPSTREAM=HOST:PORT` set (bench/async.sh), an innermost `from_fn_with_state` awaits a
+//! `GET` to that upstream through hyper-util's pooled client on every request and copies its
+//! status into `X-Upstream`, as the site's `bench.UpstreamMiddleware` does.
+//!
 //! `axum-peer ADDR BIG_BODY_FILE`
 
 use std::convert::Infallible;
@@ -115,6 +119,28 @@ async fn x_status(mut response: Response) -> Response {
     response
 }
 
+type Upstream = hyper_util::client::legacy::Client<
+    hyper_util::client::legacy::connect::HttpConnector,
+    http_body_util::Empty<axum::body::Bytes>,
+>;
+
+/// bench.UpstreamMiddleware: awaits the upstream, then the rest of the chain.
+async fn upstream(
+    axum::extract::State((client, uri)): axum::extract::State<(Upstream, http::Uri)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let status = match client.get(uri).await {
+        Ok(r) => r.status().as_u16(),
+        Err(_) => 502,
+    };
+    let mut response = next.run(request).await;
+    response
+        .headers_mut()
+        .insert(HeaderName::from_static("x-upstream"), HeaderValue::from(status));
+    response
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let addr: std::net::SocketAddr = args.next().ok_or("usage: axum-peer ADDR BIG_FILE")?.parse()?;
@@ -129,7 +155,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             HeaderValue::from_static(value),
         )
     };
-    let app = Router::new()
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    // The client's pool and connector need the runtime's context.
+    let _entered = rt.enter();
+    let routes = Router::new()
         .route(
             "/",
             get(|| async { ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "Hello, world!") }),
@@ -150,6 +179,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{n}"))
             }),
         )
+        ;
+    let routes = match std::env::var("UPSTREAM") {
+        Ok(addr) => {
+            let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            connector.set_nodelay(true);
+            let client: Upstream =
+                hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                    .build(connector);
+            let uri: http::Uri = format!("http://{addr}/").parse()?;
+            routes.layer(middleware::from_fn_with_state((client, uri), upstream))
+        }
+        Err(_) => routes,
+    };
+    let app = routes
         // Outermost first, as in the site's MIDDLEWARE.
         .layer(
             ServiceBuilder::new()
@@ -173,9 +216,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .layer(fixed("x-custom-header", "Hello"))
                 .layer(axum::middleware::map_response(x_status)),
         );
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(addr).await?;
+        // The same 1024-deep accept queue as the site's server (`server::run`).
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.set_reuseaddr(true)?;
+        socket.bind(addr)?;
+        let listener = socket.listen(1024)?;
         axum::serve(listener, app).await?;
         Ok::<(), std::io::Error>(())
     })?;

@@ -310,14 +310,14 @@ fn no_auth_middleware() -> Error {
     )
 }
 
-fn state(request: &Request) -> Result<&AuthState, Error> {
+fn state<B>(request: &http::Request<B>) -> Result<&AuthState, Error> {
     request
         .extensions()
         .get::<AuthState>()
         .ok_or_else(no_auth_middleware)
 }
 
-fn set_cached_user(request: &mut Request, user: CurrentUser) {
+fn set_cached_user<B>(request: &mut http::Request<B>, user: CurrentUser) {
     if let Some(st) = request.extensions_mut().get_mut::<AuthState>() {
         st.user = Some(user);
         // Another user: the permissions cached so far were someone else's.
@@ -326,7 +326,7 @@ fn set_cached_user(request: &mut Request, user: CurrentUser) {
 }
 
 /// The auth settings of this request's `AuthenticationMiddleware`.
-pub fn auth_config(request: &Request) -> Result<Arc<AuthConfig>, Error> {
+pub fn auth_config<B>(request: &http::Request<B>) -> Result<Arc<AuthConfig>, Error> {
     Ok(state(request)?.config.clone())
 }
 
@@ -337,7 +337,7 @@ pub fn auth_config(request: &Request) -> Result<Arc<AuthConfig>, Error> {
 /// values of the wrong type gives the anonymous user; a session whose auth hash does not match
 /// the user's password (changed since) is flushed. Errors: no `AuthenticationMiddleware`
 /// (ImproperlyConfigured, a 500), or a backend's store failing.
-pub async fn get_user(request: &mut Request) -> Result<CurrentUser, Error> {
+pub async fn get_user<B: Send>(request: &mut http::Request<B>) -> Result<CurrentUser, Error> {
     let st = state(request)?;
     if let Some(user) = &st.user {
         return Ok(user.clone());
@@ -347,6 +347,22 @@ pub async fn get_user(request: &mut Request) -> Result<CurrentUser, Error> {
     let user = load_user(&config, &session).await?;
     set_cached_user(request, user.clone());
     Ok(user)
+}
+
+/// Django's `request.user` as a method: [`get_user`] on any `http::Request<B>`, so a view, a
+/// middleware and a handler behind `ChainLayer` (an axum handler taking the whole request) read
+/// the user the same way.
+#[middleware_core::async_trait]
+pub trait UserExt {
+    /// See [`get_user`].
+    async fn user(&mut self) -> Result<CurrentUser, Error>;
+}
+
+#[middleware_core::async_trait]
+impl<B: Send> UserExt for http::Request<B> {
+    async fn user(&mut self) -> Result<CurrentUser, Error> {
+        get_user(self).await
+    }
 }
 
 /// A user id as stored in the session. Django stores `str(pk)`; an integer (written by other
@@ -499,7 +515,11 @@ where
 /// Errors: no `AuthenticationMiddleware` or `SessionMiddleware`; no backend to name (several
 /// configured and none given); a backend that is not in `AUTHENTICATION_BACKENDS` (Django stores
 /// it anyway and the login silently does not stick); a session store failure.
-pub async fn login(request: &mut Request, user: &User, backend: Option<&str>) -> Result<(), Error> {
+pub async fn login<B: Send>(
+    request: &mut http::Request<B>,
+    user: &User,
+    backend: Option<&str>,
+) -> Result<(), Error> {
     let config = auth_config(request)?;
     let session = request.session()?;
     let backend = match backend.or(user.backend.as_deref()) {
@@ -555,7 +575,7 @@ pub async fn login(request: &mut Request, user: &User, backend: Option<&str>) ->
 
 /// Django's `logout(request)`: flushes the session (data and key) and makes the user
 /// anonymous. Needs `SessionMiddleware`.
-pub async fn logout(request: &mut Request) -> Result<(), Error> {
+pub async fn logout<B: Send>(request: &mut http::Request<B>) -> Result<(), Error> {
     let session = request.session()?;
     session.flush().await?;
     set_cached_user(request, CurrentUser::Anonymous);

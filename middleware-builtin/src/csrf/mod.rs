@@ -66,8 +66,8 @@ use middleware_core::response::ResponseExt;
 use middleware_core::settings::meta_to_header;
 use middleware_core::test_client::DontEnforceCsrfChecks;
 use middleware_core::{
-    BuildContext, Error, FactoryError, Hooks, Middleware, Next, Registry, Request, RequestExt,
-    ResolverMatch, Response, Settings,
+    BuildContext, Error, FactoryError, Hooks, Middleware, Next, Registry, Request, RequestBodyExt,
+    RequestExt, ResolverMatch, Response, Settings,
 };
 
 use crate::sessions::Session;
@@ -152,13 +152,13 @@ impl fmt::Debug for CsrfState {
     }
 }
 
-fn state_mut(request: &mut Request) -> &mut CsrfState {
+fn state_mut<B>(request: &mut http::Request<B>) -> &mut CsrfState {
     request
         .extensions_mut()
         .get_or_insert_default::<CsrfState>()
 }
 
-fn add_new_csrf_cookie(request: &mut Request) -> String {
+fn add_new_csrf_cookie<B>(request: &mut http::Request<B>) -> String {
     let secret = token::new_csrf_string();
     let state = state_mut(request);
     state.secret = Some(secret.clone());
@@ -169,7 +169,7 @@ fn add_new_csrf_cookie(request: &mut Request) -> String {
 /// Django's `get_token(request)`: the token for a form or an AJAX header (64 characters, a fresh
 /// mask of the request's secret on every call). Creates a secret if the request has none, and
 /// flags the cookie to be sent with the response (renewing its expiry), as Django does.
-pub fn get_token(request: &mut Request) -> String {
+pub fn get_token<B>(request: &mut http::Request<B>) -> String {
     let existing = {
         let state = state_mut(request);
         if state.secret.is_some() {
@@ -194,7 +194,7 @@ pub fn get_token(request: &mut Request) -> String {
 
 /// Django's `rotate_token(request)`: a new secret for this request, sent with the response.
 /// Call it when a user logs in.
-pub fn rotate_token(request: &mut Request) {
+pub fn rotate_token<B>(request: &mut http::Request<B>) {
     add_new_csrf_cookie(request);
 }
 

@@ -449,14 +449,41 @@ mod tests {
         assert!(parse_server_options("statement_timeout=5").is_none());
     }
 
+    fn assert_refused(text: &str, needle: &str) {
+        let msg = match read(text) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("{text} was accepted"),
+        };
+        assert!(
+            msg.contains("DATABASES") && msg.contains(needle) && msg.contains("Fix"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn bad_engines_name_the_setting_and_the_fix() {
+        assert_refused("[DATABASES.default]\nNAME = \"x\"", "has no ENGINE");
+        assert_refused(
+            "[DATABASES.default]\nENGINE = \"django.db.backends.mysql\"\nNAME = \"x\"",
+            "not supported",
+        );
+    }
+
+    // Without the `sqlite` feature a valid sqlite3 entry is refused at start-up, naming the
+    // feature, rather than failing at the first query.
+    #[cfg(not(feature = "sqlite"))]
+    #[test]
+    fn an_engine_not_compiled_in_names_the_feature() {
+        assert_refused(
+            "[DATABASES.default]\nENGINE = \"django.db.backends.sqlite3\"\nNAME = \"x\"",
+            "`sqlite` feature",
+        );
+    }
+
+    #[cfg(feature = "sqlite")]
     #[test]
     fn bad_values_name_the_setting_and_the_fix() {
         let cases = [
-            ("[DATABASES.default]\nNAME = \"x\"", "has no ENGINE"),
-            (
-                "[DATABASES.default]\nENGINE = \"django.db.backends.mysql\"\nNAME = \"x\"",
-                "not supported",
-            ),
             (
                 "[DATABASES.default]\nENGINE = \"django.db.backends.sqlite3\"",
                 "NAME is empty",
@@ -475,17 +502,11 @@ mod tests {
             ),
         ];
         for (text, needle) in cases {
-            let msg = match read(text) {
-                Err(e) => e.to_string(),
-                Ok(_) => panic!("{text} was accepted"),
-            };
-            assert!(
-                msg.contains("DATABASES") && msg.contains(needle) && msg.contains("Fix"),
-                "{msg}"
-            );
+            assert_refused(text, needle);
         }
     }
 
+    #[cfg(feature = "sqlite")]
     #[test]
     fn defaults_are_djangos_and_the_password_is_never_printed() {
         let c = read(

@@ -325,8 +325,8 @@ const NO_MIDDLEWARE: &str = "You cannot add messages without installing \
 
 /// Django's `add_message(request, level, message, extra_tags="")`. Without the middleware this
 /// is Django's `MessageFailure` (a 500 if not handled).
-pub fn add_message(
-    request: &Request,
+pub fn add_message<B>(
+    request: &http::Request<B>,
     level: i32,
     message: &str,
     extra_tags: &str,
@@ -340,39 +340,39 @@ pub fn add_message(
 }
 
 /// `add_message` with no extra tags.
-pub fn add(request: &Request, level: i32, message: &str) -> Result<(), Error> {
+pub fn add<B>(request: &http::Request<B>, level: i32, message: &str) -> Result<(), Error> {
     add_message(request, level, message, "")
 }
 
 /// `messages.debug(request, message)`.
-pub fn debug(request: &Request, message: &str) -> Result<(), Error> {
+pub fn debug<B>(request: &http::Request<B>, message: &str) -> Result<(), Error> {
     add(request, DEBUG, message)
 }
 
 /// `messages.info(request, message)`.
-pub fn info(request: &Request, message: &str) -> Result<(), Error> {
+pub fn info<B>(request: &http::Request<B>, message: &str) -> Result<(), Error> {
     add(request, INFO, message)
 }
 
 /// `messages.success(request, message)`.
-pub fn success(request: &Request, message: &str) -> Result<(), Error> {
+pub fn success<B>(request: &http::Request<B>, message: &str) -> Result<(), Error> {
     add(request, SUCCESS, message)
 }
 
 /// `messages.warning(request, message)`.
-pub fn warning(request: &Request, message: &str) -> Result<(), Error> {
+pub fn warning<B>(request: &http::Request<B>, message: &str) -> Result<(), Error> {
     add(request, WARNING, message)
 }
 
 /// `messages.error(request, message)`.
-pub fn error(request: &Request, message: &str) -> Result<(), Error> {
+pub fn error<B>(request: &http::Request<B>, message: &str) -> Result<(), Error> {
     add(request, ERROR, message)
 }
 
 /// Django's `get_messages(request)` iterated: every pending message, now marked used (they
 /// will not be shown again). Empty without the middleware, as in Django.
-pub fn get_messages(
-    request: &Request,
+pub fn get_messages<B>(
+    request: &http::Request<B>,
 ) -> impl std::future::Future<Output = Vec<Message>> + Send + 'static {
     // Take the handle now, so the future does not borrow the (non-`Sync`) request.
     let storage = storage(request);
@@ -385,17 +385,17 @@ pub fn get_messages(
 }
 
 /// This request's storage, if `MessageMiddleware` ran.
-pub fn storage(request: &Request) -> Option<Messages> {
+pub fn storage<B>(request: &http::Request<B>) -> Option<Messages> {
     request.extensions().get::<Messages>().cloned()
 }
 
 /// Django's `get_level(request)`.
-pub fn get_level(request: &Request) -> i32 {
+pub fn get_level<B>(request: &http::Request<B>) -> i32 {
     storage(request).map_or(INFO, |s| s.level())
 }
 
 /// Django's `set_level(request, level)`: whether the middleware is there to take it.
-pub fn set_level(request: &Request, level: Option<i32>) -> bool {
+pub fn set_level<B>(request: &http::Request<B>, level: Option<i32>) -> bool {
     match storage(request) {
         Some(s) => {
             s.set_level(level);

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
-use middleware_core::{signing, Error, Request};
+use middleware_core::{signing, Error};
 use serde_json::Value;
 
 use super::backends::{new_session_key, SessionStore, StoreError};
@@ -443,7 +443,7 @@ fn store_error(e: StoreError) -> Error {
 /// The session of `request`, put there by `SessionMiddleware`.
 ///
 /// Without the middleware this is Django's `ImproperlyConfigured`, naming it.
-pub fn session(request: &Request) -> Result<Session, Error> {
+pub fn session<B>(request: &http::Request<B>) -> Result<Session, Error> {
     request.extensions().get::<Session>().cloned().ok_or_else(|| {
         Error::ImproperlyConfigured(
             "this view needs request.session: add \"django.contrib.sessions.middleware.SessionMiddleware\" \
@@ -459,7 +459,7 @@ pub trait SessionExt {
     fn session(&self) -> Result<Session, Error>;
 }
 
-impl SessionExt for Request {
+impl<B> SessionExt for http::Request<B> {
     fn session(&self) -> Result<Session, Error> {
         session(self)
     }

@@ -438,11 +438,33 @@ fn refuse_empty_secret_key(chain: &Chain) -> std::io::Result<()> {
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
 }
 
+/// The listen backlog `run` asks for (the kernel caps it at `net.core.somaxconn`).
+const LISTEN_BACKLOG: u32 = 1024;
+
+/// A listener on `addr` with a [`LISTEN_BACKLOG`]-deep accept queue. `TcpListener::bind`
+/// asks for 128, as the standard library does: when a thousand clients connect at once (or the
+/// server is at `SERVER_MAX_CONNECTIONS`), the kernel drops the SYNs beyond that and the
+/// clients retry a second later, which shows as one-second tails (docs/performance.md,
+/// "Async middleware waiting on an upstream").
+fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // As `TcpListener::bind` does on Unix: a restarted server can bind while old connections
+    // linger in TIME_WAIT.
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// Binds `addr` and serves `chain` until SIGINT/SIGTERM.
 pub async fn run(chain: Chain, addr: SocketAddr, config: ServerConfig) -> std::io::Result<()> {
     // Before the port is bound, so that nothing says "listening" first.
     refuse_empty_secret_key(&chain)?;
-    let listener = TcpListener::bind(addr).await?;
+    let listener = bind(addr)?;
     tracing::info!(target: "django.server", "listening on http://{}", listener.local_addr()?);
     Server::new(chain, config)
         .serve(listener, shutdown_signal())
