@@ -47,10 +47,6 @@ impl Middleware for UpstreamMiddleware {
             .insert(X_UPSTREAM, HeaderValue::from(status));
         Ok(response)
     }
-
-    fn hooks(&self) -> middleware_core::Hooks {
-        middleware_core::Hooks::NONE
-    }
 }
 
 /// Sets one header.
@@ -67,10 +63,6 @@ impl Middleware for HeaderMiddleware {
         let mut response = self.get_response.get_response(request).await;
         response.headers_mut().insert(self.name.clone(), ONE);
         Ok(response)
-    }
-
-    fn hooks(&self) -> middleware_core::Hooks {
-        middleware_core::Hooks::NONE
     }
 }
 

@@ -36,7 +36,7 @@ use std::sync::Arc;
 
 use http::header::{HeaderValue, X_FRAME_OPTIONS};
 use middleware_core::{
-    async_trait, Error, Hooks, Middleware, Next, Registry, Request, RequestExt, Response, Settings,
+    async_trait, Error, Middleware, Next, Registry, Request, RequestExt, Response, Settings,
     SettingsError,
 };
 
@@ -143,10 +143,6 @@ impl Middleware for XFrameOptionsMiddleware {
         };
         response.headers_mut().insert(X_FRAME_OPTIONS, value);
         Ok(response)
-    }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
     }
 }
 

@@ -253,10 +253,6 @@ impl Middleware for CommonMiddleware {
         };
         self.process_response(request, response)
     }
-
-    fn hooks(&self) -> middleware_core::Hooks {
-        middleware_core::Hooks::NONE
-    }
 }
 
 /// Registers `CommonMiddleware` under its Rust name and Django's dotted path.

@@ -34,9 +34,7 @@ use middleware_core::http_utils::cache::split_directive_names;
 use middleware_core::http_utils::conditional::{conditional_decision, quote_etag, Conditional};
 use middleware_core::http_utils::dates::{http_date, parse_http_date};
 use middleware_core::response::{html, ResponseExt};
-use middleware_core::{
-    async_trait, Body, Error, HookMiddleware, Hooks, Registry, Request, Response,
-};
+use middleware_core::{async_trait, Body, Error, HookMiddleware, Registry, Request, Response};
 
 /// Check ID: `ConditionalGetMiddleware` is listed above `GZipMiddleware`.
 pub const W_CONDITIONAL_ABOVE_GZIP: &str = "middleware.W101";
@@ -80,10 +78,6 @@ impl HookMiddleware for ConditionalGetMiddleware {
                 Conditional::PreconditionFailed => precondition_failed(),
             },
         )
-    }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
     }
 }
 

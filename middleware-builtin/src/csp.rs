@@ -48,7 +48,7 @@ use std::sync::{Arc, OnceLock};
 use base64::Engine as _;
 use http::header::{HeaderName, HeaderValue};
 use middleware_core::{
-    async_trait, Error, Hooks, Middleware, Next, Registry, Request, RequestExt, Response, Settings,
+    async_trait, Error, Middleware, Next, Registry, Request, RequestExt, Response, Settings,
     SettingsError,
 };
 use rand::RngCore;
@@ -346,10 +346,6 @@ impl Middleware for ContentSecurityPolicyMiddleware {
             response.headers_mut().insert(HEADER_REPORT_ONLY, v);
         }
         Ok(response)
-    }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
     }
 }
 

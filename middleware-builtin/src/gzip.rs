@@ -27,9 +27,7 @@ use http::header::{self, HeaderMap, HeaderValue};
 use http_body::{Frame, SizeHint};
 use middleware_core::body::BoxError;
 use middleware_core::response::ResponseExt;
-use middleware_core::{
-    async_trait, Body, Error, HookMiddleware, Hooks, Registry, Request, Response,
-};
+use middleware_core::{async_trait, Body, Error, HookMiddleware, Registry, Request, Response};
 use rand::Rng;
 use regex::Regex;
 
@@ -350,10 +348,6 @@ impl HookMiddleware for GZipMiddleware {
             self.padding,
             Some(&self.pool),
         ))
-    }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
     }
 }
 

@@ -27,8 +27,8 @@ use http::StatusCode;
 use middleware_core::checks::CheckMessage;
 use middleware_core::response::{redirect, ResponseExt};
 use middleware_core::{
-    async_trait, Error, FactoryError, HookMiddleware, Hooks, Registry, Request, RequestExt,
-    Resolve, Response,
+    async_trait, Error, FactoryError, HookMiddleware, Registry, Request, RequestExt, Resolve,
+    Response,
 };
 use regex::Regex;
 
@@ -401,10 +401,6 @@ impl HookMiddleware for LocaleMiddleware {
             response.set_default_header_value(header::CONTENT_LANGUAGE, v);
         }
         Ok(response)
-    }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
     }
 }
 

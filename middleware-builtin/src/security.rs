@@ -34,7 +34,7 @@ use std::sync::Arc;
 use http::header::{HeaderName, HeaderValue};
 use middleware_core::response::permanent_redirect;
 use middleware_core::{
-    async_trait, Error, HookMiddleware, Hooks, Registry, Request, RequestExt, Response, Settings,
+    async_trait, Error, HookMiddleware, Registry, Request, RequestExt, Response, Settings,
     SettingsError,
 };
 use regex::Regex;
@@ -285,10 +285,6 @@ impl HookMiddleware for SecurityMiddleware {
                 .or_insert_with(|| coop.clone());
         }
         Ok(response)
-    }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
     }
 }
 

@@ -1318,10 +1318,6 @@ impl middleware_core::Middleware for Probe {
         );
         Ok(response)
     }
-
-    fn hooks(&self) -> middleware_core::Hooks {
-        middleware_core::Hooks::NONE
-    }
 }
 
 fn session_chain_with_probe(drop_session: bool) -> Chain {

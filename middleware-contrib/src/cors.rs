@@ -47,7 +47,7 @@ use http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use middleware_core::checks::CheckMessage;
 use middleware_core::http_utils::url::urlsplit;
 use middleware_core::{
-    async_trait, BuildContext, Error, FactoryError, Hooks, Middleware, Next, Registry, Request,
+    async_trait, BuildContext, Error, FactoryError, Middleware, Next, Registry, Request,
     RequestExt, Response, ResponseExt, Settings,
 };
 use regex::Regex;
@@ -338,10 +338,6 @@ impl Middleware for CorsMiddleware {
         };
         self.add_response_headers(request, &mut response);
         Ok(response)
-    }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
     }
 }
 

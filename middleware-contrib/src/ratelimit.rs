@@ -73,7 +73,7 @@ use middleware_core::checks::CheckMessage;
 use middleware_core::registry::NamedTable;
 use middleware_core::settings::meta_to_header;
 use middleware_core::{
-    async_trait, BuildContext, Error, FactoryError, Hooks, Middleware, Next, Registry, Request,
+    async_trait, BuildContext, Error, FactoryError, Middleware, Next, Registry, Request,
     RequestBodyExt, RequestExt, ResolverMatch, Response, Settings,
 };
 
@@ -743,10 +743,6 @@ impl fmt::Debug for RatelimitMiddleware {
 impl Middleware for RatelimitMiddleware {
     async fn call(&self, request: &mut Request) -> Result<Response, Error> {
         Ok(self.next.get_response(request).await)
-    }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::VIEW
     }
 
     async fn process_view(

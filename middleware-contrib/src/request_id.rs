@@ -58,7 +58,7 @@ use std::sync::Arc;
 use http::{HeaderName, HeaderValue};
 use middleware_core::settings::meta_to_header;
 use middleware_core::{
-    async_trait, BuildContext, Error, FactoryError, Hooks, Middleware, Next, Registry, Request,
+    async_trait, BuildContext, Error, FactoryError, Middleware, Next, Registry, Request,
     RequestExt, Response, Settings,
 };
 use tracing::Instrument;
@@ -198,10 +198,6 @@ impl Middleware for RequestIDMiddleware {
             });
         }
         Ok(response)
-    }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
     }
 }
 

@@ -9,8 +9,8 @@ use std::task::{Context, Poll};
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use http::{HeaderName, HeaderValue};
 use middleware_core::{
-    async_trait, Body, Chain, Error, GetResponse, Hooks, Middleware, Next, Registry, Request,
-    Response, Settings,
+    async_trait, Body, Chain, Error, GetResponse, Middleware, Next, Registry, Request, Response,
+    Settings,
 };
 use tower::util::BoxCloneService;
 use tower::{Service, ServiceExt};
@@ -25,9 +25,6 @@ impl Middleware for AddHeader {
         let mut r = self.0.get_response(request).await;
         r.headers_mut().append(NAME, HeaderValue::from_static("1"));
         Ok(r)
-    }
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
     }
 }
 

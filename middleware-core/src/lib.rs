@@ -74,7 +74,7 @@ pub use body::Body;
 pub use chain::{BuildError, Chain, ChainBuilder, ChainEntry, EntryStatus};
 pub use error::{Error, ErrorHandlers, ErrorInfo};
 pub use fn_middleware::FnHooks;
-pub use middleware::{GetResponse, HookMiddleware, Hooks, Middleware, Mixin, Next};
+pub use middleware::{GetResponse, HookMiddleware, Middleware, Mixin, Next};
 pub use registry::{BuildContext, FactoryError, Registry};
 pub use request::{ConnectionInfo, QueryDict, RequestBodyExt, RequestExt};
 pub use response::ResponseExt;

@@ -61,40 +61,6 @@ pub trait GetResponse: Send + Sync + 'static {
     async fn get_response(&self, request: &mut Request) -> Response;
 }
 
-/// Which optional hooks a middleware implements: kept so that code written for earlier versions
-/// compiles. The chain no longer reads it: it learns from the code which hooks exist (see the
-/// [module docs](self)), so a declaration can never disagree with what is implemented.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Hooks {
-    /// [`Middleware::process_view`] is implemented.
-    pub view: bool,
-    /// [`Middleware::process_exception`] is implemented.
-    pub exception: bool,
-    /// [`Middleware::process_template_response`] is implemented.
-    pub template_response: bool,
-}
-
-impl Hooks {
-    /// No optional hooks: only `call`.
-    pub const NONE: Hooks = Hooks {
-        view: false,
-        exception: false,
-        template_response: false,
-    };
-    /// Every hook (the safe default).
-    pub const ALL: Hooks = Hooks {
-        view: true,
-        exception: true,
-        template_response: true,
-    };
-    /// Only `process_view`.
-    pub const VIEW: Hooks = Hooks {
-        view: true,
-        exception: false,
-        template_response: false,
-    };
-}
-
 /// A middleware in call style: Django's `__call__(request)`.
 ///
 /// Instances are built once and shared by every request and every thread: keep per-request state
@@ -104,12 +70,6 @@ pub trait Middleware: Send + Sync + 'static {
     /// Handles one request: code before, `self.next.get_response(request).await`, code after.
     /// An `Err` is turned into a response by this layer, so outer middleware see a response.
     async fn call(&self, request: &mut Request) -> Result<Response, Error>;
-
-    /// Ignored (see [`Hooks`]): the chain learns which hooks exist from the code. Kept so
-    /// that existing implementations compile; leave it out of new ones.
-    fn hooks(&self) -> Hooks {
-        Hooks::ALL
-    }
 
     /// Django's `process_view`: called in `MIDDLEWARE` order after URL resolution, before the
     /// view. Returning a response skips the remaining `process_view` hooks and the view.
@@ -328,11 +288,6 @@ pub trait HookMiddleware: Send + Sync + 'static {
     ) -> Result<Response, Error> {
         default_hook_ran();
         Ok(response)
-    }
-
-    /// Ignored, as [`Middleware::hooks`].
-    fn hooks(&self) -> Hooks {
-        Hooks::ALL
     }
 
     /// See [`Middleware::process_view`].

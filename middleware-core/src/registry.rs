@@ -256,8 +256,9 @@ impl EntryBuilder<'_> {
     }
 
     /// This middleware enforces a protection in `process_view` (CSRF, login-required, rate
-    /// limits): building a chain fails, naming it, if the built middleware's `hooks()` leave
-    /// `process_view` out, so the protection cannot be listed and silently skipped.
+    /// limits): if the built middleware's `process_view` turns out to be the trait's default,
+    /// every request is answered 500 naming it, so the protection cannot be listed and
+    /// silently skipped.
     pub fn needs_process_view(self) -> Self {
         self.registry.entries[self.index].needs_view_hook = true;
         self

@@ -10,7 +10,7 @@ use middleware_core::response::text;
 use middleware_core::test_client::Client;
 use middleware_core::{
     async_trait, BuildError, Chain, EntryStatus, Error, ErrorInfo, FactoryError, HookMiddleware,
-    Hooks, Middleware, Next, Registry, Request, ResolverMatch, Response, Route, Router, Settings,
+    Middleware, Next, Registry, Request, ResolverMatch, Response, Route, Router, Settings,
 };
 
 type Log = Arc<Mutex<Vec<String>>>;
@@ -524,15 +524,11 @@ impl HookMiddleware for NoPhases {
             .insert("x-process-response", "called".parse().unwrap());
         Ok(response)
     }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
-    }
 }
 
-// Hooks exist when the code implements them: a stale `hooks()` cannot drop one.
+// Hooks exist when the code implements them: there is no declaration that could drop one.
 #[tokio::test]
-async fn hook_style_phases_written_run_whatever_hooks_declares() {
+async fn hook_style_phases_written_run() {
     let mut registry = Registry::new();
     registry.register_hooks("NoPhases", |_| Ok(NoPhases));
     let chain = Chain::builder(&registry, &settings(&["NoPhases"]))
@@ -711,11 +707,6 @@ impl Drop for DropCounter {
 impl Middleware for DropCounter {
     async fn call(&self, request: &mut Request) -> Result<Response, Error> {
         Ok(self.next.get_response(request).await)
-    }
-
-    // Declares a view hook, so the innermost layer refers back to it.
-    fn hooks(&self) -> Hooks {
-        Hooks::VIEW
     }
 }
 

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use middleware_core::http_utils::url::iri_to_uri;
 use middleware_core::response::redirect;
 use middleware_core::{
-    async_trait, BuildContext, Error, FactoryError, Hooks, Middleware, Next, Request, RequestExt,
+    async_trait, BuildContext, Error, FactoryError, Middleware, Next, Request, RequestExt,
     ResolverMatch, Response,
 };
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -205,10 +205,6 @@ pub(crate) fn redirect_from(
 impl Middleware for LoginRequiredMiddleware {
     async fn call(&self, request: &mut Request) -> Result<Response, Error> {
         Ok(self.next.get_response(request).await)
-    }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::VIEW
     }
 
     async fn process_view(

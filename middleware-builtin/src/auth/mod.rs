@@ -70,8 +70,8 @@ use std::sync::Arc;
 
 use middleware_core::crypto::constant_time_eq;
 use middleware_core::{
-    async_trait, BuildContext, Error, FactoryError, Hooks, Middleware, Next, Registry, Request,
-    Response, Settings,
+    async_trait, BuildContext, Error, FactoryError, Middleware, Next, Registry, Request, Response,
+    Settings,
 };
 use serde_json::Value;
 
@@ -294,10 +294,6 @@ impl Middleware for AuthenticationMiddleware {
             perms: permissions::PermCache::default(),
         });
         Ok(with_retry_after(self.next.get_response(request).await))
-    }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
     }
 }
 

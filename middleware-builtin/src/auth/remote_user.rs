@@ -8,7 +8,7 @@
 use http::HeaderName;
 use middleware_core::settings::meta_to_header;
 use middleware_core::{
-    async_trait, BuildContext, Error, FactoryError, Hooks, Middleware, Next, Request, Response,
+    async_trait, BuildContext, Error, FactoryError, Middleware, Next, Request, Response,
 };
 use serde_json::Value;
 
@@ -162,9 +162,5 @@ impl Middleware for RemoteUserMiddleware {
     async fn call(&self, request: &mut Request) -> Result<Response, Error> {
         self.process_request(request).await?;
         Ok(self.next.get_response(request).await)
-    }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
     }
 }

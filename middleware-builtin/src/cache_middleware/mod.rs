@@ -60,8 +60,8 @@ use middleware_core::http_utils::cache::{
 };
 use middleware_core::http_utils::dates::parse_http_date;
 use middleware_core::{
-    BuildContext, Error, FactoryError, Hooks, Middleware, Next, Registry, Request, Resolve,
-    Response, ResponseExt, Settings,
+    BuildContext, Error, FactoryError, Middleware, Next, Registry, Request, Resolve, Response,
+    ResponseExt, Settings,
 };
 
 use crate::cache::{CacheBackend, Caches, Timeout};
@@ -576,10 +576,6 @@ impl Middleware for UpdateCacheMiddleware {
             .update(source, authorized, &plan, response)
             .await)
     }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
-    }
 }
 
 #[async_trait]
@@ -595,10 +591,6 @@ impl Middleware for FetchFromCacheMiddleware {
                 Ok(self.next.get_response(request).await)
             }
         }
-    }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
     }
 }
 
@@ -618,10 +610,6 @@ impl Middleware for CacheMiddleware {
                     .await)
             }
         }
-    }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
     }
 }
 

@@ -66,7 +66,7 @@ use middleware_core::response::ResponseExt;
 use middleware_core::settings::meta_to_header;
 use middleware_core::test_client::DontEnforceCsrfChecks;
 use middleware_core::{
-    BuildContext, Error, FactoryError, Hooks, Middleware, Next, Registry, Request, RequestBodyExt,
+    BuildContext, Error, FactoryError, Middleware, Next, Registry, Request, RequestBodyExt,
     RequestExt, ResolverMatch, Response, Settings,
 };
 
@@ -705,10 +705,6 @@ impl Middleware for CsrfViewMiddleware {
         let mut response = self.next.get_response(request).await;
         self.protect.process_response(request, &mut response).await;
         Ok(response)
-    }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::VIEW
     }
 
     async fn process_view(

@@ -49,7 +49,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use middleware_core::signing::get_cookie_signer;
 use middleware_core::{
-    async_trait, BuildContext, Error, FactoryError, Hooks, Middleware, Next, Registry, Request,
+    async_trait, BuildContext, Error, FactoryError, Middleware, Next, Registry, Request,
     RequestExt, Response,
 };
 
@@ -511,10 +511,6 @@ impl Middleware for MessageMiddleware {
             ));
         }
         Ok(response)
-    }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
     }
 }
 

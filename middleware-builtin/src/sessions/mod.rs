@@ -59,7 +59,7 @@ use middleware_core::checks::CheckMessage;
 use middleware_core::http_utils::cookies::{SameSite, SetCookie};
 use middleware_core::http_utils::dates::http_date;
 use middleware_core::{
-    async_trait, BuildContext, Error, FactoryError, Hooks, Middleware, Next, Registry, Request,
+    async_trait, BuildContext, Error, FactoryError, Middleware, Next, Registry, Request,
     RequestExt, Response, ResponseExt, Settings, SettingsError,
 };
 
@@ -327,10 +327,6 @@ impl Middleware for SessionMiddleware {
         request.extensions_mut().insert(session.clone());
         let response = self.next.get_response(request).await;
         self.finish(&session, had_cookie, response).await
-    }
-
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
     }
 }
 

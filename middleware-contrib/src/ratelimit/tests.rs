@@ -26,9 +26,6 @@ impl Middleware for FakeAuth {
         }
         Ok(self.0.get_response(request).await)
     }
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
-    }
 }
 
 const LOCAL: &str = "127.0.0.1:40000";

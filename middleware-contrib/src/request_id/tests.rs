@@ -37,9 +37,6 @@ impl Middleware for InnerLogger {
         tracing::warn!("inner middleware after");
         Ok(response)
     }
-    fn hooks(&self) -> Hooks {
-        Hooks::NONE
-    }
 }
 
 #[derive(Clone, Default)]
