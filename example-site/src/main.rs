@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use middleware_core::checks::run_checks;
 use middleware_core::server::{self, ServerConfig};
 use middleware_core::EntryStatus;
 
@@ -291,7 +290,7 @@ fn print_checks(
     settings: &middleware_core::Settings,
     deploy: bool,
 ) -> bool {
-    let messages = run_checks(registry, settings, deploy);
+    let messages = registry.run_checks(settings, deploy);
     let report = example_site::check_report(&messages);
     let serious = messages.iter().any(|m| m.is_serious());
     if serious {
