@@ -3,8 +3,8 @@
 # Django (check_rust_values.py), session / CSRF / messages values must go both ways
 # (check_rust_wire.py, run with the other check_*.py), and Django's cache session backend must
 # share a Redis with ours (when redis-server is installed), and Django's db session backend a
-# SQLite file and a PostgreSQL database with ours. Needs Python >= 3.12 (pyenv's is
-# used when present) and PyPI; skips with a visible message when neither is available.
+# SQLite file and a PostgreSQL database with ours, and logins through auth_user there. Needs
+# Python >= 3.12 (pyenv's is used when present) and PyPI; skips with a visible message when neither is available.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py=""
@@ -65,6 +65,15 @@ if command -v redis-server >/dev/null 2>&1; then
 else
     echo "SKIP: redis-server not found (shared cached_db sessions test)"
 fi
+# Logins shared through auth_user and django_session: a login on Django is that user on ours
+# and back, a logout on either ends both, a password change on either ends the other's
+# session. On a shared SQLite file, then a shared PostgreSQL database.
+if ! res=$(DJANGO_PYTHON="$PWD/$venv/bin/python" cargo test -q -p middleware-builtin --features sqlite,postgres \
+    --test model_backend django_and_rust_share_logins -- --nocapture 2>&1); then
+    echo "$res" | tail -30
+    exit 1
+fi
+echo "$res" | grep -E "SKIP|shared|test result" || true
 # Redirects and flat pages written by Django's ORM into a database our migrate made, served by
 # ours.
 if ! res=$(DJANGO_PYTHON="$PWD/$venv/bin/python" cargo test -q -p middleware-builtin --features sqlite \

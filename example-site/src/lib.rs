@@ -14,7 +14,9 @@ pub mod app;
 pub mod conformance2;
 pub mod database;
 pub mod log;
+pub mod manage;
 pub mod middleware;
+mod tty;
 pub mod users;
 pub mod views;
 

@@ -1,12 +1,11 @@
-//! `example-site serve | check [--deploy] | middleware | migrate | clearsessions`, each with
-//! `--settings PATH`.
+//! `example-site serve | check [--deploy] | middleware | migrate | clearsessions |
+//! createsuperuser | changepassword`, each with `--settings PATH`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use middleware_core::checks::run_checks;
 use middleware_core::server::{self, ServerConfig};
 use middleware_core::EntryStatus;
 
@@ -49,6 +48,31 @@ enum Command {
     Migrate,
     /// Delete the expired rows of django_session (Django's `clearsessions`).
     Clearsessions,
+    /// Create a superuser in auth_user (Django's `createsuperuser`).
+    Createsuperuser {
+        /// The username.
+        #[arg(long)]
+        username: Option<String>,
+        /// The email address.
+        #[arg(long)]
+        email: Option<String>,
+        /// Ask nothing: take the username, email and password from the options and
+        /// DJANGO_SUPERUSER_USERNAME / DJANGO_SUPERUSER_EMAIL / DJANGO_SUPERUSER_PASSWORD
+        /// (no password: an unusable one).
+        #[arg(long = "noinput", visible_alias = "no-input")]
+        no_input: bool,
+        /// The DATABASES alias.
+        #[arg(long, default_value = "default")]
+        database: String,
+    },
+    /// Change a user's password (Django's `changepassword`): asked twice.
+    Changepassword {
+        /// The user (default: the system user's name).
+        username: Option<String>,
+        /// The DATABASES alias.
+        #[arg(long, default_value = "default")]
+        database: String,
+    },
     /// Print the built chain, outermost first, with skipped entries and why.
     Middleware {
         /// Print every registered middleware name instead (one per line).
@@ -152,6 +176,35 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Createsuperuser {
+            username,
+            email,
+            no_input,
+            database,
+        } => {
+            let options = example_site::manage::CreateSuperuser {
+                username,
+                email,
+                no_input,
+                database,
+            };
+            let mut console = example_site::manage::StdConsole;
+            run_command(example_site::manage::createsuperuser(
+                &settings,
+                &options,
+                &|name| std::env::var(name).ok(),
+                &mut console,
+            ))
+        }
+        Command::Changepassword { username, database } => {
+            let mut console = example_site::manage::StdConsole;
+            run_command(example_site::manage::changepassword(
+                &settings,
+                username.as_deref(),
+                &database,
+                &mut console,
+            ))
+        }
         Command::Middleware { registered: true } => {
             let mut names: Vec<&str> = registry.names().collect();
             names.sort_unstable();
@@ -237,7 +290,7 @@ fn print_checks(
     settings: &middleware_core::Settings,
     deploy: bool,
 ) -> bool {
-    let messages = run_checks(registry, settings, deploy);
+    let messages = registry.run_checks(settings, deploy);
     let report = example_site::check_report(&messages);
     let serious = messages.iter().any(|m| m.is_serious());
     if serious {
@@ -248,4 +301,28 @@ fn print_checks(
         eprintln!("{report}");
     }
     serious
+}
+
+/// Runs a management command to completion on a runtime of its own; a `CommandError` is
+/// printed as Django prints it (`CommandError: ...` on stderr, exit 1).
+fn run_command(
+    command: impl std::future::Future<Output = Result<(), example_site::manage::CommandError>>,
+) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("CommandError: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -32,15 +32,12 @@ async fn cached_page_is_served_from_the_cache_with_settings_cache() {
     let hello = client.get("/hello/").await;
     assert_eq!(hello.header("cache-control"), Some("max-age=600"));
     // No cache order warnings for this MIDDLEWARE.
-    let warnings: Vec<String> = middleware_core::checks::run_checks(
-        &example_site::registry(),
-        &settings("settings-cache.toml"),
-        false,
-    )
-    .into_iter()
-    .map(|m| m.id)
-    .filter(|id| id.starts_with("middleware.W11"))
-    .collect();
+    let warnings: Vec<String> = example_site::registry()
+        .run_checks(&settings("settings-cache.toml"), false)
+        .into_iter()
+        .map(|m| m.id)
+        .filter(|id| id.starts_with("middleware.W11"))
+        .collect();
     assert!(warnings.is_empty(), "{warnings:?}");
 }
 

@@ -5,14 +5,13 @@
 //! checks Django does not have (`middleware_order.W001` ...).
 //!
 //! ```
-//! use middleware_core::checks::run_checks;
 //! use middleware_core::{Registry, Settings};
 //!
 //! let mut registry = Registry::new();
 //! middleware_builtin::security::register(&mut registry);
 //! middleware_builtin::checks::register(&mut registry);
 //! let settings = Settings::from_toml_str("DEBUG = true", "t").unwrap();
-//! let ids: Vec<String> = run_checks(&registry, &settings, true).into_iter().map(|m| m.id).collect();
+//! let ids: Vec<String> = registry.run_checks(&settings, true).into_iter().map(|m| m.id).collect();
 //! assert!(ids.contains(&"security.W001".to_owned()));
 //! assert!(ids.contains(&"security.W018".to_owned()));
 //! ```
@@ -391,7 +390,6 @@ pub fn register(registry: &mut Registry) {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use middleware_core::checks::run_checks;
     use middleware_core::Settings;
 
     const WITH_SECURITY: &str =
@@ -402,7 +400,8 @@ mod tests {
     fn ids(conf: &str, deploy: bool) -> Vec<String> {
         let registry = crate::policy_test_support::registry();
         let settings = Settings::from_toml_str(conf, "t").unwrap();
-        run_checks(&registry, &settings, deploy)
+        registry
+            .run_checks(&settings, deploy)
             .into_iter()
             .map(|m| m.id)
             .collect()
@@ -559,7 +558,8 @@ mod tests {
             format!("SECRET_KEY_FALLBACKS = [\"{good}\", \"short\", \"django-insecure-{good}\"]");
         let registry = crate::policy_test_support::registry();
         let settings = Settings::from_toml_str(&conf, "t").unwrap();
-        let msgs: Vec<_> = run_checks(&registry, &settings, true)
+        let msgs: Vec<_> = registry
+            .run_checks(&settings, true)
             .into_iter()
             .filter(|m| m.id == "security.W025")
             .collect();

@@ -12,7 +12,6 @@ use middleware_builtin::auth::{
 };
 use middleware_builtin::sessions::{SessionData, SessionExt, SIGNED_COOKIES_SALT};
 use middleware_builtin::BuiltinOptions;
-use middleware_core::checks::run_checks;
 use middleware_core::response::text;
 use middleware_core::test_client::{Client, TestResponse};
 use middleware_core::{
@@ -780,7 +779,8 @@ fn login_url_that_is_a_url_name_refuses_to_start() {
 fn check_auth_e013() {
     let registry = registry_with(backends(&users()));
     let ids = |mw: &[&str]| -> Vec<String> {
-        run_checks(&registry, &settings(mw, ""), false)
+        registry
+            .run_checks(&settings(mw, ""), false)
             .into_iter()
             .map(|m| m.id)
             .collect()

@@ -17,7 +17,6 @@ use middleware_builtin::cache_middleware::{
     CacheKeyConfig, CachePage,
 };
 use middleware_builtin::locale::ActiveLanguage;
-use middleware_core::checks::run_checks;
 use middleware_core::http_utils::cache::{has_vary_header, CacheDirective};
 use middleware_core::http_utils::cookies::SetCookie;
 use middleware_core::response::text;
@@ -594,7 +593,8 @@ fn order_checks() {
     let ids = |mw: &str| -> Vec<String> {
         let settings =
             Settings::from_toml_str(&format!("MIDDLEWARE = [{mw}]"), "settings.toml").unwrap();
-        run_checks(&registry(), &settings, false)
+        registry()
+            .run_checks(&settings, false)
             .into_iter()
             .map(|m| m.id)
             .filter(|id| id.starts_with("middleware.W11"))

@@ -16,7 +16,6 @@ use http::{HeaderMap, StatusCode};
 use middleware_builtin::csrf::{
     self, unmask_cipher_token, CsrfExempt, CsrfFailureViews, EnsureCsrfCookie,
 };
-use middleware_core::checks::run_checks;
 use middleware_core::response::text;
 use middleware_core::{
     Body, Chain, ConnectionInfo, Error, Registry, Request, RequestExt, Response, Route, Router,
@@ -1498,7 +1497,8 @@ fn check_ids(toml: &str, deploy: bool) -> Vec<String> {
     // CSRF's checks only (the sessions checks of `registry()` are tested with sessions).
     let mut registry = Registry::new();
     csrf::register(&mut registry);
-    run_checks(&registry, &settings, deploy)
+    registry
+        .run_checks(&settings, deploy)
         .into_iter()
         .map(|m| m.id)
         .collect()

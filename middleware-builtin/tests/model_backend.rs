@@ -21,6 +21,8 @@ use middleware_core::test_client::Client;
 use middleware_core::Settings;
 use middleware_core::{Chain, Error, Registry, Request, RequestExt, Response, Route, Router};
 
+#[path = "support/django_python.rs"]
+mod django_python;
 #[cfg(feature = "postgres")]
 #[path = "support/postgres_server.rs"]
 mod postgres_server;
@@ -206,6 +208,11 @@ async fn login_view(req: &mut Request) -> Result<Response, Error> {
     me(req).await
 }
 
+async fn logout_view(req: &mut Request) -> Result<Response, Error> {
+    auth::logout(req).await?;
+    me(req).await
+}
+
 /// The session's auth keys, as stored.
 async fn keys(req: &mut Request) -> Result<Response, Error> {
     let s = req.session()?;
@@ -247,6 +254,7 @@ fn router() -> Router {
     r.route("me/", me).unwrap();
     r.route("login/", login_view).unwrap();
     r.route("keys/", keys).unwrap();
+    r.route("logout/", logout_view).unwrap();
     r.route("perms/", perms).unwrap();
     let two = ["auth.test", "auth.test2"];
     r.add(Route::with_view(
@@ -603,4 +611,83 @@ async fn model_backend_is_the_default_with_databases() {
     assert!(b.get_user("").await.unwrap().is_none());
     let mut c = t.client();
     assert_eq!(log_in(&mut c, "alice", "wonderland").await, "user=alice");
+}
+
+/// Django 6.1.3 on the same database (tests/fixtures/django/auth_share.py).
+fn django(python: &std::path::Path, spec: &str, args: &[&str]) -> String {
+    let mut all = vec![spec, SECRET];
+    all.extend_from_slice(args);
+    django_python::run_fixture(python, "auth_share.py", &all)
+}
+
+/// One shared database: a login on Django is that user here and back; a logout on either side
+/// ends the session on both; a password change on Django (set_password + save) ends our
+/// session, one made here ends Django's. The same PASSWORD_HASHERS on both sides (MD5 first).
+async fn share_logins_with_django(t: &Target, python: &std::path::Path, spec: &str) {
+    let id = django(python, spec, &["create-user", "alice", "wonder-pw"]);
+    let mut ours = t.client();
+    // Django → ours.
+    let k1 = django(python, spec, &["login", "alice", "wonder-pw"]);
+    assert_eq!(k1.len(), 32, "{k1:?}");
+    ours.set_cookie("sessionid", Some(&k1));
+    assert_eq!(ours.get("/me/").await.text(), "user=alice");
+    let expected = format!("\"{id}\" \"{MODEL_BACKEND}\"");
+    assert!(ours.get("/keys/").await.text().starts_with(&expected));
+    // Ours → Django.
+    let mut ours2 = t.client();
+    assert_eq!(log_in(&mut ours2, "alice", "wonder-pw").await, "user=alice");
+    let k2 = ours2.cookie("sessionid").unwrap().to_owned();
+    assert_eq!(django(python, spec, &["whoami", &k2]), "alice");
+    // Logout on Django ends ours; logout on ours ends Django's.
+    django(python, spec, &["logout", &k1]);
+    assert_eq!(ours.get("/me/").await.text(), "user=");
+    ours2.get("/logout/").await;
+    assert_eq!(django(python, spec, &["whoami", &k2]), "");
+    // A password change on Django ends our session.
+    let mut ours3 = t.client();
+    assert_eq!(log_in(&mut ours3, "alice", "wonder-pw").await, "user=alice");
+    let k3 = ours3.cookie("sessionid").unwrap().to_owned();
+    assert_eq!(django(python, spec, &["whoami", &k3]), "alice");
+    django(python, spec, &["set-password", "alice", "new-pw"]);
+    assert_eq!(ours3.get("/me/").await.text(), "user=");
+    assert_eq!(django(python, spec, &["whoami", &k3]), "");
+    // And one made here ends Django's.
+    let k4 = django(python, spec, &["login", "alice", "new-pw"]);
+    assert_eq!(django(python, spec, &["whoami", &k4]), "alice");
+    let encoded = Hasher::Md5
+        .encode("newer-pw", "newersaltnewersaltnewe")
+        .unwrap();
+    assert!(t.backend().set_password_hash(&id, &encoded).await.unwrap());
+    assert_eq!(django(python, spec, &["whoami", &k4]), "");
+    assert_eq!(
+        log_in(&mut t.client(), "alice", "newer-pw").await,
+        "user=alice"
+    );
+}
+
+// Live interop with Django 6.1.3 (scripts/django_crosscheck.sh): a shared SQLite file, and a
+// shared PostgreSQL database when psycopg and PostgreSQL are installed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn django_and_rust_share_logins() {
+    let Some(python) = django_python::django_python("sqlite3") else {
+        eprintln!("SKIP: no Python with Django 6.1.3 (run scripts/django_crosscheck.sh, or set DJANGO_PYTHON)");
+        return;
+    };
+    let t = Target::sqlite().await;
+    let path = t._sqlite.as_ref().unwrap().path();
+    share_logins_with_django(&t, &python, &format!("sqlite:{}", path.display())).await;
+    eprintln!("shared logins with Django on SQLite: ok");
+    #[cfg(feature = "postgres")]
+    {
+        if django_python::django_python("psycopg").is_none() {
+            eprintln!("SKIP: shared logins on PostgreSQL (psycopg is not installed for Django)");
+            return;
+        }
+        let Some(server) = postgres_server::PostgresServer::start() else {
+            return;
+        };
+        let t = Target::postgres(&server, "shared_logins").await;
+        share_logins_with_django(&t, &python, &format!("pg:{}:shared_logins", server.port)).await;
+        eprintln!("shared logins with Django on PostgreSQL: ok");
+    }
 }

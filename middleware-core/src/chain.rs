@@ -217,7 +217,7 @@ impl<'a> ChainBuilder<'a> {
                 return Err(BuildError::UnknownMiddleware {
                     index,
                     name: name.clone(),
-                    suggestions: crate::registry::closest(name, registry.names()),
+                    suggestions: crate::suggest::closest(name, registry.names()),
                 });
             };
             resolved.push((id, entry));
@@ -346,17 +346,18 @@ impl<'a> ChainBuilder<'a> {
 /// listed protection that is built always runs: every end of a chain runs `process_view`, and
 /// one whose `process_view` is the trait's default answers 500.) A chain that cannot be built
 /// reports nothing here: building it reports the reason.
-pub fn protections_check(
-    ctx: &crate::checks::CheckContext<'_>,
+pub(crate) fn protections_check(
+    registry: &Registry,
+    settings: &Settings,
 ) -> Vec<crate::checks::CheckMessage> {
-    let Ok(chain) = Chain::builder(ctx.registry, ctx.settings).build() else {
+    let Ok(chain) = Chain::builder(registry, settings).build() else {
         return Vec::new();
     };
     chain
         .entries()
         .iter()
         .filter(|entry| {
-            ctx.registry
+            registry
                 .entry(&entry.name)
                 .is_some_and(|(_, registered)| registered.needs_view_hook)
         })

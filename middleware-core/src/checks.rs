@@ -1,6 +1,7 @@
 //! System checks: Django's check framework (`manage.py check [--deploy]`).
 //!
-//! Checks are functions registered on the [`crate::Registry`]; each returns messages with
+//! Checks are functions registered on the [`crate::Registry`] and run by
+//! [`Registry::run_checks`](crate::Registry::run_checks); each returns messages with
 //! Django's IDs where Django has one (`security.W004` ...).
 //!
 //! ```
@@ -16,14 +17,13 @@
 //!     }
 //! });
 //! let settings = middleware_core::Settings::from_toml_str("DEBUG = true", "t").unwrap();
-//! let messages = middleware_core::checks::run_checks(&registry, &settings, true);
+//! let messages = registry.run_checks(&settings, true);
 //! assert_eq!(messages[0].id, "security.W018");
 //! assert_eq!(messages[0].level, Level::Warning);
 //! ```
 
 use std::fmt;
 
-use crate::registry::Registry;
 use crate::settings::Settings;
 
 /// Severity, as Django's `checks.Debug` ... `checks.Critical`.
@@ -96,8 +96,8 @@ impl fmt::Display for CheckMessage {
 pub struct CheckContext<'a> {
     /// The settings.
     pub settings: &'a Settings,
-    /// The registry, to compare middleware names with aliases.
-    pub registry: &'a Registry,
+    /// Compares middleware names with the registry's aliases.
+    same: &'a dyn Fn(&str, &str) -> bool,
     /// Whether `--deploy` checks are running.
     pub deploy: bool,
 }
@@ -110,35 +110,32 @@ impl fmt::Debug for CheckContext<'_> {
     }
 }
 
-impl CheckContext<'_> {
+impl<'a> CheckContext<'a> {
+    /// What a check sees; `same` says whether two middleware names are one registered
+    /// middleware (`Registry::same`).
+    pub(crate) fn new(
+        settings: &'a Settings,
+        same: &'a dyn Fn(&str, &str) -> bool,
+        deploy: bool,
+    ) -> Self {
+        CheckContext {
+            settings,
+            same,
+            deploy,
+        }
+    }
+
     /// The position in `MIDDLEWARE` of the middleware registered as `name` (under any alias).
     pub fn middleware_index(&self, name: &str) -> Option<usize> {
         self.settings
             .core()
             .middleware
             .iter()
-            .position(|m| self.registry.same(m, name))
+            .position(|m| (self.same)(m, name))
     }
 
     /// Whether the middleware registered as `name` is in `MIDDLEWARE`.
     pub fn has_middleware(&self, name: &str) -> bool {
         self.middleware_index(name).is_some()
     }
-}
-
-/// Runs every registered check (and the deploy checks when `deploy`), most serious first.
-pub fn run_checks(registry: &Registry, settings: &Settings, deploy: bool) -> Vec<CheckMessage> {
-    let ctx = CheckContext {
-        settings,
-        registry,
-        deploy,
-    };
-    let mut out: Vec<CheckMessage> = registry
-        .checks
-        .iter()
-        .filter(|(_, is_deploy)| deploy || !is_deploy)
-        .flat_map(|(check, _)| check(&ctx))
-        .collect();
-    out.sort_by(|a, b| b.level.cmp(&a.level).then_with(|| a.id.cmp(&b.id)));
-    out
 }

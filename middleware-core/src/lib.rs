@@ -62,6 +62,7 @@ pub mod routing;
 pub mod server;
 pub mod settings;
 pub mod signing;
+mod suggest;
 pub mod test_client;
 #[cfg(feature = "tower")]
 pub mod tower;

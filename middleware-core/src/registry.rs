@@ -277,7 +277,6 @@ impl Registry {
         let mut r = Registry::default();
         r.declare_settings(CORE_SETTINGS);
         r.declare_settings(crate::server::SERVER_SETTINGS);
-        r.add_check(false, crate::chain::protections_check);
         r
     }
 
@@ -378,64 +377,22 @@ impl Registry {
     pub fn check_settings(&self, settings: &Settings) -> Result<(), SettingsError> {
         settings.check_known(self.known_settings())
     }
-}
 
-/// Up to three candidates closest to `name`: by edit distance, case-insensitively, and by the
-/// last dotted component, so `SecurityMidleware` suggests both spellings of SecurityMiddleware.
-pub(crate) fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let lower = name.to_ascii_lowercase();
-    let tail = |s: &str| s.rsplit('.').next().unwrap_or(s).to_ascii_lowercase();
-    // Ranked by the better of the two distances, then by the full-name distance, so the
-    // spelling closest to what was written comes first.
-    let mut scored: Vec<(usize, usize, &str)> = candidates
-        .map(|c| {
-            let full = edit_distance(&lower, &c.to_ascii_lowercase());
-            let short = edit_distance(&tail(&lower), &tail(c));
-            (full.min(short), full, c)
-        })
-        .filter(|(d, _, c)| *d <= (c.len().max(name.len()) / 3).max(2))
-        .collect();
-    scored.sort();
-    scored.dedup_by(|a, b| a.2 == b.2);
-    scored
-        .into_iter()
-        .take(3)
-        .map(|(_, _, c)| c.to_owned())
-        .collect()
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn closest_finds_typos_and_dotted_tails() {
-        let names = [
-            "SecurityMiddleware",
-            "django.middleware.security.SecurityMiddleware",
-            "SessionMiddleware",
-        ];
-        let c = closest("SecurityMidleware", names.iter().copied());
-        assert!(c.contains(&"SecurityMiddleware".to_owned()), "{c:?}");
-        let c = closest(
-            "django.middleware.security.SecuritMiddleware",
-            names.iter().copied(),
-        );
-        assert_eq!(c[0], "django.middleware.security.SecurityMiddleware");
-        assert!(closest("Totally", names.iter().copied()).is_empty());
+    /// Runs every registered check (and the deploy checks when `deploy`), most serious first:
+    /// Django's `manage.py check [--deploy]`.
+    pub fn run_checks(&self, settings: &Settings, deploy: bool) -> Vec<CheckMessage> {
+        let same = |a: &str, b: &str| self.same(a, b);
+        let ctx = CheckContext::new(settings, &same, deploy);
+        let mut out: Vec<CheckMessage> = self
+            .checks
+            .iter()
+            .filter(|(_, is_deploy)| deploy || !is_deploy)
+            .flat_map(|(check, _)| check(&ctx))
+            .collect();
+        // The chain's own check, run here rather than registered: a check function sees the
+        // settings, not the registry, and this one builds the chain.
+        out.extend(crate::chain::protections_check(self, settings));
+        out.sort_by(|a, b| b.level.cmp(&a.level).then_with(|| a.id.cmp(&b.id)));
+        out
     }
 }

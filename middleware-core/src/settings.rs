@@ -422,7 +422,7 @@ impl Settings {
                 return Err(SettingsError::UnknownKey {
                     path: self.path.to_string(),
                     key: key.clone(),
-                    suggestions: crate::registry::closest(key, known.into_iter()),
+                    suggestions: crate::suggest::closest(key, known.into_iter()),
                 });
             }
         }

@@ -3,7 +3,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use http::StatusCode;
-use middleware_core::checks::run_checks;
 use middleware_core::response::text;
 use middleware_core::test_client::Client;
 use middleware_core::{
@@ -36,7 +35,7 @@ fn registry() -> Registry {
 
 #[test]
 fn a_listed_protection_that_is_not_used_is_reported() {
-    let messages = run_checks(&registry(), &settings("GUARD_ENABLED = false"), false);
+    let messages = registry().run_checks(&settings("GUARD_ENABLED = false"), false);
     let w001: Vec<_> = messages
         .iter()
         .filter(|m| m.id == "middleware.W001")
@@ -52,7 +51,7 @@ fn a_listed_protection_that_is_not_used_is_reported() {
 
 #[test]
 fn a_protection_that_is_built_is_not_reported() {
-    let messages = run_checks(&registry(), &settings(""), false);
+    let messages = registry().run_checks(&settings(""), false);
     assert!(
         messages.iter().all(|m| m.id != "middleware.W001"),
         "{messages:?}"

@@ -392,7 +392,8 @@ fn order_check_warns_when_conditional_get_is_above_gzip() {
     crate::register_all(&mut registry);
     let run = |list: &str| {
         let s = Settings::from_toml_str(&format!("MIDDLEWARE = [{list}]"), "t").unwrap();
-        middleware_core::checks::run_checks(&registry, &s, false)
+        registry
+            .run_checks(&s, false)
             .into_iter()
             .filter(|m| m.id == W_CONDITIONAL_ABOVE_GZIP)
             .count()

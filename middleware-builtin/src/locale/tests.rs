@@ -448,7 +448,8 @@ fn order_check_warns_when_locale_is_after_common() {
     crate::register_all(&mut registry);
     let run = |list: &str| {
         let s = Settings::from_toml_str(&format!("MIDDLEWARE = [{list}]"), "t").unwrap();
-        middleware_core::checks::run_checks(&registry, &s, false)
+        registry
+            .run_checks(&s, false)
             .into_iter()
             .filter(|m| m.id == W_LOCALE_AFTER_COMMON)
             .count()

@@ -371,37 +371,15 @@ async fn db_is_the_default_engine_with_a_database() {
     assert!(t.row(&key).await.is_some());
 }
 
-/// The Python with Django 6.1.3 that scripts/django_crosscheck.sh prepares (or `DJANGO_PYTHON`).
-fn django_python(module: &str) -> Option<std::path::PathBuf> {
-    let path = std::env::var_os("DJANGO_PYTHON").map_or_else(
-        || {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../.venv/django-6.1.3/bin/python")
-        },
-        std::path::PathBuf::from,
-    );
-    let ok = std::process::Command::new(&path)
-        .args(["-c", &format!("import django, {module}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    ok.then_some(path)
-}
+// The Python with Django 6.1.3 that scripts/django_crosscheck.sh prepares (or `DJANGO_PYTHON`).
+#[path = "../../tests/support/django_python.rs"]
+mod django_python;
+use django_python::django_python;
 
 fn django_db(python: &std::path::Path, spec: &str, args: &[&str]) -> String {
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures/django/db_sessions.py");
-    let out = std::process::Command::new(python)
-        .arg(script)
-        .args([spec, SECRET])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "db_sessions.py {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    let mut all = vec![spec, SECRET];
+    all.extend_from_slice(args);
+    django_python::run_fixture(python, "db_sessions.py", &all)
 }
 
 /// Django and ours on one database: Django sees our migrations applied; a session set on ours

@@ -542,7 +542,8 @@ fn deploy_checks() {
     let mut registry = Registry::new();
     crate::register_all(&mut registry);
     let ids = |extra: &str| -> Vec<String> {
-        middleware_core::checks::run_checks(&registry, &settings(extra), true)
+        registry
+            .run_checks(&settings(extra), true)
             .into_iter()
             .map(|m| m.id)
             .filter(|id| {

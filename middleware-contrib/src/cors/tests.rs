@@ -637,7 +637,8 @@ fn origin_checks() {
         "t",
     )
     .unwrap();
-    let ids: Vec<String> = middleware_core::checks::run_checks(&registry, &settings, false)
+    let ids: Vec<String> = registry
+        .run_checks(&settings, false)
         .into_iter()
         .map(|m| m.id)
         .collect();

@@ -748,7 +748,8 @@ async fn test_is_ratelimited_cache_connection_error() {
 #[test]
 fn cache_checks() {
     let ids = |conf: &str| -> Vec<String> {
-        middleware_core::checks::run_checks(&registry(), &settings(conf), false)
+        registry()
+            .run_checks(&settings(conf), false)
             .into_iter()
             .map(|m| m.id)
             .collect()
