@@ -275,6 +275,10 @@ impl<'a> ChainBuilder<'a> {
         let resources = crate::registry::Resources::default();
         let mut hooks = HookLists::default();
         let mut layers: Vec<Arc<dyn Middleware>> = Vec::with_capacity(names.len());
+        // The current run of consecutive hook-style layers (innermost first) and what the
+        // innermost of them calls: the chain runs such a run as one layer (`hook_run`).
+        let mut run: Vec<Arc<dyn Middleware>> = Vec::new();
+        let mut run_inner = next.clone();
         let mut entries = Vec::with_capacity(names.len());
         for (index, (name, (_, entry))) in names.iter().zip(&resolved).enumerate().rev() {
             let ctx = BuildContext {
@@ -293,7 +297,16 @@ impl<'a> ChainBuilder<'a> {
                     hooks.exception.push(Hooked::new(&mw, None));
                     hooks.template_response.push(Hooked::new(&mw, None));
                     layers.push(mw.clone());
-                    next = Next::new(mw, errors.clone());
+                    if mw.hook_pair().is_some() {
+                        if run.is_empty() {
+                            run_inner = next.clone();
+                        }
+                        run.push(mw);
+                        next = crate::hook_run::next_for(&run, &run_inner, &errors);
+                    } else {
+                        run.clear();
+                        next = Next::new(mw, errors.clone());
+                    }
                     entries.push(ChainEntry {
                         name: name.clone(),
                         canonical: entry.canonical.clone(),

@@ -192,15 +192,17 @@ where
     }
 }
 
-type RequestHook = Arc<dyn Fn(&mut Request) -> Result<Option<Response>, Error> + Send + Sync>;
-type ResponseHook = Arc<dyn Fn(&mut Request, Response) -> Result<Response, Error> + Send + Sync>;
+pub(crate) type RequestHook =
+    Arc<dyn Fn(&mut Request) -> Result<Option<Response>, Error> + Send + Sync>;
+pub(crate) type ResponseHook =
+    Arc<dyn Fn(&mut Request, Response) -> Result<Response, Error> + Send + Sync>;
 
 /// A `process_request` / `process_response` pair of functions, either optional; see
 /// [`Registry::register_fn_hooks`].
 #[derive(Clone, Default)]
 pub struct FnHooks {
-    request: Option<RequestHook>,
-    response: Option<ResponseHook>,
+    pub(crate) request: Option<RequestHook>,
+    pub(crate) response: Option<ResponseHook>,
 }
 
 impl fmt::Debug for FnHooks {
@@ -278,6 +280,12 @@ impl Middleware for FnHookMiddleware {
             Some(hook) => hook(request, response),
             None => Ok(response),
         }
+    }
+
+    fn hook_pair(&self) -> Option<crate::middleware::HookPair<'_>> {
+        Some(crate::middleware::HookPair(
+            crate::middleware::HookPairKind::Fn(&self.hooks),
+        ))
     }
 }
 

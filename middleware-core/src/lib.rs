@@ -53,6 +53,7 @@ pub mod checks;
 pub mod crypto;
 pub mod error;
 pub mod fn_middleware;
+mod hook_run;
 pub mod http_utils;
 pub mod middleware;
 pub mod registry;

@@ -99,6 +99,37 @@ pub trait Middleware: Send + Sync + 'static {
         default_hook_ran();
         Ok(response)
     }
+
+    /// For the chain only: `Some` when this layer is Django's `MiddlewareMixin.__call__`
+    /// (`process_request`, the rest of the chain, `process_response`) and nothing else, so the
+    /// chain may run it inside a run of such layers without calling [`Middleware::call`].
+    // Hidden: only the crate's own hook adapters can build a `HookPair`, and a layer that
+    // does more than its two hooks in `call` must not be flattened.
+    #[doc(hidden)]
+    fn hook_pair(&self) -> Option<HookPair<'_>> {
+        None
+    }
+}
+
+/// The two hooks of a hook-style layer, as [`Middleware::hook_pair`] shows them to the chain.
+#[doc(hidden)]
+pub struct HookPair<'a>(pub(crate) HookPairKind<'a>);
+
+impl fmt::Debug for HookPair<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HookPair").finish_non_exhaustive()
+    }
+}
+
+pub(crate) enum HookPairKind<'a> {
+    /// [`Mixin`]: `async` hooks, each with what the chain learned about it.
+    Async {
+        hooks: &'a dyn HookMiddleware,
+        request_hook: &'a HookState,
+        response_hook: &'a HookState,
+    },
+    /// [`crate::FnHooks`]: plain functions.
+    Fn(&'a crate::fn_middleware::FnHooks),
 }
 
 thread_local! {
@@ -363,6 +394,14 @@ impl<H: HookMiddleware> Middleware for Mixin<H> {
         let (response, default_ran) = probe(self.hooks.process_response(request, response)).await;
         self.response_hook.learn(default_ran);
         response
+    }
+
+    fn hook_pair(&self) -> Option<HookPair<'_>> {
+        Some(HookPair(HookPairKind::Async {
+            hooks: &self.hooks,
+            request_hook: &self.request_hook,
+            response_hook: &self.response_hook,
+        }))
     }
 
     async fn process_view(

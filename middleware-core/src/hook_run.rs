@@ -1,0 +1,148 @@
+//! Consecutive hook-style layers run as one layer.
+//!
+//! Each layer of the chain is a boxed `call` future inside the one around it, with its own
+//! panic guard and error conversion. A run of `MiddlewareMixin`-style layers ([`Mixin`],
+//! [`FnHooks`](crate::FnHooks)) does nothing in `call` but its two hooks around the rest of
+//! the chain, so the chain runs the whole run in one `call`: every `process_request` in order,
+//! the rest of the chain, every `process_response` in reverse. Django's semantics per layer
+//! are kept: an error or a panic in a layer's hook becomes a response there (Django's
+//! `convert_exception_to_response` around each middleware), which the layers outside it
+//! then see; a layer whose `process_request` answers still runs its own `process_response`,
+//! and one whose `process_request` fails does not.
+//!
+//! [`Mixin`]: crate::Mixin
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::error::{Error, ErrorHandlers};
+use crate::middleware::{panic_message, poll_caught, probe, HookPairKind, Middleware, Next};
+use crate::{Request, Response};
+
+/// The `Next` an outer layer gets for `run` (hook-style layers, innermost first, all with a
+/// [`Middleware::hook_pair`]) around `inner`: the layer itself when it is alone.
+pub(crate) fn next_for(
+    run: &[Arc<dyn Middleware>],
+    inner: &Next,
+    errors: &Arc<ErrorHandlers>,
+) -> Next {
+    match run {
+        [one] => Next::new(one.clone(), errors.clone()),
+        _ => Next::new(
+            Arc::new(HookRun {
+                layers: run.iter().rev().cloned().collect(),
+                inner: inner.clone(),
+            }),
+            errors.clone(),
+        ),
+    }
+}
+
+/// A run of hook-style layers; see the module docs.
+struct HookRun {
+    /// Outermost first.
+    layers: Box<[Arc<dyn Middleware>]>,
+    /// What the innermost layer of the run calls.
+    inner: Next,
+}
+
+type Caught<T> = std::thread::Result<Result<T, Error>>;
+
+/// A hook's outcome, an error or a panic as a response: what the layer's own `Next` would
+/// answer.
+fn converted(errors: &ErrorHandlers, request: &Request, outcome: Caught<Response>) -> Response {
+    match outcome {
+        Ok(Ok(response)) => response,
+        Ok(Err(error)) => errors.response_for(request, error),
+        Err(payload) => errors.response_for(request, Error::Panic(panic_message(payload.as_ref()))),
+    }
+}
+
+impl HookRun {
+    /// The request phase: how many layers' `process_response` must run (the layers entered),
+    /// and the response that ended the phase early, if one did.
+    async fn enter(&self, request: &mut Request) -> (usize, Option<Response>) {
+        let errors = self.inner.error_handlers();
+        for (index, layer) in self.layers.iter().enumerate() {
+            let Some(pair) = layer.hook_pair() else {
+                continue;
+            };
+            let outcome = match pair.0 {
+                HookPairKind::Fn(hooks) => match &hooks.request {
+                    Some(hook) => std::panic::catch_unwind(AssertUnwindSafe(|| hook(request))),
+                    None => continue,
+                },
+                HookPairKind::Async {
+                    hooks,
+                    request_hook,
+                    ..
+                } => {
+                    if request_hook.is_absent() {
+                        continue;
+                    }
+                    let mut call = std::pin::pin!(probe(hooks.process_request(request)));
+                    std::future::poll_fn(|cx| poll_caught(call.as_mut(), cx))
+                        .await
+                        .map(|(outcome, default_ran)| {
+                            request_hook.learn(default_ran);
+                            outcome
+                        })
+                }
+            };
+            match outcome {
+                Ok(Ok(None)) => {}
+                // The layer answered: its own process_response sees the answer.
+                Ok(Ok(Some(response))) => return (index + 1, Some(response)),
+                // The layer failed: its error handling answers, the layers outside it see that.
+                Ok(Err(error)) => return (index, Some(converted(errors, request, Ok(Err(error))))),
+                Err(payload) => return (index, Some(converted(errors, request, Err(payload)))),
+            }
+        }
+        (self.layers.len(), None)
+    }
+}
+
+#[async_trait]
+impl Middleware for HookRun {
+    async fn call(&self, request: &mut Request) -> Result<Response, Error> {
+        let (entered, early) = self.enter(request).await;
+        let mut response = match early {
+            Some(response) => response,
+            None => self.inner.get_response(request).await,
+        };
+        let errors = self.inner.error_handlers();
+        for layer in self.layers[..entered].iter().rev() {
+            let Some(pair) = layer.hook_pair() else {
+                continue;
+            };
+            let outcome = match pair.0 {
+                HookPairKind::Fn(hooks) => match &hooks.response {
+                    Some(hook) => {
+                        std::panic::catch_unwind(AssertUnwindSafe(|| hook(request, response)))
+                    }
+                    None => continue,
+                },
+                HookPairKind::Async {
+                    hooks,
+                    response_hook,
+                    ..
+                } => {
+                    if response_hook.is_absent() {
+                        continue;
+                    }
+                    let mut call = std::pin::pin!(probe(hooks.process_response(request, response)));
+                    std::future::poll_fn(|cx| poll_caught(call.as_mut(), cx))
+                        .await
+                        .map(|(outcome, default_ran)| {
+                            response_hook.learn(default_ran);
+                            outcome
+                        })
+                }
+            };
+            response = converted(errors, request, outcome);
+        }
+        Ok(response)
+    }
+}
