@@ -44,12 +44,8 @@ if [ -z "${NO_BUILD:-}" ]; then
 fi
 site=target/release/examples/bench_site
 inline=target/release/examples/inline_hyper
-cores=$(nproc)
-server_cpu=0; client_cpu=$(( cores > 1 ? 1 : 0 ))
-work=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
 source bench/lib.sh
+bench_start
 
 sed 's/^    "example_site.middleware.StatusHeaderMiddleware",$/&\n    "bench.UpstreamMiddleware",/' \
     example-site/settings.toml >"$work/settings.toml"

@@ -31,12 +31,8 @@ idle=${IDLE:-10000}
 ulimit -n "$(ulimit -Hn)"  # each process holds IDLE descriptors (and the hard limit here is 20 000)
 [ -n "${NO_BUILD:-}" ] || cargo build -q --release -p example-site --bin example-site --example bench_site --example inline_hyper
 bench_site=target/release/examples/bench_site
-cores=$(nproc)
-server_cpu=0; client_cpu=$(( cores > 1 ? 1 : 0 ))
-work=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
 source bench/lib.sh
+bench_start
 
 parts=${PARTS:-rate memory h2}
 # 1. rate against the number of middleware

@@ -22,14 +22,9 @@ paths=("$@"); [ ${#paths[@]} -gt 0 ] || paths=(/big/)
 cargo build -q --release -p example-site --bin example-site --example inline_hyper
 site=target/release/example-site
 inline=target/release/examples/inline_hyper
-cores=$(nproc)
-server_cpu=0; client_cpu=$(( cores > 1 ? 1 : 0 ))
 site_port=${SITE_PORT:-18090}; inline_port=${INLINE_PORT:-18091}
-tmp=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
-
 source bench/lib.sh
+bench_start
 
 RUST_LOG=warn taskset -c $server_cpu "$site" serve --bind 127.0.0.1:$site_port --settings "$settings" >/dev/null 2>&1 &
 site_pid=$!
@@ -38,15 +33,15 @@ wait_port $site_port
 for path in "${paths[@]}"; do
     # The uncompressed body, and the headers of the compressed answer minus what hyper writes
     # itself and Content-Encoding (the reference adds that when it compresses).
-    curl -sf -o "$tmp/body" "http://127.0.0.1:$site_port$path"
-    mapfile -t hdrs < <(curl -sf -H 'Accept-Encoding: gzip' -D - -o "$tmp/gz" "http://127.0.0.1:$site_port$path" \
+    curl -sf -o "$work/body" "http://127.0.0.1:$site_port$path"
+    mapfile -t hdrs < <(curl -sf -H 'Accept-Encoding: gzip' -D - -o "$work/gz" "http://127.0.0.1:$site_port$path" \
         | tr -d '\r' | sed 1d | grep -v -i -E '^(date|content-length|content-encoding|transfer-encoding|connection):' | grep -v '^$')
     # Both servers must really compress: the site's answer decompresses to the plain body.
-    gzip -dc < "$tmp/gz" | cmp -s - "$tmp/body" || { echo "path=$path: the site's gzip answer does not decompress to its body" >&2; exit 1; }
-    taskset -c $server_cpu "$inline" 127.0.0.1:$inline_port --gzip "--body-file=$tmp/body" "${hdrs[@]}" &
+    gzip -dc < "$work/gz" | cmp -s - "$work/body" || { echo "path=$path: the site's gzip answer does not decompress to its body" >&2; exit 1; }
+    taskset -c $server_cpu "$inline" 127.0.0.1:$inline_port --gzip "--body-file=$work/body" "${hdrs[@]}" &
     pids+=($!)
     wait_port $inline_port
-    curl -sf -H 'Accept-Encoding: gzip' "http://127.0.0.1:$inline_port$path" | gzip -dc | cmp -s - "$tmp/body" \
+    curl -sf -H 'Accept-Encoding: gzip' "http://127.0.0.1:$inline_port$path" | gzip -dc | cmp -s - "$work/body" \
         || { echo "path=$path: the reference's gzip answer does not decompress to the body" >&2; exit 1; }
     site_all=(); inline_all=(); site_req=0; inline_req=0; site_cpu=0; inline_cpu=0
     for _ in $(seq 1 "$rounds"); do
@@ -61,6 +56,6 @@ for path in "${paths[@]}"; do
     kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'
     ratio=$(python3 -c "print(f'{$site_rps / $inline_rps:.3f}')")
     echo "path=$path rounds: example-site ${site_all[*]} / inline ${inline_all[*]}"
-    echo "path=$path body=$(stat -c %s "$tmp/body")B gzip=$(stat -c %s "$tmp/gz")B example-site+GZip=${site_rps} req/s inline-hyper+flate2=${inline_rps} req/s ratio=${ratio}"
+    echo "path=$path body=$(stat -c %s "$work/body")B gzip=$(stat -c %s "$work/gz")B example-site+GZip=${site_rps} req/s inline-hyper+flate2=${inline_rps} req/s ratio=${ratio}"
     echo "path=$path cpu/request: example-site+GZip=${site_us} us inline-hyper+flate2=${inline_us} us ratio(inline/site)=$(python3 -c "print(f'{$inline_us / $site_us:.3f}')")"
 done

@@ -15,11 +15,8 @@ port=${PORT:-18095}
 settings=${SETTINGS:-bench/gzip_settings.toml}
 cargo build -q --release -p example-site --bin example-site
 site=target/release/example-site
-tmp=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
-
-wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+source bench/lib.sh
+bench_start
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 RUST_LOG=warn "$site" serve --bind 127.0.0.1:$port --settings "$settings" >/dev/null 2>&1 &
@@ -31,7 +28,7 @@ curl -sf -H 'Accept-Encoding: gzip' -o /dev/null "http://127.0.0.1:$port/stream-
 sleep 0.5
 idle=$(rss_kb $server)
 
-curl -sf -H 'Accept-Encoding: gzip' -D "$tmp/headers" -o "$tmp/body.gz" "http://127.0.0.1:$port/stream-big/?mb=$mb" &
+curl -sf -H 'Accept-Encoding: gzip' -D "$work/headers" -o "$work/body.gz" "http://127.0.0.1:$port/stream-big/?mb=$mb" &
 client=$!
 pids+=($client)
 peak=$idle
@@ -43,10 +40,10 @@ done
 wait $client
 unset 'pids[-1]'
 
-grep -qi '^content-encoding: gzip' "$tmp/headers" || { echo "the stream was not gzipped" >&2; exit 1; }
+grep -qi '^content-encoding: gzip' "$work/headers" || { echo "the stream was not gzipped" >&2; exit 1; }
 expected=$(( mb * 1024 * 1024 ))
-got=$(gzip -dc < "$tmp/body.gz" | wc -c)
+got=$(gzip -dc < "$work/body.gz" | wc -c)
 [ "$got" -eq "$expected" ] || { echo "decompressed $got bytes, expected $expected" >&2; exit 1; }
 delta_kb=$(( peak - idle ))
-echo "stream=${mb}MiB gzip=$(stat -c %s "$tmp/body.gz")B decompressed=${got}B idle=${idle}kB peak=${peak}kB peak-idle=${delta_kb}kB ($(( delta_kb / 1024 )) MiB) limit=${limit_mb}MiB"
+echo "stream=${mb}MiB gzip=$(stat -c %s "$work/body.gz")B decompressed=${got}B idle=${idle}kB peak=${peak}kB peak-idle=${delta_kb}kB ($(( delta_kb / 1024 )) MiB) limit=${limit_mb}MiB"
 [ "$delta_kb" -lt $(( limit_mb * 1024 )) ] || { echo "over the limit" >&2; exit 1; }

@@ -1,5 +1,22 @@
 # Shared by the loopback benchmarks (sourced). Expects $client_cpu, $conns and $duration.
 
+# `bench_start`: what every loopback benchmark sets up first: the server's core and the load
+# generator's (`server_cpu`, `client_cpu`: different ones when there are two), a work folder
+# (`work`) and the processes started (`pids`), which an exit trap kills and removes. A script
+# with more to clean up (sessions.sh) sets its own trap after it; one that only sources this
+# file for its functions (soak.sh, instructions.sh) does not call it.
+bench_start() {
+    local cores
+    cores=$(nproc)
+    server_cpu=0; client_cpu=$(( cores > 1 ? 1 : 0 ))
+    work=$(mktemp -d)
+    pids=()
+    trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
+}
+
+# `stop_last`: stops the last process started (the end of `pids`) and forgets it.
+stop_last() { kill "${pids[-1]}" 2>/dev/null || true; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'; }
+
 wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
 # CPU time (user + system, in clock ticks) a process has used so far.

@@ -23,13 +23,8 @@ paths=("$@"); [ ${#paths[@]} -gt 0 ] || paths=(/)
 cargo build -q --release -p example-site --bin example-site --example inline_hyper
 site=target/release/example-site
 inline=target/release/examples/inline_hyper
-cores=$(nproc)
-server_cpu=0; client_cpu=$(( cores > 1 ? 1 : 0 ))
-work=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
 source bench/lib.sh
-stop_last() { kill "${pids[-1]}" 2>/dev/null || true; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'; }
+bench_start
 
 for stack in $stacks; do
     case $stack in

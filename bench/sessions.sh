@@ -30,11 +30,9 @@ rounds=${ROUNDS:-3}
 conns=${CONNECTIONS:-64}
 [ -n "${NO_BUILD:-}" ] || cargo build -q --release -p example-site --bin example-site
 site=target/release/example-site
-cores=$(nproc)
-server_cpu=0; client_cpu=$(( cores > 1 ? 1 : 0 ))
-work=$(mktemp -d)
+source bench/lib.sh
+bench_start
 chmod 755 "$work"
-pids=()
 pgdir="$work/pg"
 as_pg() { if [ "$(id -u)" = 0 ]; then su postgres -s /bin/bash -c "$*"; else bash -c "$*"; fi; }
 cleanup() {
@@ -43,7 +41,6 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-source bench/lib.sh
 ratio() { python3 -c "print(f'{$1 / $2:.3f}')"; }
 paired() { python3 -c "import statistics, sys; a, b = sys.argv[1].split(), sys.argv[2].split(); print(f'{statistics.median(float(x) / float(y) for x, y in zip(a, b)):.3f}')" "$1" "$2"; }
 

@@ -18,16 +18,11 @@ duration=${DURATION:-8s}
 conns=${CONNECTIONS:-32}
 cargo build -q --release -p example-site --bin example-site
 site=target/release/example-site
-cores=$(nproc)
-server_cpu=0; client_cpu=$(( cores > 1 ? 1 : 0 ))
-work=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
+source bench/lib.sh
+bench_start
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 rps() { taskset -c "$client_cpu" wrk -t1 -c"$conns" -d"$duration" "$1" | awk '/Requests\/sec/ {print $2}'; }
-stop_last() { kill "${pids[-1]}" 2>/dev/null || true; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'; }
 
 rows=(uncached:example-site/settings.toml locmem:example-site/settings-cache.toml)
 if command -v redis-server >/dev/null; then

@@ -38,12 +38,8 @@ if [ "${AXUM:-0}" = 1 ]; then
     cargo build -q --release --manifest-path bench/axum-peer/Cargo.toml
 fi
 inline=target/release/examples/inline_hyper
-cores=$(nproc)
-server_cpu=0; client_cpu=$(( cores > 1 ? 1 : 0 ))
-work=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
 source bench/lib.sh
+bench_start
 ratio() { python3 -c "print(f'{$1 / $2:.3f}')"; }
 # `paired A B`: the median of the per-round ratios of two space-separated lists of rates.
 paired() { python3 -c "import statistics, sys; a, b = sys.argv[1].split(), sys.argv[2].split(); print(f'{statistics.median(float(x) / float(y) for x, y in zip(a, b)):.3f}')" "$1" "$2"; }

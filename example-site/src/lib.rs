@@ -14,6 +14,7 @@ pub mod app;
 pub mod conformance2;
 pub mod database;
 pub mod log;
+pub mod log_writer;
 pub mod manage;
 pub mod middleware;
 mod tty;

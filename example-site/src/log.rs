@@ -177,6 +177,17 @@ impl Visit for FieldWriter<'_, '_> {
         if self.start(field) {
             if field.name() == "message" {
                 self.result = Escaping(self.out).write_str(value);
+            } else if value
+                .bytes()
+                .all(|b| matches!(b, b' '..=b'~') && b != b'"' && b != b'\\')
+            {
+                // `Debug` would escape nothing here: quoted as it is, without its
+                // character-by-character walk (a path, on every request).
+                self.result = self
+                    .out
+                    .write_char('"')
+                    .and_then(|()| self.out.write_str(value))
+                    .and_then(|()| self.out.write_char('"'));
             } else {
                 self.debug(&value);
             }
@@ -309,6 +320,9 @@ mod tests {
     fn emit() {
         let path = "/a\x1bb/\u{85}";
         tracing::info!(target: "django.server", method = %"GET", path, status = 200u16, duration_ms = 0.25f64, "{} {} {}", "GET", path, 200);
+        let plain = "/plain/it's ~fine";
+        tracing::info!(target: "django.server", method = %"POST", path = plain, status = 403u16, duration_ms = 12.5f64, "{} {} {}", "POST", plain, 403);
+        tracing::info!(target: "django.server", path = "a\"quote\\and\tbackslash", "x");
         tracing::warn!(target: "example_site", "Handling request path: {}", "/x\x07");
         let span = tracing::error_span!("request", request_id = %"abc-1");
         let _in = span.enter();

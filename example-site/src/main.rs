@@ -89,17 +89,17 @@ fn parse_urlconf(name: &str) -> Result<example_site::Urlconf, String> {
 fn main() -> ExitCode {
     // The request log (a line per request and the seed's logging middleware) must not make
     // each request wait for a `write` to stdout: lines are formatted on the request's thread
-    // and handed to a channel; one thread writes them, in batches through a buffer, flushed
-    // whenever the channel is empty. Not lossy: when the writer falls 128 Ki lines behind,
-    // requests wait for it rather than lines being dropped. `_log` flushes what is left when
-    // main returns (after graceful shutdown).
-    let (log_writer, _log) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .thread_name("log-writer")
-        .finish(std::io::BufWriter::with_capacity(
-            64 * 1024,
-            std::io::stdout(),
-        ));
+    // and appended to a shared buffer, which one thread writes out in batches
+    // (example_site::log_writer). Not lossy: when the writer falls 4 MiB behind, requests wait
+    // for it rather than lines being dropped. `_log` writes what is left when main returns
+    // (after graceful shutdown).
+    let (log_writer, _log) = match example_site::log_writer::spawn(std::io::stdout()) {
+        Ok(writer) => writer,
+        Err(e) => {
+            eprintln!("error: cannot start the log writer thread: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let log = tracing_subscriber::fmt()

@@ -1,0 +1,268 @@
+//! The request log's writer: non-blocking and bounded, with no allocation per line.
+//!
+//! A line is appended to one shared buffer under a lock (the lock is held for the copy only)
+//! and a thread writes the buffer out, whatever has gathered since its last write in one
+//! `write`. `tracing-appender`'s `non_blocking`, used before, copied each line into a new
+//! `Vec` and sent it through a channel: an allocation, a free and the channel's hand-off per
+//! line, three lines per request on the default stack (`docs/performance.md`).
+//!
+//! Not lossy: when the thread falls [`LIMIT`] bytes behind (a slow disk or pipe), a request
+//! that logs waits for it rather than a line being dropped. What is left is written when the
+//! [`LogGuard`] is dropped, after graceful shutdown.
+
+use std::io::{self, Write};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+
+use tracing_subscriber::fmt::MakeWriter;
+
+/// How far the writing thread may fall behind, in bytes, before requests wait for it.
+pub const LIMIT: usize = 4 << 20;
+
+/// Where the log's lines go: a [`MakeWriter`] for `tracing_subscriber::fmt`.
+#[derive(Clone, Debug)]
+pub struct LogWriter {
+    shared: Arc<Shared>,
+}
+
+/// Writes what is left and stops the writing thread when dropped.
+#[derive(Debug)]
+pub struct LogGuard {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    state: Mutex<State>,
+    /// The writing thread waits here for lines (or the end).
+    lines: Condvar,
+    /// Loggers wait here for room, when the thread is [`LIMIT`] behind.
+    room: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    buffer: Vec<u8>,
+    closed: bool,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves the buffer whole: it is only ever appended to
+        // or swapped.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Starts the thread that writes the log's lines to `out`.
+pub fn spawn<W: Write + Send + 'static>(out: W) -> io::Result<(LogWriter, LogGuard)> {
+    let shared = Arc::new(Shared::default());
+    let thread = std::thread::Builder::new()
+        .name("log-writer".into())
+        .spawn({
+            let shared = shared.clone();
+            move || write_out(&shared, out)
+        })?;
+    Ok((
+        LogWriter {
+            shared: shared.clone(),
+        },
+        LogGuard {
+            shared,
+            thread: Some(thread),
+        },
+    ))
+}
+
+/// The writing thread: takes everything gathered, writes it in one call, until closed and
+/// empty. A failed write (a closed pipe) drops what it held, so that loggers never wait for
+/// an output that is gone.
+fn write_out<W: Write>(shared: &Shared, mut out: W) {
+    let mut batch = Vec::new();
+    loop {
+        {
+            let mut state = shared.lock();
+            while state.buffer.is_empty() && !state.closed {
+                state = shared
+                    .lines
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+            if state.buffer.is_empty() {
+                break;
+            }
+            std::mem::swap(&mut state.buffer, &mut batch);
+        }
+        shared.room.notify_all();
+        let _ = out.write_all(&batch).and_then(|()| out.flush());
+        batch.clear();
+    }
+    let _ = out.flush();
+}
+
+impl Drop for LogGuard {
+    fn drop(&mut self) {
+        self.shared.lock().closed = true;
+        self.shared.lines.notify_one();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// One event's writer: `tracing_subscriber::fmt` writes each formatted line with one
+/// `write_all`, so lines from different threads never interleave.
+#[derive(Debug)]
+pub struct LineWriter<'a>(&'a Shared);
+
+impl Write for LineWriter<'_> {
+    fn write(&mut self, line: &[u8]) -> io::Result<usize> {
+        let mut state = self.0.lock();
+        while state.buffer.len() >= LIMIT && !state.closed {
+            state = self
+                .0
+                .room
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        // The thread only sleeps on an empty buffer: waking it when the first line of a batch
+        // arrives is enough.
+        let first = state.buffer.is_empty();
+        state.buffer.extend_from_slice(line);
+        drop(state);
+        if first {
+            self.0.lines.notify_one();
+        }
+        Ok(line.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for LogWriter {
+    type Writer = LineWriter<'a>;
+
+    fn make_writer(&'a self) -> LineWriter<'a> {
+        LineWriter(&self.shared)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An output that records every `write` call.
+    #[derive(Clone, Default)]
+    struct Calls(Arc<Mutex<Vec<Vec<u8>>>>);
+
+    impl Write for Calls {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(buf.to_vec());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn every_line_is_written_once_whole_and_in_order_by_the_time_the_guard_drops() {
+        let out = Calls::default();
+        let (writer, guard) = spawn(out.clone()).unwrap_or_else(|e| panic!("{e}"));
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let writer = writer.clone();
+                std::thread::spawn(move || {
+                    for i in 0..1000 {
+                        let line = format!("thread {t} line {i}\n");
+                        let _ = writer.make_writer().write_all(line.as_bytes());
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            let _ = t.join();
+        }
+        drop(guard);
+        let written: Vec<u8> = out
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .concat();
+        let text = String::from_utf8(written).unwrap_or_default();
+        for t in 0..4 {
+            let own: Vec<&str> = text
+                .lines()
+                .filter(|l| l.starts_with(&format!("thread {t} ")))
+                .collect();
+            let expected: Vec<String> = (0..1000).map(|i| format!("thread {t} line {i}")).collect();
+            assert_eq!(own, expected);
+        }
+        assert_eq!(text.lines().count(), 4000);
+    }
+
+    /// An output that holds every write until told to go on.
+    struct Gate(Arc<(Mutex<bool>, Condvar)>, Calls);
+
+    impl Write for Gate {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let (open, changed) = &*self.0;
+            let mut open = open.lock().unwrap_or_else(PoisonError::into_inner);
+            while !*open {
+                open = changed.wait(open).unwrap_or_else(PoisonError::into_inner);
+            }
+            self.1.write(buf)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    // Bounded, not lossy: past LIMIT bytes behind, a logger waits for the output.
+    #[test]
+    fn a_stalled_output_makes_loggers_wait_past_the_limit_and_loses_nothing() {
+        let gate = Arc::new((Mutex::new(false), Condvar::new()));
+        let out = Calls::default();
+        let (writer, guard) =
+            spawn(Gate(gate.clone(), out.clone())).unwrap_or_else(|e| panic!("{e}"));
+        let line = vec![b'x'; 1024];
+        let lines = 2 * LIMIT / line.len();
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let logger = std::thread::spawn({
+            let writer = writer.clone();
+            let line = line.clone();
+            move || {
+                for _ in 0..lines {
+                    let _ = writer.make_writer().write_all(&line);
+                }
+                let _ = done_tx.send(());
+            }
+        });
+        // The first batch is taken by the thread and held at the gate; the rest fills the
+        // buffer up to LIMIT, and then the logger, with lines left, can only wait.
+        while writer.shared.lock().buffer.len() < LIMIT {
+            std::thread::yield_now();
+        }
+        assert!(done_rx.try_recv().is_err());
+        assert!(writer.shared.lock().buffer.len() < LIMIT + line.len());
+        *gate.0.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        gate.1.notify_all();
+        assert!(done_rx.recv().is_ok());
+        let _ = logger.join();
+        drop(guard);
+        let written: usize = out
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(Vec::len)
+            .sum();
+        assert_eq!(written, lines * line.len());
+    }
+}
