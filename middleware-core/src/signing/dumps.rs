@@ -9,7 +9,7 @@ use super::signer::unix_now_secs;
 use super::{SigningError, TimestampSigner};
 
 /// Django's `signing.dumps`: a [`TimestampSigner`] with `salt` (use
-/// [`DUMPS_SALT`] for Django's default) signs the JSON of `obj`.
+/// [`DUMPS_SALT`](super::DUMPS_SALT) for Django's default) signs the JSON of `obj`.
 pub fn dumps<T: Serialize + ?Sized>(
     obj: &T,
     key: &[u8],
