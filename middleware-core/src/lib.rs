@@ -54,6 +54,7 @@ pub mod crypto;
 pub mod error;
 pub mod fn_middleware;
 pub mod http_utils;
+mod lending;
 pub mod middleware;
 pub mod registry;
 pub mod request;
@@ -63,6 +64,7 @@ pub mod server;
 pub mod settings;
 pub mod signing;
 mod suggest;
+mod system_check;
 pub mod test_client;
 #[cfg(feature = "tower")]
 pub mod tower;
