@@ -32,20 +32,39 @@ use tokio::sync::Semaphore;
 #[cfg(feature = "mail")]
 pub mod smtp;
 
-/// The settings this module reads, with Django's names.
-pub const SETTINGS: &[&str] = &[
-    "EMAIL_BACKEND",
-    "EMAIL_HOST",
-    "EMAIL_PORT",
-    "EMAIL_HOST_USER",
-    "EMAIL_HOST_PASSWORD",
-    "EMAIL_USE_TLS",
-    "EMAIL_USE_SSL",
-    "EMAIL_TIMEOUT",
-    "EMAIL_SUBJECT_PREFIX",
-    "SERVER_EMAIL",
-    "MANAGERS",
-];
+middleware_core::declare_settings! {
+    /// The settings the mail module reads, with Django's names.
+    pub struct MailSettings {
+        /// who gets the broken-link mails (`mail_managers`): addresses (`"ops@example.com"` or
+        /// `"Ops <ops@example.com>"`); Django's deprecated `["Name", "address"]` pairs are
+        /// accepted. Empty: nothing is sent
+        MANAGERS => managers: Vec<Recipient> = [],
+        /// the `From` of the mails
+        SERVER_EMAIL => server_email: String = "root@localhost",
+        /// put before each subject
+        EMAIL_SUBJECT_PREFIX => subject_prefix: String = "[Django] ",
+        /// also `...console.EmailBackend` (stdout) and `...dummy.EmailBackend` (nothing). SMTP
+        /// needs middleware-builtin's `mail` cargo feature (the example site has it); another
+        /// value is a start-up error
+        EMAIL_BACKEND => backend: String = "django.core.mail.backends.smtp.EmailBackend",
+        /// the SMTP server
+        EMAIL_HOST => host: String = "localhost",
+        /// whatever the TLS settings, as Django's
+        EMAIL_PORT => port: u16 = 25,
+        /// with `EMAIL_HOST_PASSWORD`, the SMTP login (only when both are non-empty)
+        EMAIL_HOST_USER => user: String = "",
+        /// or `{ env = "VARIABLE" }`, read at start-up; never logged nor shown in `Debug` output
+        EMAIL_HOST_PASSWORD => password: Option<PasswordSetting> = unset("`\"\"`"),
+        /// STARTTLS (rustls, the webpki root certificates)
+        EMAIL_USE_TLS => use_tls: bool = false,
+        /// implicit TLS; with `EMAIL_USE_TLS` too, start-up fails with Django's
+        /// "EMAIL_USE_TLS/EMAIL_USE_SSL are mutually exclusive"
+        EMAIL_USE_SSL => use_ssl: bool = false,
+        /// seconds (a number) for the whole SMTP exchange of one message; unset: 60 s (Django:
+        /// no timeout)
+        EMAIL_TIMEOUT => timeout: Option<f64> = unset,
+    }
+}
 
 const SMTP_BACKEND: &str = "django.core.mail.backends.smtp.EmailBackend";
 const CONSOLE_BACKEND: &str = "django.core.mail.backends.console.EmailBackend";
@@ -193,18 +212,34 @@ pub struct EmailConfig {
 }
 
 /// `EMAIL_HOST_PASSWORD`: the password, or `{ env = "VARIABLE" }` to read it at start-up.
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(untagged)]
-enum PasswordSetting {
+pub enum PasswordSetting {
+    /// The password itself (never shown by `Debug`).
     Plain(String),
-    Env { env: String },
+    /// The environment variable holding it.
+    Env {
+        /// The variable's name.
+        env: String,
+    },
+}
+
+impl fmt::Debug for PasswordSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PasswordSetting::Plain(_) => f.write_str("Plain(\"***\")"),
+            PasswordSetting::Env { env } => f.debug_struct("Env").field("env", env).finish(),
+        }
+    }
 }
 
 /// A `MANAGERS` entry: an address, or Django's deprecated `(name, address)` pair.
-#[derive(Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(untagged)]
-enum Recipient {
+pub enum Recipient {
+    /// An address.
     Address(String),
+    /// A name (ignored) and an address.
     Pair(serde::de::IgnoredAny, String),
 }
 
@@ -212,8 +247,8 @@ impl EmailConfig {
     /// Reads the settings. `EMAIL_USE_TLS` and `EMAIL_USE_SSL` both true is an error, as
     /// Django's `ValueError`; so is an `EMAIL_BACKEND` this build does not have.
     pub fn from_settings(settings: &Settings) -> Result<Self, SettingsError> {
-        let backend: String = settings.get_or("EMAIL_BACKEND", SMTP_BACKEND.to_owned())?;
-        let backend = match backend.as_str() {
+        let declared = MailSettings::from_settings(settings)?;
+        let backend = match declared.backend.as_str() {
             SMTP_BACKEND => Backend::Smtp,
             CONSOLE_BACKEND => Backend::Console,
             DUMMY_BACKEND => Backend::Dummy,
@@ -225,8 +260,7 @@ impl EmailConfig {
                 ))
             }
         };
-        let use_tls = settings.get_or("EMAIL_USE_TLS", false)?;
-        let use_ssl = settings.get_or("EMAIL_USE_SSL", false)?;
+        let (use_tls, use_ssl) = (declared.use_tls, declared.use_ssl);
         if use_tls && use_ssl {
             return Err(settings.invalid(
                 "EMAIL_USE_SSL",
@@ -234,7 +268,7 @@ impl EmailConfig {
                 "EMAIL_USE_TLS is STARTTLS (usually port 587), EMAIL_USE_SSL implicit TLS (usually port 465)",
             ));
         }
-        let timeout = match settings.get::<f64>("EMAIL_TIMEOUT")? {
+        let timeout = match declared.timeout {
             None => None,
             Some(seconds) => Some(Duration::try_from_secs_f64(seconds).map_err(|_| {
                 settings.invalid(
@@ -244,8 +278,8 @@ impl EmailConfig {
                 )
             })?),
         };
-        let managers: Vec<Recipient> = settings.get_or("MANAGERS", Vec::new())?;
-        let managers = managers
+        let managers = declared
+            .managers
             .into_iter()
             .map(|r| match r {
                 Recipient::Address(a) | Recipient::Pair(_, a) => a,
@@ -253,27 +287,25 @@ impl EmailConfig {
             .collect();
         let config = EmailConfig {
             backend,
-            host: settings.get_or("EMAIL_HOST", "localhost".to_owned())?,
-            port: settings.get_or("EMAIL_PORT", 25)?,
-            username: settings.get_or("EMAIL_HOST_USER", String::new())?,
-            password: Password(
-                match settings.get::<PasswordSetting>("EMAIL_HOST_PASSWORD")? {
-                    None => String::new(),
-                    Some(PasswordSetting::Plain(p)) => p,
-                    Some(PasswordSetting::Env { env }) => std::env::var(&env).map_err(|_| {
-                        settings.invalid(
-                            "EMAIL_HOST_PASSWORD",
-                            format!("the environment variable {env} is not set"),
-                            format!("export {env}=... before starting"),
-                        )
-                    })?,
-                },
-            ),
+            host: declared.host,
+            port: declared.port,
+            username: declared.user,
+            password: Password(match declared.password {
+                None => String::new(),
+                Some(PasswordSetting::Plain(p)) => p,
+                Some(PasswordSetting::Env { env }) => std::env::var(&env).map_err(|_| {
+                    settings.invalid(
+                        "EMAIL_HOST_PASSWORD",
+                        format!("the environment variable {env} is not set"),
+                        format!("export {env}=... before starting"),
+                    )
+                })?,
+            }),
             use_tls,
             use_ssl,
             timeout,
-            subject_prefix: settings.get_or("EMAIL_SUBJECT_PREFIX", "[Django] ".to_owned())?,
-            server_email: settings.get_or("SERVER_EMAIL", "root@localhost".to_owned())?,
+            subject_prefix: declared.subject_prefix,
+            server_email: declared.server_email,
             managers,
         };
         for (key, address) in std::iter::once(("SERVER_EMAIL", &config.server_email))
