@@ -38,7 +38,7 @@ use middleware_core::{
 };
 use regex::Regex;
 
-use crate::mail::{self, EmailConfig, MailQueue, Mailer, DEFAULT_QUEUE_CAPACITY};
+use crate::mail::{self, DummyMailer, EmailConfig, MailQueue, Mailer, DEFAULT_QUEUE_CAPACITY};
 
 middleware_core::declare_settings! {
     /// The settings `BrokenLinkEmailsMiddleware` reads besides the core's `DEBUG` and
@@ -175,10 +175,27 @@ fn header_latin1(request: &Request, name: http::header::HeaderName) -> Option<St
 }
 
 impl BrokenLinkEmailsMiddleware {
-    /// The middleware from `settings`, sending with the backend `EMAIL_BACKEND` names.
+    /// The middleware from `settings`, sending with the default mailer (`MAILERS["default"]`,
+    /// or the `EMAIL_*` settings without `MAILERS`).
     pub fn from_settings(settings: &Settings) -> Result<Self, SettingsError> {
+        Self::using(settings, None)
+    }
+
+    /// The middleware from `settings`, sending with the mailer `using` names (Django's `using`
+    /// class attribute; `None` is the default mailer). When `MAILERS` has no such mailer it
+    /// sends nothing, as Django's `except MailerDoesNotExist: pass`, and says so at start-up.
+    pub fn using(settings: &Settings, using: Option<&str>) -> Result<Self, SettingsError> {
         let email = EmailConfig::from_settings(settings)?;
-        let mailer = email.mailer(settings)?;
+        let mailer = match email.mailer(settings, using)? {
+            Some(mailer) => mailer,
+            None => {
+                tracing::warn!(
+                    mailer = using.unwrap_or(mail::DEFAULT_MAILER_ALIAS),
+                    "BrokenLinkEmailsMiddleware sends no mail: MAILERS has no such mailer"
+                );
+                Arc::new(DummyMailer)
+            }
+        };
         Self::with_mailer(settings, email, mailer)
     }
 

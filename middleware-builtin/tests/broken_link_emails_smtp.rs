@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use http::Method;
+use middleware_builtin::broken_link_emails::BrokenLinkEmailsMiddleware;
 use middleware_core::test_client::Client;
 use middleware_core::{Body, Chain, Registry, Router, Settings};
 
@@ -21,14 +22,21 @@ use smtp_sink::SmtpSink;
 fn client(conf: &str) -> Client {
     let mut registry = Registry::new();
     middleware_builtin::broken_link_emails::register(&mut registry);
+    client_of(
+        &registry,
+        "django.middleware.common.BrokenLinkEmailsMiddleware",
+        conf,
+    )
+}
+
+/// A client of the chain `registry` builds with `MIDDLEWARE = [middleware]` and `conf`.
+fn client_of(registry: &Registry, middleware: &str, conf: &str) -> Client {
     let settings = Settings::from_toml_str(
-        &format!(
-            "MIDDLEWARE = ['django.middleware.common.BrokenLinkEmailsMiddleware']\nALLOWED_HOSTS = ['testserver']\n{conf}"
-        ),
+        &format!("MIDDLEWARE = ['{middleware}']\nALLOWED_HOSTS = ['testserver']\n{conf}"),
         "settings.toml",
     )
     .unwrap();
-    let chain = Chain::builder(&registry, &settings)
+    let chain = Chain::builder(registry, &settings)
         .urls(Router::new())
         .build()
         .unwrap();
@@ -244,4 +252,73 @@ async fn a_hanging_or_missing_mail_server_never_delays_the_response() {
         .wait_for(&format!("127.0.0.1:{port}"), Duration::from_secs(5))
         .await;
     assert!(!lines.is_empty(), "{}", logs.text());
+}
+
+// Django: tests/middleware/tests.py::BrokenLinkEmailsMiddlewareTest::test_sends_using_default_mailer:
+// with MAILERS set, the mail goes through MAILERS["default"] (its OPTIONS, not the EMAIL_*
+// settings, which point nowhere here), and a middleware built with `using` sends through the
+// mailer it names (Django's `using` class attribute, test_custom_send_mail).
+#[tokio::test]
+async fn test_sends_using_default_mailer() {
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let port = sink.port;
+    let conf = format!(
+        "EMAIL_HOST = '192.0.2.1'\nEMAIL_PORT = 1\nMANAGERS = ['manager@example.com']\n\
+         [MAILERS.default]\nOPTIONS = {{ host = '127.0.0.1', port = {port}, timeout = 10 }}\n\
+         [MAILERS.custom]\nOPTIONS = {{ host = '127.0.0.1', port = {port}, timeout = 10 }}\n\
+         [MAILERS.quiet]\nBACKEND = 'django.core.mail.backends.dummy.EmailBackend'"
+    );
+    let mut c = client(&conf);
+    assert_eq!(
+        get(&mut c, "/missing/", &[("referer", "/another/url/")]).await,
+        404
+    );
+    let got = sink.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].rcpt_tos, ["manager@example.com"]);
+
+    // A ported subclass: its own name, Django's settings, another mailer.
+    for using in ["custom", "quiet", "missing"] {
+        let mut registry = Registry::new();
+        registry
+            .register_hooks("Broken", move |ctx| {
+                Ok(BrokenLinkEmailsMiddleware::using(
+                    ctx.settings,
+                    Some(using),
+                )?)
+            })
+            .declares::<middleware_builtin::mail::MailSettings>();
+        let mut c = client_of(&registry, "Broken", &conf);
+        assert_eq!(
+            get(&mut c, "/missing/", &[("referer", "/another/url/")]).await,
+            404
+        );
+        if using == "custom" {
+            let got = sink.wait_for(2, Duration::from_secs(10)).await;
+            assert_eq!(got.len(), 2, "{got:?}");
+        }
+    }
+    // Neither the dummy mailer nor a missing one sent anything.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(sink.received().len(), 2);
+}
+
+// Django: test_no_error_when_email_not_configured with MAILERS={}: no mailer, no mail, the 404.
+#[tokio::test]
+async fn empty_mailers_send_nothing() {
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let mut c = client(&format!(
+        "EMAIL_HOST = '127.0.0.1'\nEMAIL_PORT = {}\nMANAGERS = ['manager@example.com']\n[MAILERS]",
+        sink.port
+    ));
+    assert_eq!(
+        get(&mut c, "/missing/", &[("referer", "/another/url/")]).await,
+        404
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(sink.received().is_empty());
 }

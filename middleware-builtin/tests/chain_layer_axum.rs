@@ -111,6 +111,24 @@ where
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
+/// `request(..)` sent to (a clone of) `service`.
+async fn send<S, B>(
+    service: &S,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+) -> http::Response<B>
+where
+    S: tower::Service<http::Request<axum::body::Body>, Response = http::Response<B>> + Clone,
+    S::Error: std::fmt::Debug,
+{
+    service
+        .clone()
+        .oneshot(request(method, path, cookie))
+        .await
+        .unwrap()
+}
+
 fn app() -> axum::Router {
     axum::Router::new()
         .route("/", get(|| async { "hello" }))
@@ -123,23 +141,12 @@ async fn post_without_token_is_refused_with_chain_layer_around_an_axum_router() 
     let users = InMemoryUserBackend::new();
     // `Router::layer`: the chain runs after axum's routing, around each route.
     let app = app().layer(layer(&users));
-    let get = app
-        .clone()
-        .oneshot(request("GET", "/", None))
-        .await
-        .unwrap();
+    let get = send(&app, "GET", "/", None).await;
     assert_eq!(get.status(), StatusCode::OK);
-    let post = app
-        .clone()
-        .oneshot(request("POST", "/form", None))
-        .await
-        .unwrap();
+    let post = send(&app, "POST", "/form", None).await;
     assert_eq!(post.status(), StatusCode::FORBIDDEN);
     // The route's marker reaches process_view: CsrfExempt lets the POST through.
-    let hook = app
-        .oneshot(request("POST", "/webhook/github", None))
-        .await
-        .unwrap();
+    let hook = send(&app, "POST", "/webhook/github", None).await;
     assert_eq!(hook.status(), StatusCode::OK);
 }
 
@@ -148,16 +155,9 @@ async fn post_without_token_is_refused_with_chain_layer_wrapping_the_whole_route
     use tower::Layer;
     let users = InMemoryUserBackend::new();
     let service = layer(&users).layer(app());
-    let post = service
-        .clone()
-        .oneshot(request("POST", "/form", None))
-        .await
-        .unwrap();
+    let post = send(&service, "POST", "/form", None).await;
     assert_eq!(post.status(), StatusCode::FORBIDDEN);
-    let hook = service
-        .oneshot(request("POST", "/webhook/github", None))
-        .await
-        .unwrap();
+    let hook = send(&service, "POST", "/webhook/github", None).await;
     assert_eq!(hook.status(), StatusCode::OK);
 }
 
@@ -189,11 +189,7 @@ async fn axum_handlers_read_session_user_and_client_address_through_extractors()
         .route("/login", get(|| async { "logged in" }))
         .layer(layer(&users));
 
-    let anonymous = app
-        .clone()
-        .oneshot(request("GET", "/me", None))
-        .await
-        .unwrap();
+    let anonymous = send(&app, "GET", "/me", None).await;
     assert_eq!(
         anonymous.headers()["x-chain-remote-addr"],
         "203.0.113.7:4711"
@@ -203,29 +199,18 @@ async fn axum_handlers_read_session_user_and_client_address_through_extractors()
         "user= addr=203.0.113.7:4711 visits=1"
     );
 
-    let login = app
-        .clone()
-        .oneshot(request("GET", "/login", None))
-        .await
-        .unwrap();
+    let login = send(&app, "GET", "/login", None).await;
     assert_eq!(login.status(), StatusCode::OK);
     let cookie = session_cookie(&login);
 
     // The handler's write to the session is saved by SessionMiddleware's response phase.
-    let first = app
-        .clone()
-        .oneshot(request("GET", "/me", Some(&cookie)))
-        .await
-        .unwrap();
+    let first = send(&app, "GET", "/me", Some(&cookie)).await;
     let cookie = session_cookie(&first);
     assert_eq!(
         text(first).await,
         "user=alice addr=203.0.113.7:4711 visits=1"
     );
-    let second = app
-        .oneshot(request("GET", "/me", Some(&cookie)))
-        .await
-        .unwrap();
+    let second = send(&app, "GET", "/me", Some(&cookie)).await;
     assert_eq!(
         text(second).await,
         "user=alice addr=203.0.113.7:4711 visits=2"
@@ -298,27 +283,16 @@ async fn axum_handlers_read_session_user_and_client_address_through_request_ext_
         )
         .layer(layer(&users));
 
-    let anonymous = app
-        .clone()
-        .oneshot(request("GET", "/me", None))
-        .await
-        .unwrap();
+    let anonymous = send(&app, "GET", "/me", None).await;
     assert_eq!(
         text(anonymous).await,
         "user= addr=203.0.113.7:4711 host=testserver visits=1"
     );
-    let login = app
-        .clone()
-        .oneshot(request("GET", "/axum-login", None))
-        .await
-        .unwrap();
+    let login = send(&app, "GET", "/axum-login", None).await;
     assert_eq!(login.status(), StatusCode::OK);
     // The login in the axum handler cycled the session: SessionMiddleware sends its new key.
     let cookie = session_cookie(&login);
-    let first = app
-        .oneshot(request("GET", "/me", Some(&cookie)))
-        .await
-        .unwrap();
+    let first = send(&app, "GET", "/me", Some(&cookie)).await;
     assert_eq!(
         text(first).await,
         "user=alice addr=203.0.113.7:4711 host=testserver visits=1"

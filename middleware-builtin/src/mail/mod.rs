@@ -23,17 +23,21 @@ use std::fmt;
 use std::future::Future;
 use std::io::Write;
 use std::sync::Arc;
-use std::time::Duration;
 
 use middleware_core::{async_trait, AfterResponse, Settings, SettingsError, TaskRefused};
 use serde::Deserialize;
 use tokio::sync::Semaphore;
 
+pub mod mailers;
 #[cfg(feature = "mail")]
 pub mod smtp;
 
+#[cfg(not(feature = "mail"))]
+use mailers::CONSOLE_BACKEND;
+pub use mailers::{Backend, MailerConfig, Mailers, SmtpOptions, DEFAULT_MAILER_ALIAS};
+
 middleware_core::declare_settings! {
-    /// The settings the mail module reads, with Django's names.
+    /// The settings this module reads, with Django's names.
     pub struct MailSettings {
         /// who gets the broken-link mails (`mail_managers`): addresses (`"ops@example.com"` or
         /// `"Ops <ops@example.com>"`); Django's deprecated `["Name", "address"]` pairs are
@@ -43,43 +47,11 @@ middleware_core::declare_settings! {
         SERVER_EMAIL => server_email: String = "root@localhost",
         /// put before each subject
         EMAIL_SUBJECT_PREFIX => subject_prefix: String = "[Django] ",
-        /// also `...console.EmailBackend` (stdout) and `...dummy.EmailBackend` (nothing). SMTP
-        /// needs middleware-builtin's `mail` cargo feature (the example site has it); another
-        /// value is a start-up error
-        EMAIL_BACKEND => backend: String = "django.core.mail.backends.smtp.EmailBackend",
-        /// the SMTP server
-        EMAIL_HOST => host: String = "localhost",
-        /// whatever the TLS settings, as Django's
-        EMAIL_PORT => port: u16 = 25,
-        /// with `EMAIL_HOST_PASSWORD`, the SMTP login (only when both are non-empty)
-        EMAIL_HOST_USER => user: String = "",
-        /// or `{ env = "VARIABLE" }`, read at start-up; never logged nor shown in `Debug` output
-        EMAIL_HOST_PASSWORD => password: Option<PasswordSetting> = unset("`\"\"`"),
-        /// STARTTLS (rustls, the webpki root certificates)
-        EMAIL_USE_TLS => use_tls: bool = false,
-        /// implicit TLS; with `EMAIL_USE_TLS` too, start-up fails with Django's
-        /// "EMAIL_USE_TLS/EMAIL_USE_SSL are mutually exclusive"
-        EMAIL_USE_SSL => use_ssl: bool = false,
-        /// seconds (a number) for the whole SMTP exchange of one message; unset: 60 s (Django:
-        /// no timeout)
-        EMAIL_TIMEOUT => timeout: Option<f64> = unset,
     }
-}
-
-const SMTP_BACKEND: &str = "django.core.mail.backends.smtp.EmailBackend";
-const CONSOLE_BACKEND: &str = "django.core.mail.backends.console.EmailBackend";
-const DUMMY_BACKEND: &str = "django.core.mail.backends.dummy.EmailBackend";
-
-/// Which `EMAIL_BACKEND` sends the mail.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Backend {
-    /// `django.core.mail.backends.smtp.EmailBackend` (the default; the `mail` feature).
-    Smtp,
-    /// `django.core.mail.backends.console.EmailBackend`: writes each message to stdout.
-    Console,
-    /// `django.core.mail.backends.dummy.EmailBackend`: sends nothing.
-    Dummy,
+    shared {
+        /// `MAILERS` or the `EMAIL_*` mailer settings.
+        mailers: mailers::MailerSettings,
+    }
 }
 
 /// One e-mail, as Django's `EmailMessage` with a plain-text body.
@@ -186,51 +158,14 @@ impl fmt::Debug for Password {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct EmailConfig {
-    /// `EMAIL_BACKEND` (default SMTP).
-    pub backend: Backend,
-    /// `EMAIL_HOST` (default `"localhost"`).
-    pub host: String,
-    /// `EMAIL_PORT` (default 25, whatever the TLS settings, as Django).
-    pub port: u16,
-    /// `EMAIL_HOST_USER` (default `""`): with a password, the SMTP login.
-    pub username: String,
-    /// `EMAIL_HOST_PASSWORD` (default `""`).
-    pub password: Password,
-    /// `EMAIL_USE_TLS` (default `false`): STARTTLS on a plain connection.
-    pub use_tls: bool,
-    /// `EMAIL_USE_SSL` (default `false`): implicit TLS from the first byte.
-    pub use_ssl: bool,
-    /// `EMAIL_TIMEOUT` in seconds (default none; the SMTP backend then uses 60 s, see
-    /// docs/middleware/broken-link-emails.md).
-    pub timeout: Option<Duration>,
+    /// `MAILERS`, or the one `"default"` mailer of the `EMAIL_*` settings.
+    pub mailers: Mailers,
     /// `EMAIL_SUBJECT_PREFIX` (default `"[Django] "`).
     pub subject_prefix: String,
     /// `SERVER_EMAIL` (default `"root@localhost"`): the sender of `mail_managers`.
     pub server_email: String,
     /// `MANAGERS` (default `[]`): the recipients of `mail_managers`.
     pub managers: Vec<String>,
-}
-
-/// `EMAIL_HOST_PASSWORD`: the password, or `{ env = "VARIABLE" }` to read it at start-up.
-#[derive(Clone, Deserialize)]
-#[serde(untagged)]
-pub enum PasswordSetting {
-    /// The password itself (never shown by `Debug`).
-    Plain(String),
-    /// The environment variable holding it.
-    Env {
-        /// The variable's name.
-        env: String,
-    },
-}
-
-impl fmt::Debug for PasswordSetting {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PasswordSetting::Plain(_) => f.write_str("Plain(\"***\")"),
-            PasswordSetting::Env { env } => f.debug_struct("Env").field("env", env).finish(),
-        }
-    }
 }
 
 /// A `MANAGERS` entry: an address, or Django's deprecated `(name, address)` pair.
@@ -244,40 +179,11 @@ pub enum Recipient {
 }
 
 impl EmailConfig {
-    /// Reads the settings. `EMAIL_USE_TLS` and `EMAIL_USE_SSL` both true is an error, as
-    /// Django's `ValueError`; so is an `EMAIL_BACKEND` this build does not have.
+    /// Reads the settings. A mailer Django would refuse (`EMAIL_USE_TLS` with `EMAIL_USE_SSL`,
+    /// an SMTP mailer without `host`, an unknown option or backend) is an error here, at
+    /// start-up, where Django raises when it first sends.
     pub fn from_settings(settings: &Settings) -> Result<Self, SettingsError> {
         let declared = MailSettings::from_settings(settings)?;
-        let backend = match declared.backend.as_str() {
-            SMTP_BACKEND => Backend::Smtp,
-            CONSOLE_BACKEND => Backend::Console,
-            DUMMY_BACKEND => Backend::Dummy,
-            other => {
-                return Err(settings.invalid(
-                    "EMAIL_BACKEND",
-                    format!("{other:?} is not a mail backend this build has"),
-                    format!("use {SMTP_BACKEND:?}, {CONSOLE_BACKEND:?} or {DUMMY_BACKEND:?}"),
-                ))
-            }
-        };
-        let (use_tls, use_ssl) = (declared.use_tls, declared.use_ssl);
-        if use_tls && use_ssl {
-            return Err(settings.invalid(
-                "EMAIL_USE_SSL",
-                "EMAIL_USE_TLS/EMAIL_USE_SSL are mutually exclusive, so only set one of those settings to True.",
-                "EMAIL_USE_TLS is STARTTLS (usually port 587), EMAIL_USE_SSL implicit TLS (usually port 465)",
-            ));
-        }
-        let timeout = match declared.timeout {
-            None => None,
-            Some(seconds) => Some(Duration::try_from_secs_f64(seconds).map_err(|_| {
-                settings.invalid(
-                    "EMAIL_TIMEOUT",
-                    format!("{seconds} is not a number of seconds"),
-                    "a positive number, e.g. 10",
-                )
-            })?),
-        };
         let managers = declared
             .managers
             .into_iter()
@@ -286,24 +192,7 @@ impl EmailConfig {
             })
             .collect();
         let config = EmailConfig {
-            backend,
-            host: declared.host,
-            port: declared.port,
-            username: declared.user,
-            password: Password(match declared.password {
-                None => String::new(),
-                Some(PasswordSetting::Plain(p)) => p,
-                Some(PasswordSetting::Env { env }) => std::env::var(&env).map_err(|_| {
-                    settings.invalid(
-                        "EMAIL_HOST_PASSWORD",
-                        format!("the environment variable {env} is not set"),
-                        format!("export {env}=... before starting"),
-                    )
-                })?,
-            }),
-            use_tls,
-            use_ssl,
-            timeout,
+            mailers: Mailers::from_declared(settings, declared.mailers)?,
             subject_prefix: declared.subject_prefix,
             server_email: declared.server_email,
             managers,
@@ -332,29 +221,42 @@ impl EmailConfig {
         })
     }
 
-    /// The backend `EMAIL_BACKEND` names, built once. SMTP without the `mail` feature is an
-    /// error naming the feature.
-    pub fn mailer(&self, settings: &Settings) -> Result<Arc<dyn Mailer>, SettingsError> {
-        match self.backend {
-            Backend::Console => Ok(Arc::new(ConsoleMailer)),
-            Backend::Dummy => Ok(Arc::new(DummyMailer)),
-            #[cfg(feature = "mail")]
-            Backend::Smtp => smtp::SmtpMailer::new(self)
-                .map(|m| Arc::new(m) as Arc<dyn Mailer>)
-                .map_err(|e| {
-                    settings.invalid(
-                        "EMAIL_HOST",
-                        e.to_string(),
-                        "check EMAIL_HOST and the TLS settings",
-                    )
-                }),
-            #[cfg(not(feature = "mail"))]
-            Backend::Smtp => Err(settings.invalid(
-                "EMAIL_BACKEND",
-                "the SMTP backend needs middleware-builtin's `mail` cargo feature",
-                format!("build with --features mail, or set EMAIL_BACKEND = {CONSOLE_BACKEND:?}"),
-            )),
-        }
+    /// The backend of `mail.mailers[using]` (`None`: the default one), built once; `Ok(None)`
+    /// when there is no such mailer (Django's `MailerDoesNotExist`). SMTP without the `mail`
+    /// feature is an error naming the feature.
+    pub fn mailer(
+        &self,
+        settings: &Settings,
+        using: Option<&str>,
+    ) -> Result<Option<Arc<dyn Mailer>>, SettingsError> {
+        self.mailers
+            .get(using)
+            .map(|config| build_mailer(settings, config))
+            .transpose()
+    }
+}
+
+/// The backend `config` names.
+fn build_mailer(
+    settings: &Settings,
+    config: &MailerConfig,
+) -> Result<Arc<dyn Mailer>, SettingsError> {
+    let key = &config.setting;
+    match config.backend {
+        Backend::Console => Ok(Arc::new(ConsoleMailer)),
+        Backend::Dummy => Ok(Arc::new(DummyMailer)),
+        #[cfg(feature = "mail")]
+        Backend::Smtp => smtp::SmtpMailer::new(&config.smtp)
+            .map(|m| Arc::new(m) as Arc<dyn Mailer>)
+            .map_err(|e| {
+                settings.invalid(key, e.to_string(), "check the host and the TLS settings")
+            }),
+        #[cfg(not(feature = "mail"))]
+        Backend::Smtp => Err(settings.invalid(
+            key,
+            "the SMTP backend needs middleware-builtin's `mail` cargo feature",
+            format!("build with --features mail, or use {CONSOLE_BACKEND:?}"),
+        )),
     }
 }
 
@@ -460,6 +362,7 @@ impl MailQueue {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn config(toml: &str) -> Result<EmailConfig, SettingsError> {
         EmailConfig::from_settings(&Settings::from_toml_str(toml, "t.toml").unwrap())
@@ -475,22 +378,36 @@ mod tests {
             text.contains("EMAIL_USE_TLS/EMAIL_USE_SSL are mutually exclusive"),
             "{text}"
         );
-        assert!(config("EMAIL_USE_TLS = true").unwrap().use_tls);
-        assert!(config("EMAIL_USE_SSL = true").unwrap().use_ssl);
+        let smtp = |toml| {
+            config(toml)
+                .unwrap()
+                .mailers
+                .get(None)
+                .unwrap()
+                .smtp
+                .clone()
+        };
+        assert!(smtp("EMAIL_USE_TLS = true").use_tls);
+        assert!(smtp("EMAIL_USE_SSL = true").use_ssl);
     }
 
     // Django's global_settings defaults.
     #[test]
     fn defaults_are_djangos() {
         let c = config("").unwrap();
-        assert_eq!(c.backend, Backend::Smtp);
-        assert_eq!((c.host.as_str(), c.port), ("localhost", 25));
+        let default = c.mailers.get(None).unwrap();
+        assert_eq!(default.backend, Backend::Smtp);
+        assert_eq!(
+            (default.smtp.host.as_str(), default.smtp.port),
+            ("localhost", 25)
+        );
         assert_eq!(c.subject_prefix, "[Django] ");
         assert_eq!(c.server_email, "root@localhost");
-        assert!(c.managers.is_empty() && c.timeout.is_none());
+        assert!(c.managers.is_empty() && default.smtp.timeout.is_none());
         assert!(c.managers_message("s", "b").is_none());
         let c = config("EMAIL_TIMEOUT = 2.5\nMANAGERS = [[\"Ops\", \"ops@example.com\"]]").unwrap();
-        assert_eq!(c.timeout, Some(Duration::from_millis(2500)));
+        let timeout = c.mailers.get(None).unwrap().smtp.timeout;
+        assert_eq!(timeout, Some(Duration::from_millis(2500)));
         assert_eq!(c.managers, ["ops@example.com"]);
         assert!(config("EMAIL_TIMEOUT = -1").is_err());
         assert!(config("EMAIL_BACKEND = \"x.EmailBackend\"").is_err());
@@ -500,10 +417,21 @@ mod tests {
     #[test]
     fn the_password_stays_out_of_debug_output() {
         let c = config("EMAIL_HOST_PASSWORD = \"hunter2\"").unwrap();
-        assert_eq!(c.password.expose(), "hunter2");
+        assert_eq!(
+            c.mailers.get(None).unwrap().smtp.password.expose(),
+            "hunter2"
+        );
         assert!(!format!("{c:?}").contains("hunter2"));
         let c = config("EMAIL_HOST_PASSWORD = { env = \"PATH\" }").unwrap();
-        assert_eq!(c.password.expose(), std::env::var("PATH").unwrap());
+        let password = c
+            .mailers
+            .get(None)
+            .unwrap()
+            .smtp
+            .password
+            .expose()
+            .to_owned();
+        assert_eq!(password, std::env::var("PATH").unwrap());
         let err = config("EMAIL_HOST_PASSWORD = { env = \"NO_SUCH_VARIABLE_FOR_MAIL\" }");
         assert!(err
             .unwrap_err()

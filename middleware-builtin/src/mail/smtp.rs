@@ -12,9 +12,9 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use middleware_core::async_trait;
 
-use super::{EmailConfig, EmailMessage, MailError, Mailer};
+use super::{EmailMessage, MailError, Mailer, SmtpOptions};
 
-/// Sends over SMTP with the `EMAIL_*` settings.
+/// Sends over SMTP with a mailer's options (or the `EMAIL_*` settings).
 pub struct SmtpMailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     host: String,
@@ -45,7 +45,7 @@ pub(super) fn parse_mailbox(address: &str) -> Result<Mailbox, MailError> {
 
 impl SmtpMailer {
     /// The transport for `config` (no connection is made until a message is sent).
-    pub fn new(config: &EmailConfig) -> Result<Self, MailError> {
+    pub fn new(config: &SmtpOptions) -> Result<Self, MailError> {
         let smtp_error = |e: lettre::transport::smtp::Error| MailError::Smtp {
             host: config.host.clone(),
             port: config.port,
@@ -102,7 +102,7 @@ impl Mailer for SmtpMailer {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(smtp_error(e.to_string())),
             Err(_) => Err(smtp_error(format!(
-                "no answer within EMAIL_TIMEOUT ({:?})",
+                "no answer within the timeout ({:?})",
                 self.timeout
             ))),
         }
