@@ -55,6 +55,7 @@ pub mod declared;
 pub mod error;
 pub mod fn_middleware;
 pub mod http_utils;
+mod lending;
 pub mod middleware;
 pub mod registry;
 pub mod request;
@@ -64,6 +65,7 @@ pub mod server;
 pub mod settings;
 pub mod signing;
 mod suggest;
+mod system_check;
 pub mod test_client;
 #[cfg(feature = "tower")]
 pub mod tower;
