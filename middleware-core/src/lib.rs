@@ -51,6 +51,7 @@ pub mod chain;
 pub mod chain_layer;
 pub mod checks;
 pub mod crypto;
+pub mod declared;
 pub mod error;
 pub mod fn_middleware;
 pub mod http_utils;
@@ -75,6 +76,7 @@ pub use after_response::{AfterResponse, AfterResponseTasks, TaskRefused};
 pub use async_trait::async_trait;
 pub use body::Body;
 pub use chain::{BuildError, Chain, ChainBuilder, ChainEntry, EntryStatus};
+pub use declared::DeclaredSettings;
 pub use error::{Error, ErrorHandlers, ErrorInfo};
 pub use fn_middleware::FnHooks;
 pub use middleware::{GetResponse, HookMiddleware, Middleware, Mixin, Next};
@@ -82,7 +84,7 @@ pub use registry::{BuildContext, FactoryError, Registry};
 pub use request::{ConnectionInfo, QueryDict, RequestBodyExt, RequestExt};
 pub use response::ResponseExt;
 pub use routing::{Route, Router};
-pub use settings::{CoreSettings, Secret, Settings, SettingsBuilder, SettingsError};
+pub use settings::{CoreSettings, Secret, Setting, Settings, SettingsBuilder, SettingsError};
 pub use view::{
     view_fn, Markers, NotFromView, Render, Resolve, ResolverMatch, RouteInfo, TemplateResponse,
     View, ViewFn,
