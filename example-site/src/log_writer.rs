@@ -1,8 +1,8 @@
 //! The request log's writer: non-blocking and bounded, with no allocation per line.
 //!
 //! A line is appended to one shared buffer under a lock (the lock is held for the copy only)
-//! and a thread writes the buffer out, whatever has gathered since its last write in one
-//! `write`. `tracing-appender`'s `non_blocking`, used before, copied each line into a new
+//! and a thread writes the buffer out, whatever has gathered in [`LINGER`] (10 ms) or up to
+//! 64 KiB, in one `write`. `tracing-appender`'s `non_blocking`, used before, copied each line into a new
 //! `Vec` and sent it through a channel: an allocation, a free and the channel's hand-off per
 //! line, three lines per request on the default stack (`docs/performance.md`).
 //!
@@ -18,6 +18,12 @@ use tracing_subscriber::fmt::MakeWriter;
 
 /// How far the writing thread may fall behind, in bytes, before requests wait for it.
 pub const LIMIT: usize = 4 << 20;
+
+/// A batch this large is written at once.
+const BATCH: usize = 64 << 10;
+
+/// How long a batch waits for more lines before it is written.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// Where the log's lines go: a [`MakeWriter`] for `tracing_subscriber::fmt`.
 #[derive(Clone, Debug)]
@@ -75,19 +81,34 @@ pub fn spawn<W: Write + Send + 'static>(out: W) -> io::Result<(LogWriter, LogGua
     ))
 }
 
-/// The writing thread: takes everything gathered, writes it in one call, until closed and
+/// The writing thread: takes what has gathered, writes it in one call, until closed and
 /// empty. A failed write (a closed pipe) drops what it held, so that loggers never wait for
 /// an output that is gone.
+///
+/// A batch is written [`LINGER`] after its first line, or as soon as it reaches [`BATCH`]
+/// bytes: waking this thread for every line (a futex wake, a context switch and a `write`
+/// per line, on the request's core) cost more CPU than formatting the line.
 fn write_out<W: Write>(shared: &Shared, mut out: W) {
     let mut batch = Vec::new();
     loop {
         {
             let mut state = shared.lock();
-            while state.buffer.is_empty() && !state.closed {
-                state = shared
-                    .lines
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner);
+            while !state.closed && state.buffer.len() < BATCH {
+                if state.buffer.is_empty() {
+                    state = shared
+                        .lines
+                        .wait(state)
+                        .unwrap_or_else(PoisonError::into_inner);
+                } else {
+                    let (next, waited) = shared
+                        .lines
+                        .wait_timeout(state, LINGER)
+                        .unwrap_or_else(PoisonError::into_inner);
+                    state = next;
+                    if waited.timed_out() {
+                        break;
+                    }
+                }
             }
             if state.buffer.is_empty() {
                 break;
@@ -126,12 +147,13 @@ impl Write for LineWriter<'_> {
                 .wait(state)
                 .unwrap_or_else(PoisonError::into_inner);
         }
-        // The thread only sleeps on an empty buffer: waking it when the first line of a batch
-        // arrives is enough.
-        let first = state.buffer.is_empty();
+        // The thread waits for a batch's first line, and then for the batch to fill or
+        // linger: it is woken by those two lines only.
+        let before = state.buffer.len();
         state.buffer.extend_from_slice(line);
+        let wake = before == 0 || (before < BATCH && state.buffer.len() >= BATCH);
         drop(state);
-        if first {
+        if wake {
             self.0.lines.notify_one();
         }
         Ok(line.len())
