@@ -412,6 +412,10 @@ mod tests {
             .collect();
         assert_eq!(shared, ["`\"shared\"`"]);
         assert_eq!(registry.conflicting_declarations().count(), 0);
+        assert_eq!(
+            Twice::from_settings(&Settings::default()).unwrap().name,
+            "other"
+        );
         registry.declare::<Twice>();
         let conflicts: Vec<_> = registry.conflicting_declarations().collect();
         assert_eq!(conflicts.len(), 1);
