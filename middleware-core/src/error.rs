@@ -141,6 +141,7 @@ impl From<BodyError> for Error {
                 ),
             ),
             // The server's minimum body rate: the client, not the request, is at fault.
+            #[cfg(feature = "server")]
             BodyError::Stream(e) if e.is::<crate::server::BodyTooSlow>() => {
                 Error::custom(StatusCode::REQUEST_TIMEOUT, e)
             }

@@ -276,6 +276,7 @@ impl Registry {
     pub fn new() -> Self {
         let mut r = Registry::default();
         r.declare_settings(CORE_SETTINGS);
+        #[cfg(feature = "server")]
         r.declare_settings(crate::server::SERVER_SETTINGS);
         r
     }
