@@ -23,6 +23,20 @@ use http_body_util::{BodyExt, StreamBody};
 /// The error type of streaming bodies.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// A request body slower than the minimum rate the server holds it to (`SERVER_BODY_MIN_RATE`
+/// over `SERVER_BODY_READ_TIMEOUT`): reading it fails with this error, and the request is
+/// answered 408.
+#[derive(Debug, thiserror::Error)]
+#[error("the request body brought {received} bytes in {period:?}, below the minimum of {minimum}")]
+pub struct BodyTooSlow {
+    /// What arrived in the last period.
+    pub received: u64,
+    /// The period.
+    pub period: std::time::Duration,
+    /// What had to arrive in it.
+    pub minimum: u64,
+}
+
 /// A request or response body.
 ///
 /// Fixed bodies (the common case: a view returns a string) and empty bodies are stored inline,

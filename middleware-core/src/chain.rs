@@ -340,42 +340,6 @@ impl<'a> ChainBuilder<'a> {
     }
 }
 
-/// The system check behind the fail-closed rule (`middleware.W001`): a protection that
-/// enforces itself in `process_view` (registered with `needs_process_view`) is listed in
-/// `MIDDLEWARE` but its factory answered "not used", so nothing it protects is checked. (A
-/// listed protection that is built always runs: every end of a chain runs `process_view`, and
-/// one whose `process_view` is the trait's default answers 500.) A chain that cannot be built
-/// reports nothing here: building it reports the reason.
-pub(crate) fn protections_check(
-    registry: &Registry,
-    settings: &Settings,
-) -> Vec<crate::checks::CheckMessage> {
-    let Ok(chain) = Chain::builder(registry, settings).build() else {
-        return Vec::new();
-    };
-    chain
-        .entries()
-        .iter()
-        .filter(|entry| {
-            registry
-                .entry(&entry.name)
-                .is_some_and(|(_, registered)| registered.needs_view_hook)
-        })
-        .filter_map(|entry| match &entry.status {
-            EntryStatus::NotUsed(reason) => Some(crate::checks::CheckMessage::warning(
-                "middleware.W001",
-                format!(
-                    "{:?} is listed in MIDDLEWARE but not used{}: the protection it enforces in process_view is off.",
-                    entry.name,
-                    reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
-                ),
-                Some("Remove it from MIDDLEWARE if that is intended, or fix the setting that turns it off."),
-            )),
-            EntryStatus::Active => None,
-        })
-        .collect()
-}
-
 impl Chain {
     /// Starts building a chain from `settings.MIDDLEWARE` with the factories in `registry`.
     pub fn builder<'a>(registry: &'a Registry, settings: &'a Settings) -> ChainBuilder<'a> {

@@ -47,7 +47,7 @@ use tower_service::Service;
 use crate::body::BoxError;
 use crate::chain::{BuildError, Chain, ChainBuilder};
 use crate::error::Error;
-use crate::fn_middleware::{Lent, ReturnSlot};
+use crate::lending::{Lent, ReturnSlot};
 use crate::request::{ConnectionInfo, RequestExt};
 use crate::tower::{into_body, BoxFuture, IntoBody};
 use crate::view::PathValue;

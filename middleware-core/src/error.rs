@@ -141,8 +141,7 @@ impl From<BodyError> for Error {
                 ),
             ),
             // The server's minimum body rate: the client, not the request, is at fault.
-            #[cfg(feature = "server")]
-            BodyError::Stream(e) if e.is::<crate::server::BodyTooSlow>() => {
+            BodyError::Stream(e) if e.is::<crate::body::BodyTooSlow>() => {
                 Error::custom(StatusCode::REQUEST_TIMEOUT, e)
             }
             BodyError::Stream(e) => Error::bad_request(format!("could not read the body: {e}")),

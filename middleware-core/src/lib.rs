@@ -78,6 +78,7 @@ pub mod crypto;
 pub mod error;
 pub mod fn_middleware;
 pub mod http_utils;
+mod lending;
 pub mod middleware;
 pub mod registry;
 pub mod request;
@@ -90,6 +91,7 @@ pub mod settings;
 #[cfg(feature = "signing")]
 pub mod signing;
 mod suggest;
+mod system_check;
 #[cfg(feature = "test-client")]
 pub mod test_client;
 #[cfg(feature = "tower")]

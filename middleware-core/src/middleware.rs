@@ -199,7 +199,7 @@ impl Next {
     pub async fn run(&self, mut request: Request) -> Response {
         let slot = request
             .extensions_mut()
-            .remove::<crate::fn_middleware::ReturnSlot>();
+            .remove::<crate::lending::ReturnSlot>();
         let response = self.get_response(&mut request).await;
         if let Some(slot) = slot {
             slot.put(request);

@@ -277,7 +277,7 @@ impl Registry {
         let mut r = Registry::default();
         r.declare_settings(CORE_SETTINGS);
         #[cfg(feature = "server")]
-        r.declare_settings(crate::server::SERVER_SETTINGS);
+        r.declare_settings(crate::server::config::SERVER_SETTINGS);
         r
     }
 
@@ -377,23 +377,5 @@ impl Registry {
     /// Checks that `settings` only sets known keys.
     pub fn check_settings(&self, settings: &Settings) -> Result<(), SettingsError> {
         settings.check_known(self.known_settings())
-    }
-
-    /// Runs every registered check (and the deploy checks when `deploy`), most serious first:
-    /// Django's `manage.py check [--deploy]`.
-    pub fn run_checks(&self, settings: &Settings, deploy: bool) -> Vec<CheckMessage> {
-        let same = |a: &str, b: &str| self.same(a, b);
-        let ctx = CheckContext::new(settings, &same, deploy);
-        let mut out: Vec<CheckMessage> = self
-            .checks
-            .iter()
-            .filter(|(_, is_deploy)| deploy || !is_deploy)
-            .flat_map(|(check, _)| check(&ctx))
-            .collect();
-        // The chain's own check, run here rather than registered: a check function sees the
-        // settings, not the registry, and this one builds the chain.
-        out.extend(crate::chain::protections_check(self, settings));
-        out.sort_by(|a, b| b.level.cmp(&a.level).then_with(|| a.id.cmp(&b.id)));
-        out
     }
 }

@@ -67,7 +67,7 @@ use tower_service::Service;
 use crate::body::{Body, BoxError};
 use crate::chain::Chain;
 use crate::error::Error;
-use crate::fn_middleware::Lent;
+use crate::lending::Lent;
 use crate::middleware::{Middleware, Next};
 use crate::registry::{BuildContext, EntryBuilder, FactoryError, Registry};
 use crate::{Request, Response};

@@ -11,21 +11,7 @@ use http_body::{Frame, SizeHint};
 use hyper::body::Incoming;
 
 use super::connections::Busy;
-use crate::body::{Body, BoxError};
-
-/// A request body slower than the server's minimum rate
-/// ([`ServerConfig::body_read_timeout`](super::ServerConfig::body_read_timeout)): reading it
-/// fails with this error, and the request is answered 408.
-#[derive(Debug, thiserror::Error)]
-#[error("the request body brought {received} bytes in {period:?}, below the minimum of {minimum}")]
-pub struct BodyTooSlow {
-    /// What arrived in the last period.
-    pub received: u64,
-    /// The period.
-    pub period: Duration,
-    /// What had to arrive in it.
-    pub minimum: u64,
-}
+use crate::body::{Body, BodyTooSlow, BoxError};
 
 /// A request body as the view reads it: each `period` it waits must bring `minimum` bytes.
 /// The clock starts the first time the body has nothing ready, so a body that arrives with its

@@ -34,14 +34,14 @@ use crate::request::ConnectionInfo;
 use crate::{Request, Response};
 
 mod bodies;
-mod config;
+pub(crate) mod config;
 mod connections;
 mod io;
 mod live;
 mod streams;
 mod strict;
 
-pub use bodies::BodyTooSlow;
+pub use crate::body::BodyTooSlow;
 pub use config::{ServerConfig, SERVER_SETTINGS};
 pub use live::LiveServer;
 
