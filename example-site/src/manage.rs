@@ -1,11 +1,13 @@
 //! `example-site createsuperuser` and `changepassword`: Django's management commands of the
 //! same names, on `auth_user` of a `DATABASES` alias, with Django's prompts, messages and
-//! `--noinput` environment variables. Passwords are hashed with the first `PASSWORD_HASHERS`
-//! entry and are never echoed or logged.
+//! `--noinput` environment variables. Passwords typed in are checked by
+//! `AUTH_PASSWORD_VALIDATORS` as Django's commands check them, hashed with the first
+//! `PASSWORD_HASHERS` entry, and never echoed or logged.
 
 use std::io::{BufRead, IsTerminal, Write};
 
 use middleware_builtin::auth::hashers::{make_unusable_password, PasswordHashers};
+use middleware_builtin::auth::password_validation::PasswordValidators;
 use middleware_builtin::auth::{ModelBackend, User};
 use middleware_builtin::db::databases_from_settings;
 use middleware_core::Settings;
@@ -173,10 +175,14 @@ async fn validate_username(
     Ok(username_error(username))
 }
 
-fn users_for(
-    settings: &Settings,
-    alias: &str,
-) -> Result<(ModelBackend, PasswordHashers), CommandError> {
+/// What the commands work with: the users of a database, the hashers and the validators.
+struct Users {
+    backend: ModelBackend,
+    hashers: PasswordHashers,
+    validators: PasswordValidators,
+}
+
+fn users_for(settings: &Settings, alias: &str) -> Result<Users, CommandError> {
     let databases = databases_from_settings(settings).map_err(|e| err(e.to_string()))?;
     let db = databases.get(alias).ok_or_else(|| {
         err(format!(
@@ -185,7 +191,12 @@ fn users_for(
         ))
     })?;
     let hashers = PasswordHashers::from_settings(settings).map_err(|e| err(e.to_string()))?;
-    Ok((ModelBackend::new(db), hashers))
+    let validators = PasswordValidators::from_settings(settings).map_err(|e| err(e.to_string()))?;
+    Ok(Users {
+        backend: ModelBackend::new(db),
+        hashers,
+        validators,
+    })
 }
 
 fn cancelled() -> CommandError {
@@ -199,7 +210,11 @@ pub async fn createsuperuser(
     env: &dyn Fn(&str) -> Option<String>,
     console: &mut dyn Console,
 ) -> Result<(), CommandError> {
-    let (users, hashers) = users_for(settings, &options.database)?;
+    let Users {
+        backend: users,
+        hashers,
+        validators,
+    } = users_for(settings, &options.database)?;
     let mut username = options.username.clone();
     let email;
     // Unusable unless one is given (Django: user_data["password"] = None).
@@ -263,6 +278,18 @@ pub async fn createsuperuser(
                 console.err("Error: Blank passwords aren't allowed.");
                 continue;
             }
+            // Django validates against a user made of the fields asked so far.
+            let mut candidate = User::new("", username.clone().unwrap_or_default(), "");
+            candidate.email = email.clone();
+            if let Err(errors) = validators.validate_password(&p2, Some(&candidate)) {
+                console.err(&errors.messages().join("\n"));
+                let answer = console
+                    .input("Bypass password validation and create user anyway? [y/N]: ")
+                    .ok_or_else(cancelled)?;
+                if answer.to_lowercase() != "y" {
+                    continue;
+                }
+            }
             password = Some(p1);
         }
     } else {
@@ -310,14 +337,19 @@ pub async fn createsuperuser(
     }
 }
 
-/// Django's `changepassword [username]`: asks twice, three tries.
+/// Django's `changepassword [username]`: asks twice; a mismatch or a password the validators
+/// refuse uses up one of three tries.
 pub async fn changepassword(
     settings: &Settings,
     username: Option<&str>,
     database: &str,
     console: &mut dyn Console,
 ) -> Result<(), CommandError> {
-    let (users, hashers) = users_for(settings, database)?;
+    let Users {
+        backend: users,
+        hashers,
+        validators,
+    } = users_for(settings, database)?;
     let username = match username {
         Some(u) if !u.is_empty() => u.to_owned(),
         _ => std::env::var("USER")
@@ -347,7 +379,13 @@ pub async fn changepassword(
             count += 1;
             continue;
         }
-        break p1;
+        match validators.validate_password(&p2, Some(&user)) {
+            Ok(()) => break p1,
+            Err(errors) => {
+                console.err(&errors.messages().join("\n"));
+                count += 1;
+            }
+        }
     };
     let encoded = hashers.make_password(&password);
     users

@@ -27,15 +27,23 @@ impl Drop for Site {
     }
 }
 
+/// The `AUTH_PASSWORD_VALIDATORS` of Django's ChangepasswordManagementCommandTestCase and
+/// CreatesuperuserManagementCommandTestCase.
+const NUMERIC_VALIDATOR: &str = "AUTH_PASSWORD_VALIDATORS = [{ NAME = \"django.contrib.auth.password_validation.NumericPasswordValidator\" }]";
+
 impl Site {
     async fn new(name: &str) -> Site {
+        Site::with_settings(name, NUMERIC_VALIDATOR).await
+    }
+
+    async fn with_settings(name: &str, extra: &str) -> Site {
         let dir = std::env::temp_dir().join(format!("mw-manage-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         // MD5 first, as Django's test settings: fast, and the hasher new passwords must use.
         let text = format!(
             "SECRET_KEY = \"manage-test-key-0123456789-abcdefghijklmnopqrstuvwxyz\"\n\
              PASSWORD_HASHERS = [\"django.contrib.auth.hashers.MD5PasswordHasher\", \
-             \"django.contrib.auth.hashers.PBKDF2PasswordHasher\"]\n\
+             \"django.contrib.auth.hashers.PBKDF2PasswordHasher\"]\n{extra}\n\
              [DATABASES.default]\nENGINE = \"django.db.backends.sqlite3\"\nNAME = \"{}\"\n",
             dir.join("db.sqlite3").display()
         );
@@ -61,6 +69,11 @@ impl Site {
         hashers
             .verify_password(password, &stored.password)
             .is_correct
+    }
+
+    /// `createsuperuser --noinput --username USERNAME --email ""` with `env`; its exit code.
+    fn superuser(&self, username: &str, env: &[(&str, &str)]) -> i32 {
+        self.run(&noinput(username), env, "").0
     }
 
     /// Runs the binary with `args`, `stdin` piped in; (exit code, stdout, stderr).
@@ -131,6 +144,27 @@ impl Console for Scripted {
     }
     fn err(&mut self, line: &str) {
         self.err.push(line.to_owned());
+    }
+}
+
+/// `createsuperuser --noinput --username USERNAME --email ""`.
+fn noinput(username: &str) -> [&str; 6] {
+    [
+        "createsuperuser",
+        "--noinput",
+        "--username",
+        username,
+        "--email",
+        "",
+    ]
+}
+
+/// A console whose `input()` and `getpass()` answer these, in order.
+fn scripted(inputs: &[&'static str], passwords: &[&'static str]) -> Scripted {
+    Scripted {
+        inputs: inputs.iter().copied().collect(),
+        passwords: passwords.iter().copied().collect(),
+        ..Default::default()
     }
 }
 
@@ -209,47 +243,14 @@ async fn test_environment_variable_non_interactive() {
 #[tokio::test]
 async fn test_existing_username_non_interactive() {
     let site = Site::new("existing").await;
-    site.run(
-        &[
-            "createsuperuser",
-            "--noinput",
-            "--username",
-            "janet",
-            "--email",
-            "",
-        ],
-        &[],
-        "",
-    );
-    let (code, _, err) = site.run(
-        &[
-            "createsuperuser",
-            "--noinput",
-            "--username",
-            "janet",
-            "--email",
-            "",
-        ],
-        &[],
-        "",
-    );
+    assert_eq!(site.superuser("janet", &[]), 0);
+    let (code, _, err) = site.run(&noinput("janet"), &[], "");
     assert_eq!(code, 1);
     assert_eq!(
         err.trim(),
         "CommandError: Error: That username is already taken."
     );
-    let (code, _, err) = site.run(
-        &[
-            "createsuperuser",
-            "--noinput",
-            "--username",
-            "",
-            "--email",
-            "",
-        ],
-        &[],
-        "",
-    );
+    let (code, _, err) = site.run(&noinput(""), &[], "");
     assert_eq!(
         (code, err.trim()),
         (1, "CommandError: Username cannot be blank.")
@@ -268,18 +269,7 @@ async fn test_existing_username_non_interactive() {
         err.trim(),
         "CommandError: You must use --email with --noinput."
     );
-    let (_, _, err) = site.run(
-        &[
-            "createsuperuser",
-            "--noinput",
-            "--username",
-            "a b",
-            "--email",
-            "",
-        ],
-        &[],
-        "",
-    );
+    let (_, _, err) = site.run(&noinput("a b"), &[], "");
     assert!(err.contains("Enter a valid username."), "{err}");
 }
 
@@ -287,18 +277,7 @@ async fn test_existing_username_non_interactive() {
 #[tokio::test]
 async fn test_blank_email_allowed_non_interactive() {
     let site = Site::new("blank-email").await;
-    let (code, out, _) = site.run(
-        &[
-            "createsuperuser",
-            "--noinput",
-            "--username",
-            "joe",
-            "--email",
-            "",
-        ],
-        &[],
-        "",
-    );
+    let (code, out, _) = site.run(&noinput("joe"), &[], "");
     assert_eq!((code, out.trim()), (0, "Superuser created successfully."));
     let (code, _, _) = site.run(
         &["createsuperuser", "--noinput", "--username", "ann"],
@@ -340,26 +319,13 @@ async fn test_skip_if_not_in_tty() {
 #[tokio::test]
 async fn test_validation_mismatched_passwords() {
     let site = Site::new("interactive").await;
-    site.run(
-        &[
-            "createsuperuser",
-            "--noinput",
-            "--username",
-            "janet",
-            "--email",
-            "",
-        ],
-        &[],
-        "",
-    );
-    let mut console = Scripted {
-        inputs: ["janet", "", "joe", "not an email", "joe@Example.COM"].into(),
-        passwords: ["a", "b", " ", " ", "password", "password"].into(),
-        ..Default::default()
-    };
-    createsuperuser(&site.settings, &interactive(), &no_env, &mut console)
-        .await
-        .unwrap();
+    assert_eq!(site.superuser("janet", &[]), 0);
+    let console = create_interactively(
+        &site,
+        &["janet", "", "joe", "not an email", "joe@Example.COM"],
+        &["a", "b", " ", " ", "password", "password"],
+    )
+    .await;
     assert_eq!(
         console.err,
         [
@@ -386,17 +352,9 @@ async fn test_validation_mismatched_passwords() {
 #[tokio::test]
 async fn test_that_changepassword_command_changes_joes_password() {
     let site = Site::new("changepw").await;
-    site.run(
-        &[
-            "createsuperuser",
-            "--noinput",
-            "--username",
-            "joe",
-            "--email",
-            "",
-        ],
-        &[("DJANGO_SUPERUSER_PASSWORD", "qwerty")],
-        "",
+    assert_eq!(
+        site.superuser("joe", &[("DJANGO_SUPERUSER_PASSWORD", "qwerty")]),
+        0
     );
     assert!(site.check("joe", "qwerty").await);
     let (code, out, _) = site.run(&["changepassword", "joe"], &[], "not qwerty\nnot qwerty\n");
@@ -435,22 +393,8 @@ async fn test_that_changepassword_command_changes_joes_password() {
 #[tokio::test]
 async fn changepassword_asks_again_on_mismatch() {
     let site = Site::new("changepw2").await;
-    site.run(
-        &[
-            "createsuperuser",
-            "--noinput",
-            "--username",
-            "joe",
-            "--email",
-            "",
-        ],
-        &[],
-        "",
-    );
-    let mut console = Scripted {
-        passwords: ["one", "two", "three", "three"].into(),
-        ..Default::default()
-    };
+    assert_eq!(site.superuser("joe", &[]), 0);
+    let mut console = scripted(&[], &["one", "two", "three", "three"]);
     changepassword(&site.settings, Some("joe"), "default", &mut console)
         .await
         .unwrap();
@@ -463,4 +407,121 @@ async fn changepassword_asks_again_on_mismatch() {
         ]
     );
     assert!(site.check("joe", "three").await);
+}
+
+/// Interactive `createsuperuser` with these answers; the console, with what was said.
+async fn create_interactively(
+    site: &Site,
+    inputs: &[&'static str],
+    passwords: &[&'static str],
+) -> Scripted {
+    let mut console = scripted(inputs, passwords);
+    createsuperuser(&site.settings, &interactive(), &no_env, &mut console)
+        .await
+        .unwrap();
+    console
+}
+
+// CreatesuperuserManagementCommandTestCase.test_password_validation: a refused password, the
+// bypass declined ("n"), asked again.
+#[tokio::test]
+async fn test_password_validation() {
+    let site = Site::new("validation").await;
+    let console = create_interactively(
+        &site,
+        &["joe1234567890", "", "n"],
+        &["1234567890", "1234567890", "password", "password"],
+    )
+    .await;
+    assert_eq!(console.err, ["This password is entirely numeric."]);
+    assert_eq!(console.out, ["Superuser created successfully."]);
+    assert!(site.check("joe1234567890", "password").await);
+}
+
+// CreatesuperuserManagementCommandTestCase.test_password_validation_bypass: "y" keeps the
+// refused password, after Django's question.
+#[tokio::test]
+async fn test_password_validation_bypass() {
+    let site = Site::new("bypass").await;
+    let console = create_interactively(
+        &site,
+        &["joe1234567890", "", "y"],
+        &["1234567890", "1234567890"],
+    )
+    .await;
+    assert_eq!(console.err, ["This password is entirely numeric."]);
+    assert_eq!(
+        console.prompts.last().map(String::as_str),
+        Some("Bypass password validation and create user anyway? [y/N]: ")
+    );
+    assert_eq!(console.out, ["Superuser created successfully."]);
+    assert!(site.check("joe1234567890", "1234567890").await);
+}
+
+// CreatesuperuserManagementCommandTestCase.test_validate_password_against_username: the user
+// being made (its username and email) is what UserAttributeSimilarityValidator compares.
+#[tokio::test]
+async fn test_validate_password_against_username() {
+    let site = Site::with_settings(
+        "similar",
+        "AUTH_PASSWORD_VALIDATORS = [{ NAME = \"django.contrib.auth.password_validation.UserAttributeSimilarityValidator\" }]",
+    )
+    .await;
+    let console = create_interactively(
+        &site,
+        &["supremelycomplex", "", "n"],
+        &[
+            "supremelycomplex",
+            "supremelycomplex",
+            "superduperunguessablepassword",
+            "superduperunguessablepassword",
+        ],
+    )
+    .await;
+    assert_eq!(
+        console.err,
+        ["The password is too similar to the username."]
+    );
+    assert_eq!(console.out, ["Superuser created successfully."]);
+}
+
+// ChangepasswordManagementCommandTestCase.test_password_validation: three refused passwords
+// use up the three tries (the real binary, passwords piped in).
+#[tokio::test]
+async fn test_changepassword_password_validation() {
+    let site = Site::new("changepw-validation").await;
+    assert_eq!(
+        site.superuser("joe", &[("DJANGO_SUPERUSER_PASSWORD", "qwerty")]),
+        0
+    );
+    let (code, _, err) = site.run(&["changepassword", "joe"], &[], &"1234567890\n".repeat(6));
+    assert_eq!(code, 1);
+    assert_eq!(
+        err.matches("This password is entirely numeric.").count(),
+        3,
+        "{err}"
+    );
+    assert!(
+        err.trim_end()
+            .ends_with("CommandError: Aborting password change for user 'joe' after 3 attempts"),
+        "{err}"
+    );
+    assert!(site.check("joe", "qwerty").await, "unchanged");
+}
+
+// An unknown validator stops the commands before they ask anything, naming the setting.
+#[tokio::test]
+async fn unknown_password_validator_is_refused() {
+    let site = Site::with_settings(
+        "bad-validator",
+        "AUTH_PASSWORD_VALIDATORS = [{ NAME = \"json.tool\" }]",
+    )
+    .await;
+    let (code, _, err) = site.run(&["changepassword", "joe"], &[], "");
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("The module in NAME could not be imported: json.tool"),
+        "{err}"
+    );
+    assert!(err.contains("AUTH_PASSWORD_VALIDATORS"), "{err}");
 }

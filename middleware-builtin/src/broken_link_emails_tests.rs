@@ -288,8 +288,14 @@ impl Mailer for Failing {
 #[tokio::test]
 async fn test_sends_using_fail_silently() {
     let settings = Settings::from_toml_str(BASE, "t.toml").unwrap();
-    let email = EmailConfig::from_settings(&settings).unwrap();
-    let mw = BrokenLinkEmailsMiddleware::with_mailer(&settings, email, Arc::new(Failing)).unwrap();
+    assert_eq!(broken_link_through(&settings, Arc::new(Failing)).await, 404);
+}
+
+/// A 404 for `PATH` with a referer through the middleware sending with `mailer`; the status
+/// of the response, once the mail queue is idle.
+async fn broken_link_through(settings: &Settings, mailer: Arc<dyn Mailer>) -> StatusCode {
+    let email = EmailConfig::from_settings(settings).unwrap();
+    let mw = BrokenLinkEmailsMiddleware::with_mailer(settings, email, mailer).unwrap();
     let mut request = http::Request::get(PATH)
         .header("host", "testserver")
         .header("referer", "/another/url/")
@@ -299,8 +305,8 @@ async fn test_sends_using_fail_silently() {
     let mut not_found = Response::new(Default::default());
     *not_found.status_mut() = StatusCode::NOT_FOUND;
     let r = mw.process_response(&mut request, not_found).await.unwrap();
-    assert_eq!(r.status(), 404);
     mw.queue().idle().await;
+    r.status()
 }
 
 // Django: tests/middleware/tests.py::BrokenLinkEmailsMiddlewareTest::test_no_error_when_email_not_configured
@@ -309,19 +315,7 @@ async fn test_sends_using_fail_silently() {
 async fn test_no_error_when_email_not_configured() {
     let settings = Settings::from_toml_str("ALLOWED_HOSTS = ['testserver']", "t.toml").unwrap();
     let outbox = Arc::new(Outbox::default());
-    let email = EmailConfig::from_settings(&settings).unwrap();
-    let mw = BrokenLinkEmailsMiddleware::with_mailer(&settings, email, outbox.clone()).unwrap();
-    let mut request = http::Request::get(PATH)
-        .header("host", "testserver")
-        .header("referer", "/another/url/")
-        .body(Body::empty())
-        .unwrap();
-    request.set_core_settings(settings.core().clone());
-    let mut not_found = Response::new(Default::default());
-    *not_found.status_mut() = StatusCode::NOT_FOUND;
-    let r = mw.process_response(&mut request, not_found).await.unwrap();
-    assert_eq!(r.status(), 404);
-    mw.queue().idle().await;
+    assert_eq!(broken_link_through(&settings, outbox.clone()).await, 404);
     assert!(outbox.0.lock().unwrap().is_empty());
 }
 
@@ -329,26 +323,24 @@ async fn test_no_error_when_email_not_configured() {
 fn registered_under_djangos_path_and_bad_regexes_fail_at_start_up() {
     let mut registry = Registry::new();
     register(&mut registry);
-    let settings = Settings::from_toml_str(
-        "MIDDLEWARE = ['django.middleware.common.BrokenLinkEmailsMiddleware']\nEMAIL_BACKEND = 'django.core.mail.backends.dummy.EmailBackend'\nIGNORABLE_404_URLS = ['(']",
-        "t.toml",
-    )
-    .unwrap();
-    let err = Chain::builder(&registry, &settings)
-        .build()
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("IGNORABLE_404_URLS"), "{err}");
-    let settings = Settings::from_toml_str(
-        "MIDDLEWARE = ['django.middleware.common.BrokenLinkEmailsMiddleware']\nEMAIL_USE_TLS = true\nEMAIL_USE_SSL = true",
-        "t.toml",
-    )
-    .unwrap();
-    let err = Chain::builder(&registry, &settings)
-        .build()
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("mutually exclusive"), "{err}");
+    for (extra, expected) in [
+        (
+            "EMAIL_BACKEND = 'django.core.mail.backends.dummy.EmailBackend'\nIGNORABLE_404_URLS = ['(']",
+            "IGNORABLE_404_URLS",
+        ),
+        ("EMAIL_USE_TLS = true\nEMAIL_USE_SSL = true", "mutually exclusive"),
+    ] {
+        let settings = Settings::from_toml_str(
+            &format!("MIDDLEWARE = ['django.middleware.common.BrokenLinkEmailsMiddleware']\n{extra}"),
+            "t.toml",
+        )
+        .unwrap();
+        let err = Chain::builder(&registry, &settings)
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(expected), "{err}");
+    }
 }
 
 #[test]

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod admindocs;
 pub mod auth;
 pub mod broken_link_emails;
 pub mod cache;
@@ -88,6 +89,7 @@ pub fn register_all_with(registry: &mut Registry, options: BuiltinOptions) {
     cache_middleware::register(registry);
     csrf::register_with_failure_views(registry, options.csrf_failure_views);
     auth::register_with_backends(registry, options.auth_backends);
+    admindocs::register(registry);
     #[cfg(any(feature = "sqlite", feature = "postgres"))]
     {
         sites::register(registry);

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant, SystemTime};
 use http::StatusCode;
 use middleware_builtin::auth::hashers::Hasher;
 use middleware_builtin::auth::{
-    self, permission_required, session_auth_hash, Credentials, ModelBackend, PermissionRequired,
-    User, UserBackend, BACKEND_SESSION_KEY, HASH_SESSION_KEY, MODEL_BACKEND, SESSION_KEY,
+    self, permission_required, session_auth_hash, ModelBackend, PermissionRequired, User,
+    UserBackend, BACKEND_SESSION_KEY, HASH_SESSION_KEY, MODEL_BACKEND, SESSION_KEY,
 };
 use middleware_builtin::db::{databases_from_settings, migrate::migrate, Database, Param};
 use middleware_builtin::sessions::SessionExt;
@@ -28,6 +28,10 @@ mod django_python;
 mod postgres_server;
 #[path = "support/temp_sqlite.rs"]
 mod temp_sqlite;
+
+#[path = "support/auth_views.rs"]
+mod auth_views;
+use auth_views::{login_view, logout_view, me};
 
 const SECRET: &str = "django-insecure-test-key-0123456789";
 
@@ -190,27 +194,6 @@ impl Target {
             .text(0)
             .unwrap()
     }
-}
-
-async fn me(req: &mut Request) -> Result<Response, Error> {
-    let user = auth::get_user(req).await?;
-    Ok(text(StatusCode::OK, format!("user={}", user.username())))
-}
-
-/// `/login/?u=..&p=..`: authenticate + login.
-async fn login_view(req: &mut Request) -> Result<Response, Error> {
-    let q = req.query();
-    let creds = Credentials::new(q.get("u").unwrap_or(""), q.get("p").unwrap_or(""));
-    match auth::authenticate(req, &creds).await? {
-        Some(user) => auth::login(req, &user, None).await?,
-        None => return Ok(text(StatusCode::OK, "bad credentials")),
-    }
-    me(req).await
-}
-
-async fn logout_view(req: &mut Request) -> Result<Response, Error> {
-    auth::logout(req).await?;
-    me(req).await
 }
 
 /// The session's auth keys, as stored.

@@ -37,6 +37,13 @@ use crate::{Request, Response};
 pub trait View: Send + Sync + 'static {
     /// Handles the request; errors become responses (and reach `process_exception` first).
     async fn call(&self, request: &mut Request) -> Result<Response, Error>;
+
+    /// The view's name, as Django's `admindocs.utils.get_view_name` gives `module.qualname`:
+    /// the Rust path of the view's type (of the function, for an `async fn` view), e.g.
+    /// `example_site::views::index`.
+    fn view_name(&self) -> &'static str {
+        std::any::type_name::<Self>()
+    }
 }
 
 /// Lets a plain `async fn(&mut Request) -> Result<Response, Error>` be a [`View`].
@@ -86,6 +93,10 @@ where
 {
     async fn call(&self, request: &mut Request) -> Result<Response, Error> {
         self.0.call_view(request).await
+    }
+
+    fn view_name(&self) -> &'static str {
+        std::any::type_name::<F>()
     }
 }
 
@@ -192,6 +203,11 @@ impl ResolverMatch {
     /// The view to call.
     pub fn view(&self) -> &Arc<dyn View> {
         &self.route.view
+    }
+
+    /// The view's name ([`View::view_name`]): what Django's `get_view_name(view_func)` gives.
+    pub fn view_name(&self) -> &'static str {
+        self.route.view.view_name()
     }
 
     /// The route pattern, as registered (`items/<int:id>/`): Django's `ResolverMatch.route`.

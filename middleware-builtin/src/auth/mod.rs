@@ -61,6 +61,7 @@ pub mod hashers;
 mod login_required;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod model_backend;
+pub mod password_validation;
 mod permissions;
 mod remote_user;
 pub mod user;
@@ -131,6 +132,7 @@ pub struct AuthConfig {
     backends: Vec<(String, Arc<dyn UserBackend>)>,
     keys: crate::sessions::Keys,
     hashing: hashers::PasswordHashing,
+    password_validators: password_validation::PasswordValidators,
     /// `LOGIN_URL` (default `/accounts/login/`).
     pub login_url: String,
     /// `LOGIN_REDIRECT_URL` (default `/accounts/profile/`).
@@ -217,6 +219,7 @@ impl AuthConfig {
             backends,
             keys: crate::sessions::Keys::from_settings(settings)?,
             hashing: hashers::PasswordHashing::from_settings(settings)?,
+            password_validators: password_validation::PasswordValidators::from_settings(settings)?,
             login_url: settings.get_or("LOGIN_URL", DEFAULT_LOGIN_URL.to_owned())?,
             login_redirect_url: settings
                 .get_or("LOGIN_REDIRECT_URL", DEFAULT_LOGIN_REDIRECT_URL.to_owned())?,
@@ -229,6 +232,11 @@ impl AuthConfig {
     /// through it (e.g. a password change view's `set_password`).
     pub fn hashing(&self) -> &hashers::PasswordHashing {
         &self.hashing
+    }
+
+    /// `AUTH_PASSWORD_VALIDATORS`, read when the chain was built.
+    pub fn password_validators(&self) -> &password_validation::PasswordValidators {
+        &self.password_validators
     }
 
     /// The names of `AUTHENTICATION_BACKENDS`, in order.
@@ -503,6 +511,21 @@ where
     Ok(None)
 }
 
+/// Django's `validate_password(password, user)` with the validators of
+/// `AUTH_PASSWORD_VALIDATORS` (read once, when the chain was built): `Err` holds every
+/// validator's message, in order, for a password form to show. `user` is the user whose
+/// password it will be (`None` for one not created yet: the similarity check is skipped).
+pub fn validate_password<B>(
+    request: &http::Request<B>,
+    password: &str,
+    user: Option<&User>,
+) -> Result<Result<(), password_validation::ValidationErrors>, Error> {
+    Ok(state(request)?
+        .config
+        .password_validators
+        .validate_password(password, user))
+}
+
 /// Django's `login(request, user, backend)`: remembers `user` in the session.
 ///
 /// Against session fixation, the session key is cycled (or, when the session belonged to
@@ -623,6 +646,7 @@ pub fn register_with_backends(registry: &mut Registry, backends: AuthBackends) {
     // Read by whatever hashes passwords (a view, a management command), not only by
     // AuthenticationMiddleware: known even when it is not in MIDDLEWARE.
     registry.declare_settings(hashers::SETTINGS);
+    registry.declare_settings(password_validation::SETTINGS);
 }
 
 #[cfg(test)]

@@ -64,3 +64,40 @@ fn bad_backend_settings() {
         );
     }
 }
+
+// The chain's validators answer auth::validate_password (Django's validate_password(password,
+// user) with settings.AUTH_PASSWORD_VALIDATORS).
+#[tokio::test]
+async fn validate_password_uses_the_chains_validators() {
+    let table = AuthBackends::new();
+    table.insert(MODEL_BACKEND, InMemoryUserBackend::new());
+    let config = AuthConfig::from_settings(
+        &settings(
+            "AUTH_PASSWORD_VALIDATORS = [{ NAME = \"django.contrib.auth.password_validation.UserAttributeSimilarityValidator\" }, \
+             { NAME = \"django.contrib.auth.password_validation.NumericPasswordValidator\" }]",
+        ),
+        &table,
+    )
+    .unwrap();
+    let mut request = http::Request::new(middleware_core::Body::empty());
+    request.extensions_mut().insert(AuthState {
+        config: Arc::new(config),
+        user: None,
+        perms: permissions::PermCache::default(),
+    });
+    let alice = User::new("1", "alice", "!");
+    let refused = validate_password(&request, "alice", Some(&alice)).unwrap();
+    assert_eq!(
+        refused.unwrap_err().messages(),
+        ["The password is too similar to the username."]
+    );
+    let refused = validate_password(&request, "12345", None).unwrap();
+    assert_eq!(
+        refused.unwrap_err().messages(),
+        ["This password is entirely numeric."]
+    );
+    assert_eq!(validate_password(&request, "alice", None).unwrap(), Ok(()));
+    // Without AuthenticationMiddleware: ImproperlyConfigured.
+    let bare = http::Request::new(middleware_core::Body::empty());
+    assert!(validate_password(&bare, "x", None).is_err());
+}
