@@ -87,10 +87,8 @@ pub fn auto_migrate(settings: &Settings) -> Result<(), String> {
 /// At start-up, with `EXAMPLE_SITE_DEMO_USER = true`: the demo user in the `default`
 /// database (see [`crate::users::ensure_demo_user`]).
 pub fn seed_demo_user(settings: &Settings) -> Result<(), String> {
-    let wanted: bool = settings
-        .get_or(crate::users::DEMO_USER_SETTING, false)
-        .map_err(|e| e.to_string())?;
-    if !wanted {
+    let site = crate::users::SiteSettings::from_settings(settings).map_err(|e| e.to_string())?;
+    if !site.demo_user {
         return Ok(());
     }
     let done = on_databases(

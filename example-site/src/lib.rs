@@ -123,7 +123,7 @@ pub fn registry_with_printer(print: middleware::Printer) -> Registry {
     }
     middleware_contrib::register_all(&mut registry);
     middleware::register(&mut registry, print);
-    registry.declare_settings(&[users::DEMO_USER_SETTING]);
+    registry.declare::<users::SiteSettings>();
     registry
 }
 

@@ -23,9 +23,15 @@
 use middleware_builtin::auth::{InMemoryUserBackend, ModelBackend, User};
 use middleware_builtin::db::{Database, DbError};
 
-/// The site's setting: create the demo user in the `default` database at start-up when there
-/// is no user called `demo` (default false).
-pub const DEMO_USER_SETTING: &str = "EXAMPLE_SITE_DEMO_USER";
+middleware_core::declare_settings! {
+    /// The site's own setting.
+    pub struct SiteSettings {
+        /// not Django's, the example site's only: at start-up, create the user `demo` /
+        /// `demo-password` in `auth_user` of the `default` database when no user has that
+        /// name (the site's `settings.toml` sets it)
+        EXAMPLE_SITE_DEMO_USER => demo_user: bool = false,
+    }
+}
 
 /// The demo user's username.
 pub const DEMO_USERNAME: &str = "demo";

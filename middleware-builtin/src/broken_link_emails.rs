@@ -40,8 +40,15 @@ use regex::Regex;
 
 use crate::mail::{self, DummyMailer, EmailConfig, MailQueue, Mailer, DEFAULT_QUEUE_CAPACITY};
 
-/// The settings `BrokenLinkEmailsMiddleware` reads besides [`mail::SETTINGS`].
-pub const SETTINGS: &[&str] = &["IGNORABLE_404_URLS", "DEBUG", "APPEND_SLASH"];
+middleware_core::declare_settings! {
+    /// The settings `BrokenLinkEmailsMiddleware` reads besides the core's `DEBUG` and
+    /// `APPEND_SLASH`.
+    pub struct BrokenLinkSettings {
+        /// regular expressions (Rust's `regex` syntax, searched anywhere in the full path) of
+        /// 404s never mailed; an invalid one is a start-up error
+        IGNORABLE_404_URLS => ignorable_404_urls: Vec<String> = [],
+    }
+}
 
 /// Django's `is_ignorable_request` and `is_internal_request`, with the settings they read.
 #[derive(Clone, Debug)]
@@ -53,7 +60,7 @@ pub struct BrokenLinkRules {
 impl BrokenLinkRules {
     /// Reads `IGNORABLE_404_URLS` (regexes searched in the URL) and `APPEND_SLASH`.
     pub fn from_settings(settings: &Settings) -> Result<Self, SettingsError> {
-        let patterns: Vec<String> = settings.get_or("IGNORABLE_404_URLS", Vec::new())?;
+        let patterns = BrokenLinkSettings::from_settings(settings)?.ignorable_404_urls;
         let ignorable_404_urls = patterns
             .iter()
             .map(|p| {
@@ -281,8 +288,8 @@ pub fn register(registry: &mut Registry) {
             Ok(BrokenLinkEmailsMiddleware::from_settings(ctx.settings)?)
         })
         .alias("django.middleware.common.BrokenLinkEmailsMiddleware")
-        .settings(SETTINGS)
-        .settings(mail::SETTINGS);
+        .declares::<BrokenLinkSettings>()
+        .declares::<mail::MailSettings>();
 }
 
 #[cfg(test)]

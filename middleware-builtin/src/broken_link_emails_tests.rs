@@ -51,8 +51,8 @@ impl Harness {
                 *q.lock().unwrap() = Some(mw.queue().clone());
                 Ok(mw)
             })
-            .settings(SETTINGS)
-            .settings(mail::SETTINGS);
+            .declares::<BrokenLinkSettings>()
+            .declares::<mail::MailSettings>();
         let settings = Settings::from_toml_str(
             &format!("{BASE}MIDDLEWARE = ['Broken']\n{conf}"),
             "test.toml",

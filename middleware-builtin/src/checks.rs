@@ -20,9 +20,12 @@
 //! dotted path), where Django compares the exact dotted string.
 
 use middleware_core::checks::{CheckContext, CheckMessage};
+use middleware_core::declared::Checked;
 use middleware_core::Registry;
 
-use crate::security::{referrer_policy_setting, string_or_off, StringsOrOff};
+use crate::clickjacking::XFrameSettings;
+use crate::csp::{check_policy, CspSettings};
+use crate::security::{SecuritySettings, StringsOrOff};
 
 const SECURITY: &str = "SecurityMiddleware";
 const XFRAME: &str = "XFrameOptionsMiddleware";
@@ -69,16 +72,14 @@ fn warn(id: &str, msg: &str) -> Vec<CheckMessage> {
     vec![CheckMessage::warning(id, msg, None)]
 }
 
-// A setting of the wrong type is reported when the chain is built; the checks then read the
-// default, so each check only reports its own concern.
-fn get_bool(ctx: &CheckContext<'_>, key: &str, default: bool) -> bool {
-    ctx.settings.get_or(key, default).unwrap_or(default)
-}
-
-fn hsts_seconds(ctx: &CheckContext<'_>) -> u64 {
-    ctx.settings
-        .get_or("SECURE_HSTS_SECONDS", 0u64)
-        .unwrap_or(0)
+/// `SecurityMiddleware`'s settings when it is listed (a value of the wrong type reads as the
+/// default: it is reported when the chain is built, so each check only reports its own
+/// concern).
+fn security(ctx: &CheckContext<'_>) -> Option<Checked<SecuritySettings>> {
+    if !ctx.has_middleware(SECURITY) {
+        return None;
+    }
+    SecuritySettings::for_checks(ctx.settings).ok()
 }
 
 /// `security.W001`.
@@ -110,7 +111,7 @@ pub fn check_xframe_options_middleware(ctx: &CheckContext<'_>) -> Vec<CheckMessa
 
 /// `security.W004`.
 pub fn check_sts(ctx: &CheckContext<'_>) -> Vec<CheckMessage> {
-    if !ctx.has_middleware(SECURITY) || hsts_seconds(ctx) > 0 {
+    if security(ctx).is_none_or(|s| s.hsts_seconds > 0) {
         return vec![];
     }
     warn(
@@ -124,10 +125,7 @@ pub fn check_sts(ctx: &CheckContext<'_>) -> Vec<CheckMessage> {
 
 /// `security.W005`.
 pub fn check_sts_include_subdomains(ctx: &CheckContext<'_>) -> Vec<CheckMessage> {
-    if !ctx.has_middleware(SECURITY)
-        || hsts_seconds(ctx) == 0
-        || get_bool(ctx, "SECURE_HSTS_INCLUDE_SUBDOMAINS", false)
-    {
+    if security(ctx).is_none_or(|s| s.hsts_seconds == 0 || s.hsts_include_subdomains) {
         return vec![];
     }
     warn(
@@ -141,10 +139,7 @@ pub fn check_sts_include_subdomains(ctx: &CheckContext<'_>) -> Vec<CheckMessage>
 
 /// `security.W021`.
 pub fn check_sts_preload(ctx: &CheckContext<'_>) -> Vec<CheckMessage> {
-    if !ctx.has_middleware(SECURITY)
-        || hsts_seconds(ctx) == 0
-        || get_bool(ctx, "SECURE_HSTS_PRELOAD", false)
-    {
+    if security(ctx).is_none_or(|s| s.hsts_seconds == 0 || s.hsts_preload) {
         return vec![];
     }
     warn(
@@ -156,7 +151,7 @@ pub fn check_sts_preload(ctx: &CheckContext<'_>) -> Vec<CheckMessage> {
 
 /// `security.W006`.
 pub fn check_content_type_nosniff(ctx: &CheckContext<'_>) -> Vec<CheckMessage> {
-    if !ctx.has_middleware(SECURITY) || get_bool(ctx, "SECURE_CONTENT_TYPE_NOSNIFF", true) {
+    if security(ctx).is_none_or(|s| s.content_type_nosniff) {
         return vec![];
     }
     warn(
@@ -169,7 +164,7 @@ pub fn check_content_type_nosniff(ctx: &CheckContext<'_>) -> Vec<CheckMessage> {
 
 /// `security.W008`.
 pub fn check_ssl_redirect(ctx: &CheckContext<'_>) -> Vec<CheckMessage> {
-    if !ctx.has_middleware(SECURITY) || get_bool(ctx, "SECURE_SSL_REDIRECT", false) {
+    if security(ctx).is_none_or(|s| s.ssl_redirect) {
         return vec![];
     }
     warn(
@@ -220,11 +215,9 @@ pub fn check_debug(ctx: &CheckContext<'_>) -> Vec<CheckMessage> {
 
 /// `security.W019`: compared exactly with `DENY`, as Django does (so `deny` warns too).
 pub fn check_xframe_deny(ctx: &CheckContext<'_>) -> Vec<CheckMessage> {
-    let value: String = ctx
-        .settings
-        .get_or("X_FRAME_OPTIONS", "DENY".to_owned())
-        .unwrap_or_else(|_| "DENY".to_owned());
-    if !ctx.has_middleware(XFRAME) || value == "DENY" {
+    if !ctx.has_middleware(XFRAME)
+        || XFrameSettings::for_checks(ctx.settings).is_ok_and(|s| s.x_frame_options == "DENY")
+    {
         return vec![];
     }
     warn(
@@ -248,10 +241,19 @@ pub fn check_allowed_hosts(ctx: &CheckContext<'_>) -> Vec<CheckMessage> {
 
 /// `security.W022` (policy `false`, Django's `None`) and `security.E023` (unknown value).
 pub fn check_referrer_policy(ctx: &CheckContext<'_>) -> Vec<CheckMessage> {
-    if !ctx.has_middleware(SECURITY) {
+    let Some(settings) = security(ctx) else {
         return vec![];
-    }
-    let values: Vec<String> = match referrer_policy_setting(ctx.settings) {
+    };
+    // A value of the wrong type is invalid as well.
+    let policy = if settings.is_invalid("SECURE_REFERRER_POLICY") {
+        Err(())
+    } else {
+        settings
+            .referrer_policy
+            .referrer_policy(ctx.settings)
+            .map_err(|_| ())
+    };
+    let values: Vec<String> = match policy {
         Ok(None) => {
             return warn(
                 "security.W022",
@@ -261,7 +263,7 @@ pub fn check_referrer_policy(ctx: &CheckContext<'_>) -> Vec<CheckMessage> {
             )
         }
         Ok(Some(StringsOrOff::One(s))) => s.split(',').map(|v| v.trim().to_owned()).collect(),
-        Ok(Some(StringsOrOff::Many(list))) => list,
+        Ok(Some(StringsOrOff::Many(list))) => list.clone(),
         // A value of the wrong type is invalid as well.
         Ok(Some(StringsOrOff::Bool(_))) | Err(_) => vec![String::new()],
     };
@@ -282,18 +284,19 @@ pub fn check_referrer_policy(ctx: &CheckContext<'_>) -> Vec<CheckMessage> {
 
 /// `security.E024`.
 pub fn check_cross_origin_opener_policy(ctx: &CheckContext<'_>) -> Vec<CheckMessage> {
-    if !ctx.has_middleware(SECURITY) {
+    let Some(settings) = security(ctx) else {
         return vec![];
-    }
-    let valid = match string_or_off(
-        ctx.settings,
-        "SECURE_CROSS_ORIGIN_OPENER_POLICY",
-        Some("same-origin"),
-    ) {
-        Ok(None) => true,
-        Ok(Some(v)) => CROSS_ORIGIN_OPENER_POLICY_VALUES.contains(&v.as_str()),
-        Err(_) => false,
     };
+    let key = "SECURE_CROSS_ORIGIN_OPENER_POLICY";
+    let valid = !settings.is_invalid(key)
+        && match settings
+            .cross_origin_opener_policy
+            .string_or_off(ctx.settings, key)
+        {
+            Ok(None) => true,
+            Ok(Some(v)) => CROSS_ORIGIN_OPENER_POLICY_VALUES.contains(&v),
+            Err(_) => false,
+        };
     if valid {
         return vec![];
     }
@@ -309,18 +312,24 @@ pub fn check_cross_origin_opener_policy(ctx: &CheckContext<'_>) -> Vec<CheckMess
 
 /// `security.E026`: an enabled CSP setting must be a table (Django: a dictionary).
 pub fn check_csp_settings(ctx: &CheckContext<'_>) -> Vec<CheckMessage> {
-    ["SECURE_CSP", "SECURE_CSP_REPORT_ONLY"]
-        .iter()
-        .filter(|key| crate::csp::policy_setting(ctx.settings, key).is_err())
-        .map(|_| {
-            CheckMessage::error(
-                "security.E026",
-                "Each enabled CSP setting (SECURE_CSP, SECURE_CSP_REPORT_ONLY) must be a dictionary.",
-                None,
-            )
-        })
-        .take(1)
-        .collect()
+    let Ok(csp) = CspSettings::for_checks(ctx.settings) else {
+        return vec![];
+    };
+    [
+        ("SECURE_CSP", &csp.policy),
+        ("SECURE_CSP_REPORT_ONLY", &csp.report_only),
+    ]
+    .into_iter()
+    .filter(|(key, policy)| csp.is_invalid(key) || check_policy(ctx.settings, key, policy).is_err())
+    .map(|_| {
+        CheckMessage::error(
+            "security.E026",
+            "Each enabled CSP setting (SECURE_CSP, SECURE_CSP_REPORT_ONLY) must be a dictionary.",
+            None,
+        )
+    })
+    .take(1)
+    .collect()
 }
 
 /// `middleware_order.W001`: SecurityMiddleware should be first in `MIDDLEWARE`, so the SSL

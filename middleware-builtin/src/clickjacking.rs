@@ -36,12 +36,17 @@ use std::sync::Arc;
 
 use http::header::{HeaderValue, X_FRAME_OPTIONS};
 use middleware_core::{
-    async_trait, Error, Middleware, Next, Registry, Request, RequestExt, Response, Settings,
-    SettingsError,
+    async_trait, declare_settings, Error, Middleware, Next, Registry, Request, RequestExt,
+    Response, Settings, SettingsError,
 };
 
-/// The settings `XFrameOptionsMiddleware` reads.
-pub const SETTINGS: &[&str] = &["X_FRAME_OPTIONS"];
+declare_settings! {
+    /// The settings `XFrameOptionsMiddleware` reads.
+    pub struct XFrameSettings {
+        /// `XFrameOptionsMiddleware`
+        X_FRAME_OPTIONS => x_frame_options: String = "DENY",
+    }
+}
 
 /// Marker: do not set `X-Frame-Options` (Django's `@xframe_options_exempt`). Put it on a route
 /// (`Route::marker`) or in a response's extensions ([`xframe_options_exempt`]).
@@ -91,7 +96,7 @@ impl std::fmt::Debug for XFrameOptionsMiddleware {
 
 /// Reads `X_FRAME_OPTIONS` (default `DENY`), upper-cased as Django does.
 pub fn x_frame_options_value(settings: &Settings) -> Result<HeaderValue, SettingsError> {
-    let value: String = settings.get_or("X_FRAME_OPTIONS", "DENY".to_owned())?;
+    let value = XFrameSettings::from_settings(settings)?.x_frame_options;
     HeaderValue::from_str(&value.to_uppercase()).map_err(|_| {
         settings.invalid(
             "X_FRAME_OPTIONS",
@@ -156,7 +161,7 @@ pub fn register(registry: &mut Registry) {
             ))
         })
         .alias("django.middleware.clickjacking.XFrameOptionsMiddleware")
-        .settings(SETTINGS);
+        .declares::<XFrameSettings>();
 }
 
 #[cfg(test)]
@@ -352,7 +357,7 @@ mod tests {
                         }),
                 )
             })
-            .settings(SETTINGS);
+            .declares::<XFrameSettings>();
         let mut router = Router::new();
         router
             .add(Route::new("same/", same_origin_response))

@@ -40,18 +40,20 @@ use http::{Method, StatusCode};
 use middleware_core::http_utils::url::{escape_leading_slashes, full_path};
 use middleware_core::response::permanent_redirect;
 use middleware_core::{
-    async_trait, BuildContext, Error, FactoryError, Middleware, Next, Registry, Request,
-    RequestExt, Resolve, Response, ResponseExt, Settings, SettingsError,
+    async_trait, declare_settings, BuildContext, Error, FactoryError, Middleware, Next, Registry,
+    Request, RequestExt, Resolve, Response, ResponseExt, Settings, SettingsError,
 };
 use regex::Regex;
 
-/// The settings `CommonMiddleware` reads, with Django's names.
-pub const SETTINGS: &[&str] = &[
-    "DISALLOWED_USER_AGENTS",
-    "PREPEND_WWW",
-    "APPEND_SLASH",
-    "DEBUG",
-];
+declare_settings! {
+    /// The settings `CommonMiddleware` reads besides the core's `APPEND_SLASH` and `DEBUG`.
+    pub struct CommonSettings {
+        /// `CommonMiddleware`: regular expressions answered with 403
+        DISALLOWED_USER_AGENTS => disallowed_user_agents: Vec<String> = [],
+        /// `CommonMiddleware`
+        PREPEND_WWW => prepend_www: bool = false,
+    }
+}
 
 /// Route marker: never redirect to this view by appending a slash (Django's `@no_append_slash`,
 /// which sets `should_append_slash = False` on the view).
@@ -86,8 +88,9 @@ pub struct CommonConfig {
 impl CommonConfig {
     /// Reads the settings; a bad regex is an error naming `DISALLOWED_USER_AGENTS`.
     pub fn from_settings(settings: &Settings) -> Result<Self, SettingsError> {
-        let agents: Vec<String> = settings.get_or("DISALLOWED_USER_AGENTS", Vec::new())?;
-        let disallowed_user_agents = agents
+        let declared = CommonSettings::from_settings(settings)?;
+        let disallowed_user_agents = declared
+            .disallowed_user_agents
             .iter()
             .map(|pattern| {
                 Regex::new(pattern).map_err(|e| {
@@ -101,7 +104,7 @@ impl CommonConfig {
             .collect::<Result<_, _>>()?;
         Ok(CommonConfig {
             disallowed_user_agents,
-            prepend_www: settings.get_or("PREPEND_WWW", false)?,
+            prepend_www: declared.prepend_www,
             append_slash: settings.core().append_slash,
             debug: settings.core().debug,
         })
@@ -263,7 +266,7 @@ pub fn register(registry: &mut Registry) {
             Ok(CommonMiddleware::new(next, config, ctx.urls.cloned()))
         })
         .alias("django.middleware.common.CommonMiddleware")
-        .settings(SETTINGS);
+        .declares::<CommonSettings>();
 }
 
 #[cfg(test)]
@@ -663,7 +666,7 @@ mod tests {
             Ok(CommonMiddleware::new(next, config, ctx.urls.cloned())
                 .with_redirect_status(StatusCode::FOUND))
         });
-        registry.declare_settings(SETTINGS);
+        registry.declare::<CommonSettings>();
         let settings = settings("MIDDLEWARE = [\"MyCommonMiddleware\"]");
         let chain = Chain::builder(&registry, &settings)
             .urls(django_urls(404))

@@ -48,15 +48,22 @@ use std::sync::{Arc, OnceLock};
 use base64::Engine as _;
 use http::header::{HeaderName, HeaderValue};
 use middleware_core::{
-    async_trait, Error, Middleware, Next, Registry, Request, RequestExt, Response, Settings,
-    SettingsError,
+    async_trait, declare_settings, Error, Middleware, Next, Registry, Request, RequestExt,
+    Response, Settings, SettingsError,
 };
 use rand::RngCore;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
-/// The settings this middleware reads.
-pub const SETTINGS: &[&str] = &["SECURE_CSP", "SECURE_CSP_REPORT_ONLY"];
+declare_settings! {
+    /// The settings `ContentSecurityPolicyMiddleware` reads.
+    pub struct CspSettings {
+        /// `ContentSecurityPolicyMiddleware`: directives, in the order written
+        SECURE_CSP => policy: CspPolicy = {},
+        /// the report-only header
+        SECURE_CSP_REPORT_ONLY => report_only: CspPolicy = {},
+    }
+}
 
 /// Django's `CSP.NONCE`: replaced by `'nonce-…'` when the request's nonce was used.
 pub const NONCE: &str = "<CSP_NONCE_SENTINEL>";
@@ -253,10 +260,24 @@ impl CspNonce {
     }
 }
 
-/// Reads a CSP setting: a table, or `false`/unset for none. A policy that cannot be sent in a
-/// header is an error naming the setting.
-pub fn policy_setting(settings: &Settings, key: &str) -> Result<CspPolicy, SettingsError> {
-    let policy: CspPolicy = settings.get_or(key, CspPolicy::default())?;
+impl CspSettings {
+    /// Reads both policies; one that cannot be sent in a header is an error naming its
+    /// setting.
+    pub fn read_policies(settings: &Settings) -> Result<Self, SettingsError> {
+        let declared = Self::from_settings(settings)?;
+        check_policy(settings, "SECURE_CSP", &declared.policy)?;
+        check_policy(settings, "SECURE_CSP_REPORT_ONLY", &declared.report_only)?;
+        Ok(declared)
+    }
+}
+
+/// Checks that the policy of the CSP setting `key` can be sent in a header; the error names
+/// the setting.
+pub fn check_policy(
+    settings: &Settings,
+    key: &str,
+    policy: &CspPolicy,
+) -> Result<(), SettingsError> {
     // Checked with a nonce-shaped value too, so every source is validated.
     let sample = policy.build(Some("AAAAAAAAAAAAAAAAAAAAAA"));
     if HeaderValue::from_str(&sample).is_err() {
@@ -266,7 +287,7 @@ pub fn policy_setting(settings: &Settings, key: &str) -> Result<CspPolicy, Setti
             "use visible ASCII characters in directive names and sources",
         ));
     }
-    Ok(policy)
+    Ok(())
 }
 
 /// Django's `ContentSecurityPolicyMiddleware`.
@@ -353,14 +374,15 @@ impl Middleware for ContentSecurityPolicyMiddleware {
 pub fn register(registry: &mut Registry) {
     registry
         .register("ContentSecurityPolicyMiddleware", |next, ctx| {
+            let declared = CspSettings::read_policies(ctx.settings)?;
             Ok(ContentSecurityPolicyMiddleware::new(
                 next,
-                policy_setting(ctx.settings, "SECURE_CSP")?,
-                policy_setting(ctx.settings, "SECURE_CSP_REPORT_ONLY")?,
+                declared.policy,
+                declared.report_only,
             ))
         })
         .alias("django.middleware.csp.ContentSecurityPolicyMiddleware")
-        .settings(SETTINGS);
+        .declares::<CspSettings>();
 }
 
 #[cfg(test)]
@@ -468,7 +490,7 @@ mod tests {
             "t",
         )
         .unwrap();
-        let p = policy_setting(&s, "SECURE_CSP").unwrap();
+        let p = CspSettings::read_policies(&s).map(|c| c.policy).unwrap();
         assert_eq!(
             p.build(None),
             "script-src 'self'; default-src 'none'; upgrade-insecure-requests"
@@ -480,11 +502,16 @@ mod tests {
             "SECURE_CSP = { default-src = [\"a\\nb\"] }",
         ] {
             let s = Settings::from_toml_str(conf, "t").unwrap();
-            let err = policy_setting(&s, "SECURE_CSP").unwrap_err();
+            let err = CspSettings::read_policies(&s)
+                .map(|c| c.policy)
+                .unwrap_err();
             assert!(err.to_string().contains("SECURE_CSP"), "{conf}: {err}");
         }
         let s = Settings::from_toml_str("SECURE_CSP = false", "t").unwrap();
-        assert!(policy_setting(&s, "SECURE_CSP").unwrap().is_empty());
+        assert!(CspSettings::read_policies(&s)
+            .map(|c| c.policy)
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

@@ -313,7 +313,7 @@ pub fn register(registry: &mut Registry, options: FlatpageOptions) {
             build(ctx, &options)
         })
         .alias("django.contrib.flatpages.middleware.FlatpageFallbackMiddleware")
-        .settings(crate::sites::SETTINGS)
-        .settings(crate::db::SETTINGS)
+        .declares::<crate::sites::SitesSettings>()
+        .declares::<crate::db::DatabasesSettings>()
         .settings(&["LOGIN_URL"]);
 }

@@ -74,7 +74,7 @@ pub fn register_all(registry: &mut Registry) {
 
 /// Registers every built-in middleware with `options`.
 pub fn register_all_with(registry: &mut Registry, options: BuiltinOptions) {
-    registry.declare_settings(db::SETTINGS);
+    registry.declare::<db::DatabasesSettings>();
     security::register(registry);
     sessions::register(registry);
     messages::register(registry);

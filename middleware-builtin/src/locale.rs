@@ -27,8 +27,8 @@ use http::StatusCode;
 use middleware_core::checks::CheckMessage;
 use middleware_core::response::{redirect, ResponseExt};
 use middleware_core::{
-    async_trait, Error, FactoryError, HookMiddleware, Registry, Request, RequestExt, Resolve,
-    Response,
+    async_trait, declare_settings, Error, FactoryError, HookMiddleware, Registry, Request,
+    RequestExt, Resolve, Response,
 };
 use regex::Regex;
 
@@ -74,6 +74,30 @@ pub struct I18nPatterns {
     pub prefix_default_language: bool,
 }
 
+declare_settings! {
+    /// The language settings `LocaleMiddleware` and the cache keys read.
+    pub struct I18nSettings {
+        ///
+        LANGUAGE_CODE => language_code: String = "en-us",
+        ///
+        USE_I18N => use_i18n: bool = true,
+    }
+}
+
+declare_settings! {
+    /// The settings `LocaleMiddleware` reads.
+    pub struct LocaleSettings {
+        /// `[["en", "English"], ["fr", "French"]]`
+        LANGUAGES => languages: Option<Vec<(String, String)>> = unset("Django's list"),
+        ///
+        LANGUAGE_COOKIE_NAME => cookie_name: String = "django_language",
+    }
+    shared {
+        /// `LANGUAGE_CODE` and `USE_I18N`.
+        i18n: I18nSettings,
+    }
+}
+
 /// The settings the middleware reads, once, at start-up.
 #[derive(Clone, Debug)]
 pub struct LocaleConfig {
@@ -107,16 +131,15 @@ impl Default for LocaleConfig {
 impl LocaleConfig {
     /// Reads the settings (with Django's defaults).
     pub fn from_settings(settings: &middleware_core::Settings) -> Result<Self, FactoryError> {
-        let d = LocaleConfig::default();
-        let languages: Option<Vec<(String, String)>> = settings.get("LANGUAGES")?;
+        let declared = LocaleSettings::from_settings(settings)?;
         Ok(LocaleConfig {
-            language_code: settings.get_or("LANGUAGE_CODE", d.language_code)?,
-            languages: match languages {
+            language_code: declared.i18n.language_code,
+            languages: match declared.languages {
                 Some(l) => l.into_iter().map(|(c, _)| c.to_lowercase()).collect(),
-                None => d.languages,
+                None => LocaleConfig::default().languages,
             },
-            cookie_name: settings.get_or("LANGUAGE_COOKIE_NAME", d.cookie_name)?,
-            use_i18n: settings.get_or("USE_I18N", true)?,
+            cookie_name: declared.cookie_name,
+            use_i18n: declared.i18n.use_i18n,
             append_slash: settings.core().append_slash,
         })
     }
@@ -404,13 +427,6 @@ impl HookMiddleware for LocaleMiddleware {
     }
 }
 
-const SETTINGS: &[&str] = &[
-    "LANGUAGE_CODE",
-    "LANGUAGES",
-    "LANGUAGE_COOKIE_NAME",
-    "USE_I18N",
-];
-
 fn register_entry(registry: &mut Registry, patterns: Option<I18nPatterns>) {
     registry
         .register_hooks("LocaleMiddleware", move |ctx| {
@@ -421,7 +437,7 @@ fn register_entry(registry: &mut Registry, patterns: Option<I18nPatterns>) {
             ))
         })
         .alias("django.middleware.locale.LocaleMiddleware")
-        .settings(SETTINGS);
+        .declares::<LocaleSettings>();
 }
 
 /// Registers `LocaleMiddleware` (also as `django.middleware.locale.LocaleMiddleware`) for a

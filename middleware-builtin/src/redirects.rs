@@ -179,6 +179,6 @@ pub fn register(registry: &mut Registry) {
     registry
         .register_hooks("RedirectFallbackMiddleware", |ctx| Ok(build(ctx)?))
         .alias("django.contrib.redirects.middleware.RedirectFallbackMiddleware")
-        .settings(crate::sites::SETTINGS)
-        .settings(crate::db::SETTINGS);
+        .declares::<crate::sites::SitesSettings>()
+        .declares::<crate::db::DatabasesSettings>();
 }

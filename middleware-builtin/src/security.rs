@@ -34,27 +34,36 @@ use std::sync::Arc;
 use http::header::{HeaderName, HeaderValue};
 use middleware_core::response::permanent_redirect;
 use middleware_core::{
-    async_trait, Error, HookMiddleware, Registry, Request, RequestExt, Response, Settings,
-    SettingsError,
+    async_trait, declare_settings, Error, HookMiddleware, Registry, Request, RequestExt, Response,
+    Settings, SettingsError,
 };
 use regex::Regex;
 use serde::Deserialize;
 
-/// The settings `SecurityMiddleware` reads, with Django's names.
-pub const SETTINGS: &[&str] = &[
-    "SECURE_HSTS_SECONDS",
-    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
-    "SECURE_HSTS_PRELOAD",
-    "SECURE_CONTENT_TYPE_NOSNIFF",
-    "SECURE_SSL_REDIRECT",
-    "SECURE_SSL_HOST",
-    "SECURE_REDIRECT_EXEMPT",
-    "SECURE_REFERRER_POLICY",
-    "SECURE_CROSS_ORIGIN_OPENER_POLICY",
-];
+declare_settings! {
+    /// The settings `SecurityMiddleware` reads, with Django's names and defaults.
+    pub struct SecuritySettings {
+        /// `Strict-Transport-Security` on secure responses when non-zero
+        SECURE_HSTS_SECONDS => hsts_seconds: u64 = 0,
+        ///
+        SECURE_HSTS_INCLUDE_SUBDOMAINS => hsts_include_subdomains: bool = false,
+        ///
+        SECURE_HSTS_PRELOAD => hsts_preload: bool = false,
+        /// `X-Content-Type-Options: nosniff`
+        SECURE_CONTENT_TYPE_NOSNIFF => content_type_nosniff: bool = true,
+        /// redirect plain HTTP to HTTPS
+        SECURE_SSL_REDIRECT => ssl_redirect: bool = false,
+        /// host to redirect to
+        SECURE_SSL_HOST => ssl_host: Option<StringsOrOff> = unset,
+        /// regular expressions of paths (without the leading slash) not redirected
+        SECURE_REDIRECT_EXEMPT => redirect_exempt: Vec<String> = [],
+        /// a string or a list
+        SECURE_REFERRER_POLICY => referrer_policy: StringsOrOff = "same-origin",
+        ///
+        SECURE_CROSS_ORIGIN_OPENER_POLICY => cross_origin_opener_policy: StringsOrOff = "same-origin",
+    }
+}
 
-/// The Django default of `SECURE_REFERRER_POLICY` and `SECURE_CROSS_ORIGIN_OPENER_POLICY`.
-const SAME_ORIGIN: &str = "same-origin";
 // Not among http's standard names; built once, not per response.
 const CROSS_ORIGIN_OPENER_POLICY: HeaderName =
     HeaderName::from_static("cross-origin-opener-policy");
@@ -62,7 +71,7 @@ const CROSS_ORIGIN_OPENER_POLICY: HeaderName =
 /// A setting that is a string, a list of strings, or `false` (Django's `None`).
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(untagged)]
-pub(crate) enum StringsOrOff {
+pub enum StringsOrOff {
     /// `false` (or `true`, which is rejected where it means nothing).
     Bool(bool),
     /// One string.
@@ -71,39 +80,38 @@ pub(crate) enum StringsOrOff {
     Many(Vec<String>),
 }
 
-/// `SECURE_REFERRER_POLICY` as written, or `None` when it is `false` (Django's `None`).
-pub(crate) fn referrer_policy_setting(
-    settings: &Settings,
-) -> Result<Option<StringsOrOff>, SettingsError> {
-    let value = settings
-        .get::<StringsOrOff>("SECURE_REFERRER_POLICY")?
-        .unwrap_or_else(|| StringsOrOff::One(SAME_ORIGIN.to_owned()));
-    match value {
-        StringsOrOff::Bool(false) => Ok(None),
-        StringsOrOff::Bool(true) => Err(settings.invalid(
-            "SECURE_REFERRER_POLICY",
-            "true is not a policy",
-            "write a policy such as \"same-origin\", a list of policies, or false for none",
-        )),
-        other => Ok(Some(other)),
+impl StringsOrOff {
+    /// `SECURE_REFERRER_POLICY`'s value, or `None` when it is `false` (Django's `None`).
+    pub(crate) fn referrer_policy(
+        &self,
+        settings: &Settings,
+    ) -> Result<Option<&Self>, SettingsError> {
+        match self {
+            StringsOrOff::Bool(false) => Ok(None),
+            StringsOrOff::Bool(true) => Err(settings.invalid(
+                "SECURE_REFERRER_POLICY",
+                "true is not a policy",
+                "write a policy such as \"same-origin\", a list of policies, or false for none",
+            )),
+            other => Ok(Some(other)),
+        }
     }
-}
 
-/// A setting that is a string or `false` (Django's `None`); `None` when `false` or unset.
-pub(crate) fn string_or_off(
-    settings: &Settings,
-    key: &str,
-    default: Option<&str>,
-) -> Result<Option<String>, SettingsError> {
-    match settings.get::<StringsOrOff>(key)? {
-        None => Ok(default.map(str::to_owned)),
-        Some(StringsOrOff::Bool(false)) => Ok(None),
-        Some(StringsOrOff::One(s)) => Ok(Some(s)),
-        Some(_) => Err(settings.invalid(
-            key,
-            "expected a string or false",
-            format!("write {key} = \"...\", or {key} = false for Django's None"),
-        )),
+    /// The value of `key`, a string or `false` (Django's `None`, then `None`).
+    pub(crate) fn string_or_off(
+        &self,
+        settings: &Settings,
+        key: &str,
+    ) -> Result<Option<&str>, SettingsError> {
+        match self {
+            StringsOrOff::Bool(false) => Ok(None),
+            StringsOrOff::One(s) => Ok(Some(s)),
+            _ => Err(settings.invalid(
+                key,
+                "expected a string or false",
+                format!("write {key} = \"...\", or {key} = false for Django's None"),
+            )),
+        }
     }
 }
 
@@ -135,6 +143,7 @@ impl SecurityConfig {
     /// Reads the settings; a wrong type, a bad regex or a value that cannot be a header is an
     /// error naming the setting.
     pub fn from_settings(settings: &Settings) -> Result<Self, SettingsError> {
+        let declared = SecuritySettings::from_settings(settings)?;
         let header = |key: &str, value: &str| {
             HeaderValue::from_str(value).map_err(|_| {
                 settings.invalid(
@@ -144,7 +153,7 @@ impl SecurityConfig {
                 )
             })
         };
-        let referrer_policy = match referrer_policy_setting(settings)? {
+        let referrer_policy = match declared.referrer_policy.referrer_policy(settings)? {
             None => None,
             Some(StringsOrOff::One(s)) => {
                 // Django splits a string on commas and strips each part: "a, b" -> "a,b".
@@ -159,18 +168,17 @@ impl SecurityConfig {
             Some(s) => Some(header("SECURE_REFERRER_POLICY", &s)?),
             None => None,
         };
-        let coop = match string_or_off(
-            settings,
-            "SECURE_CROSS_ORIGIN_OPENER_POLICY",
-            Some(SAME_ORIGIN),
-        )?
-        .filter(|s| !s.is_empty())
+        let coop_key = "SECURE_CROSS_ORIGIN_OPENER_POLICY";
+        let coop = match declared
+            .cross_origin_opener_policy
+            .string_or_off(settings, coop_key)?
+            .filter(|s| !s.is_empty())
         {
-            Some(s) => Some(header("SECURE_CROSS_ORIGIN_OPENER_POLICY", &s)?),
+            Some(s) => Some(header(coop_key, s)?),
             None => None,
         };
-        let exempt: Vec<String> = settings.get_or("SECURE_REDIRECT_EXEMPT", Vec::new())?;
-        let redirect_exempt = exempt
+        let redirect_exempt = declared
+            .redirect_exempt
             .iter()
             .map(|pattern| {
                 Regex::new(pattern).map_err(|e| {
@@ -182,13 +190,17 @@ impl SecurityConfig {
                 })
             })
             .collect::<Result<_, _>>()?;
+        let ssl_host = match &declared.ssl_host {
+            Some(host) => host.string_or_off(settings, "SECURE_SSL_HOST")?,
+            None => None,
+        };
         Ok(SecurityConfig {
-            hsts_seconds: settings.get_or("SECURE_HSTS_SECONDS", 0)?,
-            hsts_include_subdomains: settings.get_or("SECURE_HSTS_INCLUDE_SUBDOMAINS", false)?,
-            hsts_preload: settings.get_or("SECURE_HSTS_PRELOAD", false)?,
-            content_type_nosniff: settings.get_or("SECURE_CONTENT_TYPE_NOSNIFF", true)?,
-            ssl_redirect: settings.get_or("SECURE_SSL_REDIRECT", false)?,
-            ssl_host: string_or_off(settings, "SECURE_SSL_HOST", None)?.filter(|s| !s.is_empty()),
+            hsts_seconds: declared.hsts_seconds,
+            hsts_include_subdomains: declared.hsts_include_subdomains,
+            hsts_preload: declared.hsts_preload,
+            content_type_nosniff: declared.content_type_nosniff,
+            ssl_redirect: declared.ssl_redirect,
+            ssl_host: ssl_host.filter(|s| !s.is_empty()).map(str::to_owned),
             redirect_exempt,
             referrer_policy,
             cross_origin_opener_policy: coop,
@@ -297,7 +309,7 @@ pub fn register(registry: &mut Registry) {
             )?))
         })
         .alias("django.middleware.security.SecurityMiddleware")
-        .settings(SETTINGS);
+        .declares::<SecuritySettings>();
 }
 
 #[cfg(test)]

@@ -51,8 +51,15 @@ use middleware_core::{
 
 use crate::db::{shared_databases, Database, DbError, Param};
 
-/// The settings the sites framework reads.
-pub const SETTINGS: &[&str] = &["SITE_ID"];
+middleware_core::declare_settings! {
+    /// The settings the sites framework reads (besides `DATABASES`).
+    pub struct SitesSettings {
+        /// the current site's row of `django_site`; unset: the site whose domain is the
+        /// request's host. `CurrentSiteMiddleware`, `RedirectFallbackMiddleware`,
+        /// `FlatpageFallbackMiddleware`
+        SITE_ID => site_id: Option<i64> = unset,
+    }
+}
 
 /// A row of `django_site` (Django's `Site`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,7 +112,7 @@ impl Sites {
     /// shared by every middleware that needs the current site.
     pub fn shared(ctx: &BuildContext<'_>) -> Result<Arc<Sites>, SettingsError> {
         ctx.resources.get_or_try_init(|| {
-            let site_id = ctx.settings.get::<i64>("SITE_ID")?;
+            let site_id = SitesSettings::from_settings(ctx.settings)?.site_id;
             let databases = shared_databases(ctx)?;
             let db = databases.require(ctx.settings, "default", "django.contrib.sites")?;
             Ok(Sites::new(db, site_id))
@@ -226,6 +233,6 @@ pub fn register(registry: &mut Registry) {
             Ok(CurrentSiteMiddleware::new(Sites::shared(ctx)?))
         })
         .alias("django.contrib.sites.middleware.CurrentSiteMiddleware")
-        .settings(SETTINGS)
-        .settings(crate::db::SETTINGS);
+        .declares::<SitesSettings>()
+        .declares::<crate::db::DatabasesSettings>();
 }

@@ -289,7 +289,7 @@ async fn test_sends_using_default_mailer() {
                     Some(using),
                 )?)
             })
-            .settings(middleware_builtin::mail::SETTINGS);
+            .declares::<middleware_builtin::mail::MailSettings>();
         let mut c = client_of(&registry, "Broken", &conf);
         assert_eq!(
             get(&mut c, "/missing/", &[("referer", "/another/url/")]).await,

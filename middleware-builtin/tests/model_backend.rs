@@ -596,21 +596,17 @@ async fn model_backend_is_the_default_with_databases() {
     assert_eq!(log_in(&mut c, "alice", "wonderland").await, "user=alice");
 }
 
-/// Django 6.1.3 on the same database (tests/fixtures/django/auth_share.py).
-fn django(python: &std::path::Path, spec: &str, args: &[&str]) -> String {
-    let mut all = vec![spec, SECRET];
-    all.extend_from_slice(args);
-    django_python::run_fixture(python, "auth_share.py", &all)
-}
-
 /// One shared database: a login on Django is that user here and back; a logout on either side
 /// ends the session on both; a password change on Django (set_password + save) ends our
 /// session, one made here ends Django's. The same PASSWORD_HASHERS on both sides (MD5 first).
+/// Django 6.1.3 runs tests/fixtures/django/auth_share.py, started once for the scenario.
 async fn share_logins_with_django(t: &Target, python: &std::path::Path, spec: &str) {
-    let id = django(python, spec, &["create-user", "alice", "wonder-pw"]);
+    let mut dj = django_python::DjangoProcess::start(python, "auth_share.py", &[spec, SECRET]);
+    let mut django = |args: &[&str]| dj.call(args);
+    let id = django(&["create-user", "alice", "wonder-pw"]);
     let mut ours = t.client();
     // Django → ours.
-    let k1 = django(python, spec, &["login", "alice", "wonder-pw"]);
+    let k1 = django(&["login", "alice", "wonder-pw"]);
     assert_eq!(k1.len(), 32, "{k1:?}");
     ours.set_cookie("sessionid", Some(&k1));
     assert_eq!(ours.get("/me/").await.text(), "user=alice");
@@ -620,28 +616,28 @@ async fn share_logins_with_django(t: &Target, python: &std::path::Path, spec: &s
     let mut ours2 = t.client();
     assert_eq!(log_in(&mut ours2, "alice", "wonder-pw").await, "user=alice");
     let k2 = ours2.cookie("sessionid").unwrap().to_owned();
-    assert_eq!(django(python, spec, &["whoami", &k2]), "alice");
+    assert_eq!(django(&["whoami", &k2]), "alice");
     // Logout on Django ends ours; logout on ours ends Django's.
-    django(python, spec, &["logout", &k1]);
+    django(&["logout", &k1]);
     assert_eq!(ours.get("/me/").await.text(), "user=");
     ours2.get("/logout/").await;
-    assert_eq!(django(python, spec, &["whoami", &k2]), "");
+    assert_eq!(django(&["whoami", &k2]), "");
     // A password change on Django ends our session.
     let mut ours3 = t.client();
     assert_eq!(log_in(&mut ours3, "alice", "wonder-pw").await, "user=alice");
     let k3 = ours3.cookie("sessionid").unwrap().to_owned();
-    assert_eq!(django(python, spec, &["whoami", &k3]), "alice");
-    django(python, spec, &["set-password", "alice", "new-pw"]);
+    assert_eq!(django(&["whoami", &k3]), "alice");
+    django(&["set-password", "alice", "new-pw"]);
     assert_eq!(ours3.get("/me/").await.text(), "user=");
-    assert_eq!(django(python, spec, &["whoami", &k3]), "");
+    assert_eq!(django(&["whoami", &k3]), "");
     // And one made here ends Django's.
-    let k4 = django(python, spec, &["login", "alice", "new-pw"]);
-    assert_eq!(django(python, spec, &["whoami", &k4]), "alice");
+    let k4 = django(&["login", "alice", "new-pw"]);
+    assert_eq!(django(&["whoami", &k4]), "alice");
     let encoded = Hasher::Md5
         .encode("newer-pw", "newersaltnewersaltnewe")
         .unwrap();
     assert!(t.backend().set_password_hash(&id, &encoded).await.unwrap());
-    assert_eq!(django(python, spec, &["whoami", &k4]), "");
+    assert_eq!(django(&["whoami", &k4]), "");
     assert_eq!(
         log_in(&mut t.client(), "alice", "newer-pw").await,
         "user=alice"

@@ -189,8 +189,8 @@ fn overridden_registry() -> Registry {
                 .redirect_status(StatusCode::FOUND),
         )
     });
-    registry.declare_settings(middleware_builtin::sites::SETTINGS);
-    registry.declare_settings(middleware_builtin::db::SETTINGS);
+    registry.declare::<middleware_builtin::sites::SitesSettings>();
+    registry.declare::<middleware_builtin::db::DatabasesSettings>();
     registry
 }
 

@@ -69,35 +69,46 @@ pub const ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK: &str = "access-control-request
 /// `access-control-allow-private-network`.
 pub const ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK: &str = "access-control-allow-private-network";
 
-/// `corsheaders.defaults.default_headers`: the default of `CORS_ALLOW_HEADERS`.
-pub const DEFAULT_HEADERS: &[&str] = &[
-    "accept",
-    "authorization",
-    "content-type",
-    "user-agent",
-    "x-csrftoken",
-    "x-requested-with",
-];
-
-/// `corsheaders.defaults.default_methods`: the default of `CORS_ALLOW_METHODS`.
-pub const DEFAULT_METHODS: &[&str] = &["DELETE", "GET", "OPTIONS", "PATCH", "POST", "PUT"];
-
-/// Every setting the middleware reads, including the original's deprecated aliases.
-pub const CORS_SETTINGS: &[&str] = &[
-    "CORS_ALLOWED_ORIGINS",
-    "CORS_ORIGIN_WHITELIST",
-    "CORS_ALLOWED_ORIGIN_REGEXES",
-    "CORS_ORIGIN_REGEX_WHITELIST",
-    "CORS_ALLOW_ALL_ORIGINS",
-    "CORS_ORIGIN_ALLOW_ALL",
-    "CORS_URLS_REGEX",
-    "CORS_ALLOW_METHODS",
-    "CORS_ALLOW_HEADERS",
-    "CORS_EXPOSE_HEADERS",
-    "CORS_PREFLIGHT_MAX_AGE",
-    "CORS_ALLOW_CREDENTIALS",
-    "CORS_ALLOW_PRIVATE_NETWORK",
-];
+middleware_core::declare_settings! {
+    /// Every setting the middleware reads, including the original's deprecated aliases, with
+    /// django-cors-headers' defaults (`corsheaders.defaults`).
+    pub struct CorsSettings {
+        /// `CorsMiddleware` (django-cors-headers): origins allowed, scheme and netloc
+        CORS_ALLOWED_ORIGINS => allowed_origins: Option<Vec<String>> = unset("`[]`"),
+        /// the older name of `CORS_ALLOWED_ORIGINS`
+        CORS_ORIGIN_WHITELIST => origin_whitelist: Vec<String> = [],
+        /// origins allowed by regular expression
+        CORS_ALLOWED_ORIGIN_REGEXES => allowed_origin_regexes: Option<Vec<String>> = unset("`[]`"),
+        /// the older name of `CORS_ALLOWED_ORIGIN_REGEXES`
+        CORS_ORIGIN_REGEX_WHITELIST => origin_regex_whitelist: Vec<String> = [],
+        /// every origin allowed
+        CORS_ALLOW_ALL_ORIGINS => allow_all_origins: Option<bool> = unset("`false`"),
+        /// the older name of `CORS_ALLOW_ALL_ORIGINS`
+        CORS_ORIGIN_ALLOW_ALL => origin_allow_all: bool = false,
+        /// the paths CORS applies to (`re.match` on `path_info`)
+        CORS_URLS_REGEX => urls_regex: String = "^.*$",
+        /// `Access-Control-Allow-Methods` of a preflight
+        CORS_ALLOW_METHODS => allow_methods: Vec<String> =
+            ["DELETE", "GET", "OPTIONS", "PATCH", "POST", "PUT"],
+        /// `Access-Control-Allow-Headers` of a preflight
+        CORS_ALLOW_HEADERS => allow_headers: Vec<String> = [
+            "accept",
+            "authorization",
+            "content-type",
+            "user-agent",
+            "x-csrftoken",
+            "x-requested-with"
+        ],
+        /// `Access-Control-Expose-Headers`
+        CORS_EXPOSE_HEADERS => expose_headers: Vec<String> = [],
+        /// `Access-Control-Max-Age`; `0` leaves it out
+        CORS_PREFLIGHT_MAX_AGE => preflight_max_age: i64 = 86400,
+        /// `Access-Control-Allow-Credentials: true`
+        CORS_ALLOW_CREDENTIALS => allow_credentials: bool = false,
+        /// `Access-Control-Allow-Private-Network: true` when asked
+        CORS_ALLOW_PRIVATE_NETWORK => allow_private_network: bool = false,
+    }
+}
 
 /// A `check_request_enabled` signal receiver: returns `true` to enable CORS for a request
 /// whatever the path or origin lists say.
@@ -144,69 +155,44 @@ fn joined(settings: &Settings, key: &str, values: &[String]) -> Result<HeaderVal
     })
 }
 
-/// The value of `key`, else of its deprecated alias, else `default` (the original's `conf`).
-fn with_alias<T: serde::de::DeserializeOwned>(
-    settings: &Settings,
-    key: &str,
-    alias: &str,
-    default: T,
-) -> Result<T, FactoryError> {
-    match settings.get(key)? {
-        Some(v) => Ok(v),
-        None => Ok(settings.get_or(alias, default)?),
-    }
-}
-
 impl CorsConfig {
     fn from_settings(s: &Settings) -> Result<Self, FactoryError> {
-        let owned = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
-        let regexes: Vec<String> = with_alias(
-            s,
-            "CORS_ALLOWED_ORIGIN_REGEXES",
-            "CORS_ORIGIN_REGEX_WHITELIST",
-            Vec::new(),
-        )?;
-        let methods: Vec<String> = s.get_or("CORS_ALLOW_METHODS", owned(DEFAULT_METHODS))?;
-        let headers: Vec<String> = s.get_or("CORS_ALLOW_HEADERS", owned(DEFAULT_HEADERS))?;
-        let expose: Vec<String> = s.get_or("CORS_EXPOSE_HEADERS", Vec::new())?;
+        let declared = CorsSettings::from_settings(s)?;
+        // A setting's deprecated alias counts when the setting itself is unset.
+        let regexes = declared
+            .allowed_origin_regexes
+            .unwrap_or(declared.origin_regex_whitelist);
         // corsheaders.E004: an integer >= 0.
-        let max_age: i64 = s.get_or("CORS_PREFLIGHT_MAX_AGE", 86400)?;
-        let preflight_max_age = u64::try_from(max_age).map_err(|_| {
+        let preflight_max_age = u64::try_from(declared.preflight_max_age).map_err(|_| {
             s.invalid(
                 "CORS_PREFLIGHT_MAX_AGE",
                 "should be an integer greater than or equal to zero",
                 "use a number of seconds, or 0 to send no Access-Control-Max-Age",
             )
         })?;
-        let urls_regex: String = s.get_or("CORS_URLS_REGEX", r"^.*$".to_owned())?;
+        let expose = &declared.expose_headers;
         Ok(CorsConfig {
-            allowed_origins: with_alias(
-                s,
-                "CORS_ALLOWED_ORIGINS",
-                "CORS_ORIGIN_WHITELIST",
-                Vec::new(),
-            )?,
+            allowed_origins: declared
+                .allowed_origins
+                .unwrap_or(declared.origin_whitelist),
             allowed_origin_regexes: regexes
                 .iter()
                 .map(|r| anchored(s, "CORS_ALLOWED_ORIGIN_REGEXES", r))
                 .collect::<Result<_, _>>()?,
-            allow_all_origins: with_alias(
-                s,
-                "CORS_ALLOW_ALL_ORIGINS",
-                "CORS_ORIGIN_ALLOW_ALL",
-                false,
-            )?,
-            urls_regex: anchored(s, "CORS_URLS_REGEX", &urls_regex)?,
-            allow_methods: joined(s, "CORS_ALLOW_METHODS", &methods)?,
-            allow_headers: joined(s, "CORS_ALLOW_HEADERS", &headers)?,
+            allow_all_origins: declared
+                .allow_all_origins
+                .unwrap_or(declared.origin_allow_all),
+            urls_regex: anchored(s, "CORS_URLS_REGEX", &declared.urls_regex)?,
+            allow_methods: joined(s, "CORS_ALLOW_METHODS", &declared.allow_methods)?,
+            allow_headers: joined(s, "CORS_ALLOW_HEADERS", &declared.allow_headers)?,
             expose_headers: if expose.is_empty() {
                 None
             } else {
-                Some(joined(s, "CORS_EXPOSE_HEADERS", &expose)?)
+                Some(joined(s, "CORS_EXPOSE_HEADERS", expose)?)
             },
             preflight_max_age,
-            allow_credentials: s.get_or("CORS_ALLOW_CREDENTIALS", false)?,
-            allow_private_network: s.get_or("CORS_ALLOW_PRIVATE_NETWORK", false)?,
+            allow_credentials: declared.allow_credentials,
+            allow_private_network: declared.allow_private_network,
         })
     }
 }
@@ -343,12 +329,12 @@ impl Middleware for CorsMiddleware {
 
 /// corsheaders.E013 / E014: entries of `CORS_ALLOWED_ORIGINS` must be bare origins.
 fn check_allowed_origins(settings: &Settings) -> Vec<CheckMessage> {
-    let (alias, origins) = match settings.get::<Vec<String>>("CORS_ALLOWED_ORIGINS") {
-        Ok(Some(o)) => ("CORS_ALLOWED_ORIGINS", o),
-        _ => match settings.get::<Vec<String>>("CORS_ORIGIN_WHITELIST") {
-            Ok(Some(o)) => ("CORS_ORIGIN_WHITELIST", o),
-            _ => return Vec::new(),
-        },
+    let Ok(declared) = CorsSettings::for_checks(settings) else {
+        return Vec::new();
+    };
+    let (alias, origins) = match declared.values.allowed_origins {
+        Some(o) => ("CORS_ALLOWED_ORIGINS", o),
+        None => ("CORS_ORIGIN_WHITELIST", declared.values.origin_whitelist),
     };
     let mut out = Vec::new();
     for origin in origins {
@@ -399,7 +385,7 @@ pub fn register_with(registry: &mut Registry, handlers: Vec<CheckRequestEnabled>
             })
         })
         .alias("corsheaders.middleware.CorsMiddleware")
-        .settings(CORS_SETTINGS);
+        .declares::<CorsSettings>();
     registry.add_check(false, |ctx| {
         if ctx.has_middleware("CorsMiddleware") {
             check_allowed_origins(ctx.settings)

@@ -59,7 +59,6 @@
 //! dotted path (keys, rates, `RATELIMIT_IP_META_KEY`) are closures here ([`Ratelimit::key_fn`],
 //! [`Ratelimit::rate_fn`]); `RATELIMIT_EXCEPTION_CLASS` has no equivalent.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -67,7 +66,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::{HeaderName, StatusCode};
 use middleware_builtin::cache::{
-    caches_from_settings, shared_caches, CacheBackend, Caches, Timeout,
+    caches_from_settings, shared_caches, CacheBackend, Caches, CachesSettings, Timeout,
 };
 use middleware_core::checks::CheckMessage;
 use middleware_core::registry::NamedTable;
@@ -77,19 +76,30 @@ use middleware_core::{
     RequestBodyExt, RequestExt, ResolverMatch, Response, Settings,
 };
 
-/// Every setting the middleware reads.
-pub const RATELIMIT_SETTINGS: &[&str] = &[
-    "RATELIMIT_ENABLE",
-    "RATELIMIT_USE_CACHE",
-    "RATELIMIT_CACHE_PREFIX",
-    "RATELIMIT_HASH_ALGORITHM",
-    "RATELIMIT_FAIL_OPEN",
-    "RATELIMIT_IP_META_KEY",
-    "RATELIMIT_IPV4_MASK",
-    "RATELIMIT_IPV6_MASK",
-    "RATELIMIT_VIEW",
-    "CACHES",
-];
+middleware_core::declare_settings! {
+    /// Every setting the middleware reads (besides `CACHES`), with django-ratelimit's
+    /// defaults.
+    pub struct RatelimitSettings {
+        /// `RatelimitMiddleware` (django-ratelimit): `false` limits nothing
+        RATELIMIT_ENABLE => enable: bool = true,
+        /// the alias of `CACHES` holding the counters
+        RATELIMIT_USE_CACHE => use_cache: String = "default",
+        /// prefix of the counter keys
+        RATELIMIT_CACHE_PREFIX => cache_prefix: String = "rl:",
+        /// hash of the counter keys (`sha1`, `md5`, `sha512` too)
+        RATELIMIT_HASH_ALGORITHM => hash_algorithm: String = "hashlib.sha256",
+        /// when the cache fails, let requests through instead of limiting them
+        RATELIMIT_FAIL_OPEN => fail_open: bool = false,
+        /// unset: the peer address; `"HTTP_X_REAL_IP"`-style: that header
+        RATELIMIT_IP_META_KEY => ip_meta_key: Option<String> = unset,
+        /// prefix length that groups IPv4 clients
+        RATELIMIT_IPV4_MASK => ipv4_mask: i64 = 32,
+        /// prefix length that groups IPv6 clients
+        RATELIMIT_IPV6_MASK => ipv6_mask: i64 = 64,
+        /// the view that answers a limited request, a name registered in `RatelimitViews`
+        RATELIMIT_VIEW => view: Option<String> = unset("unset (403)"),
+    }
+}
 
 /// The original's `EXPIRATION_FUDGE`: counters outlive their window by this many seconds.
 pub const EXPIRATION_FUDGE: u64 = 5;
@@ -418,7 +428,8 @@ impl Ratelimiter {
 
     /// Reads the `RATELIMIT_*` settings and takes the `RATELIMIT_USE_CACHE` cache from `caches`.
     pub fn with_caches(s: &Settings, caches: &Caches) -> Result<Self, FactoryError> {
-        let cache_alias: String = s.get_or("RATELIMIT_USE_CACHE", "default".to_owned())?;
+        let declared = RatelimitSettings::from_settings(s)?;
+        let cache_alias = declared.use_cache;
         let cache = caches.get(&cache_alias).ok_or_else(|| {
             s.invalid(
                 "RATELIMIT_USE_CACHE",
@@ -426,8 +437,7 @@ impl Ratelimiter {
                 "name a cache defined in CACHES (django_ratelimit.E002)",
             )
         })?;
-        let hash_name: String =
-            s.get_or("RATELIMIT_HASH_ALGORITHM", "hashlib.sha256".to_owned())?;
+        let hash_name = declared.hash_algorithm;
         let hash = match hash_name.trim_start_matches("hashlib.") {
             "sha256" => HashAlgorithm::Sha256,
             "sha1" => HashAlgorithm::Sha1,
@@ -443,7 +453,7 @@ impl Ratelimiter {
                     .into())
             }
         };
-        let ip_source = match s.get::<String>("RATELIMIT_IP_META_KEY")?.as_deref() {
+        let ip_source = match declared.ip_meta_key.as_deref() {
             None | Some("") | Some("REMOTE_ADDR") => IpSource::RemoteAddr,
             Some(meta) if meta.starts_with("HTTP_") => match meta_to_header(meta) {
                 Some(h) => IpSource::Header(meta.to_owned(), h),
@@ -451,8 +461,7 @@ impl Ratelimiter {
             },
             Some(meta) => return Err(bad_ip_meta(s, meta)),
         };
-        let mask = |key: &str, default: u8, max: u8| -> Result<u8, FactoryError> {
-            let v: i64 = s.get_or(key, i64::from(default))?;
+        let mask = |key: &str, v: i64, max: u8| -> Result<u8, FactoryError> {
             u8::try_from(v).ok().filter(|m| *m <= max).ok_or_else(|| {
                 FactoryError::Settings(s.invalid(
                     key,
@@ -462,15 +471,15 @@ impl Ratelimiter {
             })
         };
         Ok(Ratelimiter {
-            enable: s.get_or("RATELIMIT_ENABLE", true)?,
+            enable: declared.enable,
             cache,
             cache_alias,
-            prefix: s.get_or("RATELIMIT_CACHE_PREFIX", "rl:".to_owned())?,
+            prefix: declared.cache_prefix,
             hash,
-            fail_open: s.get_or("RATELIMIT_FAIL_OPEN", false)?,
+            fail_open: declared.fail_open,
             ip_source,
-            ipv4_mask: mask("RATELIMIT_IPV4_MASK", 32, 32)?,
-            ipv6_mask: mask("RATELIMIT_IPV6_MASK", 64, 128)?,
+            ipv4_mask: mask("RATELIMIT_IPV4_MASK", declared.ipv4_mask, 32)?,
+            ipv6_mask: mask("RATELIMIT_IPV6_MASK", declared.ipv6_mask, 128)?,
         })
     }
 
@@ -779,29 +788,23 @@ impl Middleware for RatelimitMiddleware {
 
 /// django_ratelimit.E002 / E003: the counters need a cache that exists and is shared.
 fn check_cache(settings: &Settings) -> Vec<CheckMessage> {
-    let alias: String = settings
-        .get_or("RATELIMIT_USE_CACHE", "default".to_owned())
-        .unwrap_or_else(|_| "default".to_owned());
+    let Ok(declared) = RatelimitSettings::for_checks(settings) else {
+        return Vec::new();
+    };
+    let alias = &declared.use_cache;
     let Ok(caches) = caches_from_settings(settings) else {
         return Vec::new();
     };
-    if caches.get(&alias).is_none() {
+    if caches.get(alias).is_none() {
         return vec![CheckMessage::error(
             "django_ratelimit.E002",
             format!("RATELIMIT_USE_CACHE value \"{alias}\"\" does not appear in CACHES dictionary"),
             Some("RATELIMIT_USE_CACHE must be set to a valid cache"),
         )];
     }
-    #[derive(serde::Deserialize)]
-    struct BackendOnly {
-        #[serde(rename = "BACKEND")]
-        backend: Option<String>,
-    }
-    let backend = settings
-        .get::<HashMap<String, BackendOnly>>("CACHES")
+    let backend = CachesSettings::for_checks(settings)
         .ok()
-        .flatten()
-        .and_then(|mut t| t.remove(&alias)?.backend)
+        .and_then(|s| Some(s.values.caches?.remove(alias)?.backend().to_owned()))
         .unwrap_or_else(|| middleware_builtin::cache::LOCMEM_BACKEND.to_owned());
     if backend == middleware_builtin::cache::LOCMEM_BACKEND {
         return vec![CheckMessage::error(
@@ -824,7 +827,7 @@ pub fn register_with(registry: &mut Registry, views: RatelimitViews) {
     registry
         .register("RatelimitMiddleware", move |next, ctx: &BuildContext<'_>| {
             let s = ctx.settings;
-            let view = match s.get::<String>("RATELIMIT_VIEW")? {
+            let view = match RatelimitSettings::from_settings(s)?.view {
                 None => None,
                 Some(name) => Some(views.get(&name).ok_or_else(|| {
                     s.invalid(
@@ -842,7 +845,8 @@ pub fn register_with(registry: &mut Registry, views: RatelimitViews) {
         })
         .alias("django_ratelimit.middleware.RatelimitMiddleware")
         .needs_process_view()
-        .settings(RATELIMIT_SETTINGS);
+        .declares::<RatelimitSettings>()
+        .declares::<CachesSettings>();
     registry.add_check(false, |ctx| {
         if ctx.has_middleware("RatelimitMiddleware") {
             check_cache(ctx.settings)

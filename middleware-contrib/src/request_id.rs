@@ -63,14 +63,22 @@ use middleware_core::{
 };
 use tracing::Instrument;
 
-/// Every setting the middleware reads.
-pub const REQUEST_ID_SETTINGS: &[&str] = &[
-    "LOG_REQUEST_ID_HEADER",
-    "GENERATE_REQUEST_ID_IF_NOT_IN_HEADER",
-    "NO_REQUEST_ID",
-    "REQUEST_ID_RESPONSE_HEADER",
-    "LOG_REQUESTS",
-];
+middleware_core::declare_settings! {
+    /// Every setting the middleware reads, with django-log-request-id's defaults.
+    pub struct RequestIdSettings {
+        /// `RequestIDMiddleware` (django-log-request-id): the request header holding the id
+        /// (`HTTP_X_REQUEST_ID` or a plain name)
+        LOG_REQUEST_ID_HEADER => header: Option<String> = unset,
+        /// generate an id when that header is absent
+        GENERATE_REQUEST_ID_IF_NOT_IN_HEADER => generate_if_not_in_header: bool = false,
+        /// the id when there is none and none is generated
+        NO_REQUEST_ID => no_request_id: String = "none",
+        /// echo the id in this response header
+        REQUEST_ID_RESPONSE_HEADER => response_header: Option<String> = unset,
+        /// log one line per request, inside the request's span
+        LOG_REQUESTS => log_requests: bool = false,
+    }
+}
 
 /// The original's `DEFAULT_NO_REQUEST_ID`.
 pub const DEFAULT_NO_REQUEST_ID: &str = "none";
@@ -113,8 +121,12 @@ struct RequestIdConfig {
     log_requests: bool,
 }
 
-fn header_setting(s: &Settings, key: &str) -> Result<Option<HeaderName>, FactoryError> {
-    match s.get::<String>(key)? {
+fn header_setting(
+    s: &Settings,
+    key: &str,
+    value: Option<String>,
+) -> Result<Option<HeaderName>, FactoryError> {
+    match value {
         None => Ok(None),
         // The original skips a falsy value: an empty string is "unset".
         Some(v) if v.is_empty() => Ok(None),
@@ -130,12 +142,17 @@ fn header_setting(s: &Settings, key: &str) -> Result<Option<HeaderName>, Factory
 
 impl RequestIdConfig {
     fn from_settings(s: &Settings) -> Result<Self, FactoryError> {
+        let declared = RequestIdSettings::from_settings(s)?;
         Ok(RequestIdConfig {
-            header: header_setting(s, "LOG_REQUEST_ID_HEADER")?,
-            generate_if_not_in_header: s.get_or("GENERATE_REQUEST_ID_IF_NOT_IN_HEADER", false)?,
-            no_request_id: s.get_or("NO_REQUEST_ID", DEFAULT_NO_REQUEST_ID.to_owned())?,
-            response_header: header_setting(s, "REQUEST_ID_RESPONSE_HEADER")?,
-            log_requests: s.get_or("LOG_REQUESTS", false)?,
+            header: header_setting(s, "LOG_REQUEST_ID_HEADER", declared.header)?,
+            generate_if_not_in_header: declared.generate_if_not_in_header,
+            no_request_id: declared.no_request_id,
+            response_header: header_setting(
+                s,
+                "REQUEST_ID_RESPONSE_HEADER",
+                declared.response_header,
+            )?,
+            log_requests: declared.log_requests,
         })
     }
 }
@@ -212,7 +229,7 @@ pub fn register(registry: &mut Registry) {
             })
         })
         .alias("log_request_id.middleware.RequestIDMiddleware")
-        .settings(REQUEST_ID_SETTINGS);
+        .declares::<RequestIdSettings>();
 }
 
 #[cfg(test)]

@@ -75,6 +75,7 @@ pub mod chain_layer;
 pub mod checks;
 #[cfg(feature = "crypto")]
 pub mod crypto;
+pub mod declared;
 pub mod error;
 pub mod fn_middleware;
 pub mod http_utils;
@@ -104,6 +105,7 @@ pub use after_response::{AfterResponse, AfterResponseTasks, TaskRefused};
 pub use async_trait::async_trait;
 pub use body::Body;
 pub use chain::{BuildError, Chain, ChainBuilder, ChainEntry, EntryStatus};
+pub use declared::DeclaredSettings;
 pub use error::{Error, ErrorHandlers, ErrorInfo};
 pub use fn_middleware::FnHooks;
 pub use middleware::{GetResponse, HookMiddleware, Middleware, Mixin, Next};
@@ -112,7 +114,7 @@ pub use request::{ConnectionInfo, QueryDict, RequestBodyExt, RequestExt};
 pub use response::ResponseExt;
 #[cfg(feature = "router")]
 pub use routing::{Route, Router};
-pub use settings::{CoreSettings, Secret, Settings, SettingsBuilder, SettingsError};
+pub use settings::{CoreSettings, Secret, Setting, Settings, SettingsBuilder, SettingsError};
 pub use view::{
     view_fn, Markers, NotFromView, PathValue, Render, Resolve, ResolverMatch, RouteInfo,
     TemplateResponse, View, ViewFn,

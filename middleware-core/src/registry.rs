@@ -31,8 +31,9 @@ use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::checks::{CheckContext, CheckMessage};
+use crate::declared::DeclaredSettings;
 use crate::middleware::{HookMiddleware, Middleware, Mixin, Next};
-use crate::settings::{Settings, SettingsError, CORE_SETTINGS};
+use crate::settings::{Setting, Settings, SettingsError, CORE_SETTINGS};
 use crate::view::Resolve;
 
 /// What a factory sees at start-up.
@@ -204,6 +205,12 @@ pub struct Registry {
     pub(crate) entries: Vec<Entry>,
     by_name: HashMap<String, usize>,
     settings: Vec<String>,
+    /// What each declared setting is, in declaration order (a subset of `settings`: the
+    /// keys declared by name only have none).
+    declared: Vec<&'static Setting>,
+    /// A name declared twice with different declarations: it should be declared once and
+    /// shared.
+    conflicts: Vec<(&'static Setting, &'static Setting)>,
     pub(crate) checks: Vec<(CheckFn, bool)>,
 }
 
@@ -264,9 +271,17 @@ impl EntryBuilder<'_> {
         self
     }
 
-    /// Declares the settings this middleware reads, so they are not reported as unknown.
+    /// Declares the settings this middleware reads by name only, so they are not reported as
+    /// unknown; [`declares`](Self::declares) declares them with their type, default and doc.
     pub fn settings(self, keys: &[&str]) -> Self {
         self.registry.declare_settings(keys);
+        self
+    }
+
+    /// Declares the settings this middleware reads, as declared by
+    /// [`declare_settings!`](crate::declare_settings) (shared ones included).
+    pub fn declares<T: DeclaredSettings>(self) -> Self {
+        self.registry.declare::<T>();
         self
     }
 }
@@ -275,7 +290,7 @@ impl Registry {
     /// An empty registry that knows the core settings and the server's.
     pub fn new() -> Self {
         let mut r = Registry::default();
-        r.declare_settings(CORE_SETTINGS);
+        r.declare_described(CORE_SETTINGS);
         #[cfg(feature = "server")]
         r.declare_settings(crate::server::config::SERVER_SETTINGS);
         r
@@ -323,7 +338,28 @@ impl Registry {
         }
     }
 
-    /// Declares settings read by the application itself, so they are not reported as unknown.
+    /// Declares settings declared by [`declare_settings!`](crate::declare_settings) (shared ones
+    /// included), for the application's own settings or a middleware registered by hand.
+    pub fn declare<T: DeclaredSettings>(&mut self) {
+        let mut settings = Vec::new();
+        T::declarations(&mut settings);
+        self.declare_described(settings);
+    }
+
+    fn declare_described(&mut self, settings: impl IntoIterator<Item = &'static Setting>) {
+        for setting in settings {
+            match self.declared.iter().find(|d| d.name == setting.name) {
+                Some(same) if *same == setting => {}
+                Some(other) => self.conflicts.push((other, setting)),
+                None => self.declared.push(setting),
+            }
+            self.declare_settings(&[setting.name]);
+        }
+    }
+
+    /// Declares settings read by the application itself by name only, so they are not
+    /// reported as unknown; prefer [`declare`](Self::declare), which the settings reference
+    /// can show.
     pub fn declare_settings(&mut self, keys: &[&str]) {
         for key in keys {
             if !self.settings.iter().any(|k| k == key) {
@@ -355,6 +391,20 @@ impl Registry {
     /// Every setting the core and the registered middleware read.
     pub fn known_settings(&self) -> impl Iterator<Item = &str> + Clone {
         self.settings.iter().map(String::as_str)
+    }
+
+    /// Every setting declared with its type, default and doc, in declaration order: the rows
+    /// of the settings reference.
+    pub fn declared_settings(&self) -> impl Iterator<Item = &'static Setting> + '_ {
+        self.declared.iter().copied()
+    }
+
+    /// Settings declared twice with different declarations (each pair: the first, the
+    /// other); a setting several middleware read is declared once and shared.
+    pub fn conflicting_declarations(
+        &self,
+    ) -> impl Iterator<Item = (&'static Setting, &'static Setting)> + '_ {
+        self.conflicts.iter().copied()
     }
 
     /// Every registered name.

@@ -39,20 +39,66 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
-/// The settings the core itself reads, with Django's names and defaults.
-pub const CORE_SETTINGS: &[&str] = &[
-    "DEBUG",
-    "SECRET_KEY",
-    "SECRET_KEY_FALLBACKS",
-    "ALLOWED_HOSTS",
-    "MIDDLEWARE",
-    "SECURE_PROXY_SSL_HEADER",
-    "USE_X_FORWARDED_HOST",
-    "USE_X_FORWARDED_PORT",
-    "DATA_UPLOAD_MAX_MEMORY_SIZE",
-    "DATA_UPLOAD_MAX_NUMBER_FIELDS",
-    "DEFAULT_CHARSET",
-    "APPEND_SLASH",
+/// One setting as declared: its name, its type and default as shown to people, and what it
+/// does. The registry knows every declared name; `docs/settings.md` has one
+/// [`reference_row`](Setting::reference_row) per setting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Setting {
+    /// Django's name, e.g. `SECURE_HSTS_SECONDS`.
+    pub name: &'static str,
+    /// The Rust type it is read as.
+    pub rust_type: &'static str,
+    /// The default as the reference shows it (Markdown): `` `0` ``, `unset`, a phrase.
+    pub default: &'static str,
+    /// What it does, in one line of Markdown (may be empty).
+    pub doc: &'static str,
+}
+
+impl Setting {
+    /// The row of the settings reference: `` | `NAME` | default | doc | ``.
+    pub fn reference_row(&self) -> String {
+        let doc = self.doc.trim();
+        let doc = if doc.is_empty() {
+            String::from(" ")
+        } else {
+            format!(" {doc} ")
+        };
+        // `stringify!` may break a long default over lines; a table row is one line.
+        let default: Vec<&str> = self.default.lines().map(str::trim).collect();
+        format!("| `{}` | {} |{doc}|", self.name, default.join(" "))
+    }
+}
+
+const fn core(
+    name: &'static str,
+    rust_type: &'static str,
+    default: &'static str,
+    doc: &'static str,
+) -> Setting {
+    Setting {
+        name,
+        rust_type,
+        default,
+        doc,
+    }
+}
+
+/// The settings the core itself reads, with Django's names and defaults. Read by hand (the
+/// secret from the environment, the proxy header converted, `false` for no limit), so declared
+/// here rather than through [`declare_settings!`](crate::declare_settings).
+pub const CORE_SETTINGS: &[Setting] = &[
+    core("DEBUG", "bool", "`false`", "error pages, `ALLOWED_HOSTS` relaxation, `MiddlewareNotUsed` logging"),
+    core("SECRET_KEY", "Secret", "the `SECRET_KEY` environment variable, else `\"\"`", "signing (sessions, messages, CSRF). May be `{ env = \"VARIABLE\" }`. Empty or missing: with `DEBUG = false` the server refuses to start (\"The SECRET_KEY setting must not be empty.\"); with `DEBUG = true` it starts with a warning, but every middleware that signs (sessions, authentication, cookie messages) refuses to be built. Nothing ever signs or verifies with an empty key. `check --deploy` reports weak keys (W009)"),
+    core("SECRET_KEY_FALLBACKS", "Vec<Secret>", "`[]`", "signatures made with older keys are still accepted"),
+    core("ALLOWED_HOSTS", "Vec<String>", "`[]`", "`get_host()`; with `DEBUG` and an empty list, `.localhost`, `127.0.0.1`, `[::1]`"),
+    core("MIDDLEWARE", "Vec<String>", "`[]`", "the chain, outermost first; Rust names or Django's dotted paths"),
+    core("SECURE_PROXY_SSL_HEADER", "Option<(HeaderName, String)>", "unset", "`[\"HTTP_X_FORWARDED_PROTO\", \"https\"]`: `is_secure()` behind a proxy"),
+    core("USE_X_FORWARDED_HOST", "bool", "`false`", "`get_host()` prefers `X-Forwarded-Host`"),
+    core("USE_X_FORWARDED_PORT", "bool", "`false`", "the port Django reports prefers `X-Forwarded-Port`"),
+    core("DATA_UPLOAD_MAX_MEMORY_SIZE", "Option<usize>", "`2621440`", "`body_bytes()` / `post()` limit; `false` (or a negative number) for Django's `None`"),
+    core("DATA_UPLOAD_MAX_NUMBER_FIELDS", "Option<usize>", "`1000`", "`post()` field limit; `false` for `None`"),
+    core("DEFAULT_CHARSET", "String", "`\"utf-8\"`", "accepted for compatibility; only `\"utf-8\"` is supported (responses are built as UTF-8)"),
+    core("APPEND_SLASH", "bool", "`true`", "`CommonMiddleware`"),
 ];
 
 /// A secret string (`SECRET_KEY`): never printed by `Debug`.
@@ -570,7 +616,7 @@ mod tests {
     fn unknown_key_is_named_with_a_suggestion() {
         let s = Settings::from_toml_str("ALLOWED_HOST = [\"x\"]", "site.toml").unwrap();
         let msg = s
-            .check_known(CORE_SETTINGS.iter().copied())
+            .check_known(CORE_SETTINGS.iter().map(|s| s.name))
             .unwrap_err()
             .to_string();
         assert!(msg.contains("unknown setting ALLOWED_HOST"), "{msg}");

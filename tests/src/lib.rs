@@ -7,3 +7,8 @@ pub mod fuzz;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/porting.md")]
 pub mod porting {}
+
+/// The tutorial, `docs/tutorial.md`: its examples that need no server or file are doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/tutorial.md")]
+pub mod tutorial {}

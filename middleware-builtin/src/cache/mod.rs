@@ -154,14 +154,14 @@ pub const LOCMEM_BACKEND: &str = "django.core.cache.backends.locmem.LocMemCache"
 /// The dotted path of Django's Redis backend.
 pub const REDIS_BACKEND: &str = "django.core.cache.backends.redis.RedisCache";
 
-#[derive(serde::Deserialize)]
+#[derive(Clone, serde::Deserialize)]
 #[serde(untagged)]
 enum TimeoutSetting {
     Seconds(i64),
     Word(String),
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(Clone, serde::Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct Options {
     #[serde(rename = "MAX_ENTRIES")]
@@ -178,9 +178,10 @@ struct Options {
     command_timeout: Option<f64>,
 }
 
-#[derive(serde::Deserialize)]
+/// One entry of `CACHES`, as written.
+#[derive(Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CacheSetting {
+pub struct CacheSetting {
     #[serde(rename = "BACKEND")]
     backend: Option<String>,
     // Only the Redis backend reads it; without Redis it is still accepted, then refused.
@@ -197,6 +198,32 @@ struct CacheSetting {
     options: Option<Options>,
 }
 
+impl fmt::Debug for CacheSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // LOCATION may hold the server's password.
+        f.debug_struct("CacheSetting")
+            .field("backend", &self.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+impl CacheSetting {
+    /// The entry's `BACKEND` (default [`LOCMEM_BACKEND`]).
+    pub fn backend(&self) -> &str {
+        self.backend.as_deref().unwrap_or(LOCMEM_BACKEND)
+    }
+}
+
+middleware_core::declare_settings! {
+    /// The `CACHES` setting, read by everything that uses a cache.
+    pub struct CachesSettings {
+        /// `{ default = { BACKEND = "django.core.cache.backends.redis.RedisCache", LOCATION =
+        /// "redis://127.0.0.1:6379" } }`
+        CACHES => caches: Option<HashMap<String, CacheSetting>> =
+            unset("a local-memory `default` cache"),
+    }
+}
+
 /// The chain's caches: built from `CACHES` once per chain and shared by every middleware that
 /// uses them (sessions, the site cache, rate limits), as Django shares its `caches` handler. So a
 /// `LocMemCache` is one store for all of them, and one Redis connection is reused.
@@ -209,7 +236,7 @@ pub fn shared_caches(ctx: &BuildContext<'_>) -> Result<Arc<Caches>, SettingsErro
 /// `default`. `TIMEOUT = "None"` means never expire (TOML has no null). Redis connects lazily,
 /// on first use, so building never blocks.
 pub fn caches_from_settings(settings: &Settings) -> Result<Caches, SettingsError> {
-    let table: HashMap<String, CacheSetting> = match settings.get("CACHES")? {
+    let table = match CachesSettings::from_settings(settings)?.caches {
         Some(t) => t,
         None => {
             let mut caches = Caches::default();
@@ -227,7 +254,7 @@ pub fn caches_from_settings(settings: &Settings) -> Result<Caches, SettingsError
     };
     let mut caches = Caches::default();
     for (alias, conf) in table {
-        let backend = conf.backend.as_deref().unwrap_or(LOCMEM_BACKEND);
+        let backend = conf.backend().to_owned();
         let timeout = match conf.timeout {
             None => Some(DEFAULT_TIMEOUT),
             Some(TimeoutSetting::Seconds(s)) => Some(s.max(0) as u64),
@@ -245,7 +272,7 @@ pub fn caches_from_settings(settings: &Settings) -> Result<Caches, SettingsError
             conf.version.unwrap_or(1),
         );
         let options = conf.options.unwrap_or_default();
-        let cache: Arc<dyn CacheBackend> = match backend {
+        let cache: Arc<dyn CacheBackend> = match backend.as_str() {
             LOCMEM_BACKEND => Arc::new(LocMemCache::new(
                 keys,
                 timeout,

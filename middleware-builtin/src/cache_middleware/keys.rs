@@ -8,7 +8,21 @@ use middleware_core::http_utils::url::{escape_uri_path, iri_to_uri};
 use middleware_core::{Error, Request, RequestExt, Settings, SettingsError};
 
 use crate::cache::{CacheBackend, CacheError, Timeout};
-use crate::locale::ActiveLanguage;
+use crate::locale::{ActiveLanguage, I18nSettings};
+
+middleware_core::declare_settings! {
+    /// The settings the cache keys read.
+    pub struct CacheKeySettings {
+        /// with `TIME_ZONE`, adds the time zone to the page cache key, as Django does
+        USE_TZ => use_tz: bool = true,
+        /// the time-zone suffix of cache keys
+        TIME_ZONE => time_zone: String = "America/Chicago",
+    }
+    shared {
+        /// `LANGUAGE_CODE` and `USE_I18N`: the language suffix.
+        i18n: I18nSettings,
+    }
+}
 
 /// The settings that go into every cache key: `USE_I18N` + `LANGUAGE_CODE` (the language suffix)
 /// and `USE_TZ` + `TIME_ZONE` (the time zone suffix).
@@ -22,6 +36,17 @@ pub struct CacheKeyConfig {
     pub use_tz: bool,
     /// `TIME_ZONE` (default `"America/Chicago"`).
     pub time_zone: String,
+}
+
+impl From<CacheKeySettings> for CacheKeyConfig {
+    fn from(declared: CacheKeySettings) -> Self {
+        CacheKeyConfig {
+            use_i18n: declared.i18n.use_i18n,
+            language_code: declared.i18n.language_code,
+            use_tz: declared.use_tz,
+            time_zone: declared.time_zone,
+        }
+    }
 }
 
 impl Default for CacheKeyConfig {
@@ -158,13 +183,7 @@ impl CacheRequest {
 impl CacheKeyConfig {
     /// Reads `USE_I18N`, `LANGUAGE_CODE`, `USE_TZ` and `TIME_ZONE`.
     pub fn from_settings(settings: &Settings) -> Result<Self, SettingsError> {
-        let d = CacheKeyConfig::default();
-        Ok(CacheKeyConfig {
-            use_i18n: settings.get_or("USE_I18N", d.use_i18n)?,
-            language_code: settings.get_or("LANGUAGE_CODE", d.language_code)?,
-            use_tz: settings.get_or("USE_TZ", d.use_tz)?,
-            time_zone: settings.get_or("TIME_ZONE", d.time_zone)?,
-        })
+        Ok(CacheKeySettings::from_settings(settings)?.into())
     }
 
     /// What of `request` goes into its keys; fails as Django's `build_absolute_uri()` does on a

@@ -64,9 +64,11 @@ use middleware_core::{
     ResponseExt, Settings,
 };
 
-use crate::cache::{CacheBackend, Caches, Timeout};
+use crate::cache::{CacheBackend, Caches, CachesSettings, Timeout};
 
-pub use keys::{cache_uri, get_cache_key, learn_cache_key, CacheKeyConfig, CacheRequest};
+pub use keys::{
+    cache_uri, get_cache_key, learn_cache_key, CacheKeyConfig, CacheKeySettings, CacheRequest,
+};
 pub use page::CachePageView;
 
 /// `middleware.W110`: a middleware that changes `Vary`, cookies or the body is listed above
@@ -78,8 +80,6 @@ pub const W_FETCH_FROM_CACHE_NOT_LAST: &str = "middleware.W111";
 /// would ever be cached), or the halves are in the wrong order.
 pub const W_CACHE_HALF_MISSING: &str = "middleware.W112";
 
-/// Django's default `CACHE_MIDDLEWARE_SECONDS`.
-pub const DEFAULT_CACHE_MIDDLEWARE_SECONDS: i64 = 600;
 /// Django's `DEFAULT_CACHE_ALIAS`.
 pub const DEFAULT_CACHE_ALIAS: &str = "default";
 
@@ -178,13 +178,12 @@ pub struct CacheMiddlewareConfig {
 impl CacheMiddlewareConfig {
     /// Reads the settings.
     pub fn from_settings(settings: &Settings) -> Result<Self, FactoryError> {
+        let declared = CacheMiddlewareSettings::from_settings(settings)?;
         Ok(CacheMiddlewareConfig {
-            cache_timeout: settings
-                .get_or("CACHE_MIDDLEWARE_SECONDS", DEFAULT_CACHE_MIDDLEWARE_SECONDS)?,
-            key_prefix: settings.get_or("CACHE_MIDDLEWARE_KEY_PREFIX", String::new())?,
-            cache_alias: settings
-                .get_or("CACHE_MIDDLEWARE_ALIAS", DEFAULT_CACHE_ALIAS.to_owned())?,
-            keys: CacheKeyConfig::from_settings(settings)?,
+            cache_timeout: declared.seconds,
+            key_prefix: declared.key_prefix,
+            cache_alias: declared.alias,
+            keys: declared.keys.into(),
         })
     }
 }
@@ -613,16 +612,22 @@ impl Middleware for CacheMiddleware {
     }
 }
 
-const SETTINGS: &[&str] = &[
-    "CACHE_MIDDLEWARE_SECONDS",
-    "CACHE_MIDDLEWARE_KEY_PREFIX",
-    "CACHE_MIDDLEWARE_ALIAS",
-    "CACHES",
-    "USE_I18N",
-    "LANGUAGE_CODE",
-    "USE_TZ",
-    "TIME_ZONE",
-];
+middleware_core::declare_settings! {
+    /// The settings `UpdateCacheMiddleware`, `FetchFromCacheMiddleware` and `CacheMiddleware`
+    /// read.
+    pub struct CacheMiddlewareSettings {
+        /// how long pages are cached when the response sets no `max-age`
+        CACHE_MIDDLEWARE_SECONDS => seconds: i64 = 600,
+        /// prefix of the cache keys, to share one cache between sites
+        CACHE_MIDDLEWARE_KEY_PREFIX => key_prefix: String = "",
+        /// which entry of `CACHES` holds the pages
+        CACHE_MIDDLEWARE_ALIAS => alias: String = "default",
+    }
+    shared {
+        /// What goes into the keys.
+        keys: CacheKeySettings,
+    }
+}
 
 const UPDATE: &str = "UpdateCacheMiddleware";
 const FETCH: &str = "FetchFromCacheMiddleware";
@@ -708,15 +713,18 @@ pub fn register(registry: &mut Registry) {
     registry
         .register(UPDATE, UpdateCacheMiddleware::new)
         .alias("django.middleware.cache.UpdateCacheMiddleware")
-        .settings(SETTINGS);
+        .declares::<CacheMiddlewareSettings>()
+        .declares::<CachesSettings>();
     registry
         .register(FETCH, FetchFromCacheMiddleware::new)
         .alias("django.middleware.cache.FetchFromCacheMiddleware")
-        .settings(SETTINGS);
+        .declares::<CacheMiddlewareSettings>()
+        .declares::<CachesSettings>();
     registry
         .register("CacheMiddleware", CacheMiddleware::new)
         .alias("django.middleware.cache.CacheMiddleware")
-        .settings(SETTINGS);
+        .declares::<CacheMiddlewareSettings>()
+        .declares::<CachesSettings>();
     registry.add_check(false, check_cache_order);
 }
 

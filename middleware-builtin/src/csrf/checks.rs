@@ -4,7 +4,7 @@
 use middleware_core::checks::{CheckContext, CheckMessage};
 use middleware_core::Registry;
 
-use super::{CsrfFailureViews, DEFAULT_FAILURE_VIEW};
+use super::{CsrfFailureViews, CsrfSettings};
 
 const NAME: &str = "CsrfViewMiddleware";
 
@@ -23,15 +23,10 @@ pub(super) fn register(registry: &mut Registry, views: CsrfFailureViews) {
         )]
     });
     registry.add_check(true, |ctx: &CheckContext<'_>| {
-        let use_sessions = ctx
-            .settings
-            .get_or("CSRF_USE_SESSIONS", false)
-            .unwrap_or(false);
-        let secure = ctx
-            .settings
-            .get_or("CSRF_COOKIE_SECURE", false)
-            .unwrap_or(false);
-        if use_sessions || !ctx.has_middleware(NAME) || secure {
+        let Ok(csrf) = CsrfSettings::for_checks(ctx.settings) else {
+            return vec![];
+        };
+        if csrf.use_sessions || !ctx.has_middleware(NAME) || csrf.cookie_secure {
             return vec![];
         }
         vec![CheckMessage::warning(
@@ -43,11 +38,16 @@ pub(super) fn register(registry: &mut Registry, views: CsrfFailureViews) {
         )]
     });
     registry.add_check(false, move |ctx: &CheckContext<'_>| {
-        let name = ctx
-            .settings
-            .get_or::<String>("CSRF_FAILURE_VIEW", DEFAULT_FAILURE_VIEW.into())
-            .unwrap_or_default();
-        if views.contains(&name) {
+        let Ok(csrf) = CsrfSettings::for_checks(ctx.settings) else {
+            return vec![];
+        };
+        // A name of the wrong type names no view.
+        let name = if csrf.is_invalid("CSRF_FAILURE_VIEW") {
+            ""
+        } else {
+            csrf.failure_view.as_str()
+        };
+        if views.contains(name) {
             return vec![];
         }
         vec![CheckMessage::error(
@@ -57,11 +57,10 @@ pub(super) fn register(registry: &mut Registry, views: CsrfFailureViews) {
         )]
     });
     registry.add_check(false, |ctx: &CheckContext<'_>| {
-        let origins: Vec<String> = ctx
-            .settings
-            .get_or("CSRF_TRUSTED_ORIGINS", Vec::new())
-            .unwrap_or_default();
-        origins
+        let Ok(csrf) = CsrfSettings::for_checks(ctx.settings) else {
+            return vec![];
+        };
+        csrf.trusted_origins
             .iter()
             .filter(|o| !o.contains("://"))
             .map(|o| {

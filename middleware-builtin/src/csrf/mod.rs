@@ -70,7 +70,7 @@ use middleware_core::{
     RequestExt, ResolverMatch, Response, Settings,
 };
 
-use crate::sessions::Session;
+use crate::sessions::{Session, SessionCookieSettings};
 
 pub use failure::{csrf_failure, CsrfFailureView, CsrfFailureViews, DEFAULT_FAILURE_VIEW};
 pub use token::{
@@ -96,22 +96,34 @@ pub const REASON_MALFORMED_REFERER: &str = "Referer checking failed - Referer is
 pub const REASON_INSECURE_REFERER: &str =
     "Referer checking failed - Referer is insecure while host is secure.";
 
-/// The settings this middleware reads (all Django's, with Django's defaults).
-pub const CSRF_SETTINGS: &[&str] = &[
-    "CSRF_COOKIE_NAME",
-    "CSRF_COOKIE_AGE",
-    "CSRF_COOKIE_DOMAIN",
-    "CSRF_COOKIE_PATH",
-    "CSRF_COOKIE_SECURE",
-    "CSRF_COOKIE_HTTPONLY",
-    "CSRF_COOKIE_SAMESITE",
-    "CSRF_HEADER_NAME",
-    "CSRF_TRUSTED_ORIGINS",
-    "CSRF_USE_SESSIONS",
-    "CSRF_FAILURE_VIEW",
-    // Read in session mode, for the Referer check (SessionMiddleware declares it too).
-    "SESSION_COOKIE_DOMAIN",
-];
+middleware_core::declare_settings! {
+    /// The settings `CsrfViewMiddleware` reads (all Django's, with Django's defaults), besides
+    /// `SESSION_COOKIE_DOMAIN` in session mode.
+    pub struct CsrfSettings {
+        ///
+        CSRF_COOKIE_NAME => cookie_name: String = "csrftoken",
+        /// one year, in seconds
+        CSRF_COOKIE_AGE => cookie_age: OrFalse<i64> = 31449600,
+        ///
+        CSRF_COOKIE_DOMAIN => cookie_domain: Option<OrFalse<String>> = unset,
+        ///
+        CSRF_COOKIE_PATH => cookie_path: String = "/",
+        ///
+        CSRF_COOKIE_SECURE => cookie_secure: bool = false,
+        ///
+        CSRF_COOKIE_HTTPONLY => cookie_httponly: bool = false,
+        ///
+        CSRF_COOKIE_SAMESITE => cookie_samesite: OrFalse<String> = "Lax",
+        /// Django's `META` form
+        CSRF_HEADER_NAME => header_name: String = "HTTP_X_CSRFTOKEN",
+        /// `["https://*.example.com"]`
+        CSRF_TRUSTED_ORIGINS => trusted_origins: Vec<String> = [],
+        /// store the token in the session (needs `SessionMiddleware` before it)
+        CSRF_USE_SESSIONS => use_sessions: bool = false,
+        /// a name the application registered through `BuiltinOptions`
+        CSRF_FAILURE_VIEW => failure_view: String = "django.views.csrf.csrf_failure",
+    }
+}
 
 /// The session key holding the CSRF secret when `CSRF_USE_SESSIONS` is on (Django's
 /// `CSRF_SESSION_KEY`).
@@ -219,37 +231,39 @@ struct CsrfConfig {
 }
 
 /// A setting that Django allows to be `None`: TOML has no null, so `false` stands for it.
-#[derive(serde::Deserialize)]
+#[derive(Clone, Debug, serde::Deserialize)]
 #[serde(untagged)]
-enum OrFalse<T> {
+pub enum OrFalse<T> {
+    /// A value.
     Value(T),
+    /// `false` (Django's `None`); `true` is refused.
     Flag(bool),
 }
 
-fn get_optional<T: serde::de::DeserializeOwned>(
-    settings: &Settings,
-    key: &str,
-    default: Option<T>,
-) -> Result<Option<T>, FactoryError> {
-    match settings.get::<OrFalse<T>>(key)? {
-        None => Ok(default),
-        Some(OrFalse::Value(v)) => Ok(Some(v)),
-        Some(OrFalse::Flag(false)) => Ok(None),
-        Some(OrFalse::Flag(true)) => Err(settings
-            .invalid(
-                key,
-                "true is not a valid value",
-                format!("give {key} a value, or false for None"),
-            )
-            .into()),
+impl<T> OrFalse<T> {
+    /// The value of the setting `key`, `None` for `false`.
+    fn value(self, settings: &Settings, key: &str) -> Result<Option<T>, FactoryError> {
+        match self {
+            OrFalse::Value(v) => Ok(Some(v)),
+            OrFalse::Flag(false) => Ok(None),
+            OrFalse::Flag(true) => Err(settings
+                .invalid(
+                    key,
+                    "true is not a valid value",
+                    format!("give {key} a value, or false for None"),
+                )
+                .into()),
+        }
     }
 }
 
 impl CsrfConfig {
     fn from_settings(settings: &Settings, views: &CsrfFailureViews) -> Result<Self, FactoryError> {
-        let use_sessions: bool = settings.get_or("CSRF_USE_SESSIONS", false)?;
-        let cookie_samesite =
-            get_optional::<String>(settings, "CSRF_COOKIE_SAMESITE", Some("Lax".into()))?;
+        let declared = CsrfSettings::from_settings(settings)?;
+        let use_sessions = declared.use_sessions;
+        let cookie_samesite = declared
+            .cookie_samesite
+            .value(settings, "CSRF_COOKIE_SAMESITE")?;
         if let Some(s) = &cookie_samesite {
             if SetCookie::new("csrftoken", "").samesite_str(s).is_err() {
                 return Err(settings
@@ -261,8 +275,7 @@ impl CsrfConfig {
                     .into());
             }
         }
-        let header_setting: String =
-            settings.get_or("CSRF_HEADER_NAME", "HTTP_X_CSRFTOKEN".into())?;
+        let header_setting = declared.header_name;
         let header = meta_to_header(&header_setting).ok_or_else(|| {
             settings.invalid(
                 "CSRF_HEADER_NAME",
@@ -270,7 +283,7 @@ impl CsrfConfig {
                 "use Django's META form, e.g. \"HTTP_X_CSRFTOKEN\"",
             )
         })?;
-        let trusted: Vec<String> = settings.get_or("CSRF_TRUSTED_ORIGINS", Vec::new())?;
+        let trusted = declared.trusted_origins;
         let mut trusted_origin_hosts = Vec::new();
         let mut allowed_origins_exact = HashSet::new();
         let mut allowed_origin_subdomains: HashMap<String, Vec<String>> = HashMap::new();
@@ -294,8 +307,7 @@ impl CsrfConfig {
                 allowed_origins_exact.insert(origin.clone());
             }
         }
-        let view_name: String =
-            settings.get_or("CSRF_FAILURE_VIEW", DEFAULT_FAILURE_VIEW.into())?;
+        let view_name = declared.failure_view;
         let failure_view = views.get(&view_name).ok_or_else(|| {
             settings.invalid(
                 "CSRF_FAILURE_VIEW",
@@ -308,18 +320,21 @@ impl CsrfConfig {
         // Django's `_check_referer` compares with the domain of the cookie that holds the secret:
         // SESSION_COOKIE_DOMAIN in session mode.
         let cookie_domain = if use_sessions {
-            settings.get::<String>("SESSION_COOKIE_DOMAIN")?
+            SessionCookieSettings::from_settings(settings)?.domain
         } else {
-            get_optional(settings, "CSRF_COOKIE_DOMAIN", None)?
+            match declared.cookie_domain {
+                Some(domain) => domain.value(settings, "CSRF_COOKIE_DOMAIN")?,
+                None => None,
+            }
         };
         Ok(CsrfConfig {
             use_sessions,
-            cookie_name: settings.get_or("CSRF_COOKIE_NAME", "csrftoken".into())?,
-            cookie_age: get_optional(settings, "CSRF_COOKIE_AGE", Some(60 * 60 * 24 * 7 * 52))?,
+            cookie_name: declared.cookie_name,
+            cookie_age: declared.cookie_age.value(settings, "CSRF_COOKIE_AGE")?,
             cookie_domain,
-            cookie_path: settings.get_or("CSRF_COOKIE_PATH", "/".into())?,
-            cookie_secure: settings.get_or("CSRF_COOKIE_SECURE", false)?,
-            cookie_httponly: settings.get_or("CSRF_COOKIE_HTTPONLY", false)?,
+            cookie_path: declared.cookie_path,
+            cookie_secure: declared.cookie_secure,
+            cookie_httponly: declared.cookie_httponly,
             cookie_samesite,
             header,
             header_label: url::header_label(&header_setting),
@@ -743,9 +758,10 @@ pub fn register_with_failure_views(registry: &mut Registry, views: CsrfFailureVi
         })
         .alias("django.middleware.csrf.CsrfViewMiddleware")
         .needs_process_view()
-        .settings(CSRF_SETTINGS)
+        .declares::<CsrfSettings>()
+        .declares::<SessionCookieSettings>()
         .requires_before_if("SessionMiddleware", |s| {
-            s.get_or("CSRF_USE_SESSIONS", false).unwrap_or(false)
+            CsrfSettings::for_checks(s).is_ok_and(|c| c.use_sessions)
         });
     checks::register(registry, views);
 }

@@ -95,30 +95,31 @@ impl DatabaseConfig {
     }
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Clone, serde::Deserialize)]
 #[serde(untagged)]
 enum Port {
     Number(u16),
     Text(String),
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Clone, serde::Deserialize)]
 #[serde(untagged)]
 enum MaxAge {
     Seconds(i64),
     Word(String),
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Clone, serde::Deserialize)]
 #[serde(untagged)]
 enum PasswordSetting {
     Plain(String),
     Env { env: String },
 }
 
-#[derive(serde::Deserialize)]
+/// One entry of `DATABASES`, as written.
+#[derive(Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Entry {
+pub struct DatabaseEntry {
     #[serde(rename = "ENGINE")]
     engine: Option<String>,
     #[serde(rename = "NAME")]
@@ -139,10 +140,38 @@ struct Entry {
     conn_health_checks: Option<bool>,
 }
 
+impl std::fmt::Debug for DatabaseEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The password may be written in the entry: show where it connects, not how.
+        f.debug_struct("DatabaseEntry")
+            .field("engine", &self.engine)
+            .field("name", &self.name)
+            .field("host", &self.host)
+            .finish_non_exhaustive()
+    }
+}
+
+middleware_core::declare_settings! {
+    /// The `DATABASES` setting, read by everything that uses a database.
+    pub struct DatabasesSettings {
+        /// Django's names, one table per alias: `[DATABASES.default]` with `ENGINE`
+        /// (`"django.db.backends.sqlite3"` or `"django.db.backends.postgresql"`), `NAME` (SQLite:
+        /// a file, relative to the settings file's folder, or `":memory:"`), `USER`, `PASSWORD`
+        /// (or `{ env = "VAR" }`), `HOST`, `PORT`, `CONN_MAX_AGE` (default `0`: a connection is
+        /// closed after each use; seconds; `"None"` to keep), `CONN_HEALTH_CHECKS`, `OPTIONS`
+        /// (SQLite: `timeout`, `init_command`; PostgreSQL: `connect_timeout`, `options = "-c
+        /// statement_timeout=5000"`, `application_name`, `sslmode` without TLS; both: `pool = {
+        /// min_size, max_size, timeout }`). Needs the `sqlite` / `postgres` cargo features of
+        /// middleware-builtin. See [Databases](database.md)
+        DATABASES => databases: Option<BTreeMap<String, DatabaseEntry>> =
+            unset("unset (no database)"),
+    }
+}
+
 /// Reads `DATABASES` into one [`DatabaseConfig`] per alias; unset, there is none (as in
 /// Django, where the empty `DATABASES` is the dummy backend).
 pub fn read_databases(settings: &Settings) -> Result<Vec<DatabaseConfig>, SettingsError> {
-    let Some(table) = settings.get::<BTreeMap<String, Entry>>("DATABASES")? else {
+    let Some(table) = DatabasesSettings::from_settings(settings)?.databases else {
         return Ok(Vec::new());
     };
     table
@@ -154,7 +183,7 @@ pub fn read_databases(settings: &Settings) -> Result<Vec<DatabaseConfig>, Settin
 fn read_entry(
     settings: &Settings,
     alias: String,
-    entry: Entry,
+    entry: DatabaseEntry,
 ) -> Result<DatabaseConfig, SettingsError> {
     let bad = |what: String, fix: &str| settings.invalid("DATABASES", what, fix);
     let engine = match entry.engine.as_deref() {

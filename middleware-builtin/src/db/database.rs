@@ -346,13 +346,23 @@ impl Database {
         self.pool.get_or_try_init(|| async { self.open() }).await
     }
 
+    /// (max_lifetime, idle_timeout) of the pool: CONN_MAX_AGE bounds a connection's life.
+    /// `CONN_MAX_AGE = 0` is neither: a zero lifetime would make sqlx's reaper task, which
+    /// wakes every `min(max_lifetime, idle_timeout)`, spin on a core for as long as the pool
+    /// lives; those connections are closed as they are given back instead
+    /// ([`Database::close_after_use`]).
     fn lifetime(&self) -> (Option<Duration>, Option<Duration>) {
-        // (max_lifetime, idle_timeout): CONN_MAX_AGE bounds a connection's life; 0 closes it
-        // when it is given back, as Django closes it at the end of each request.
         match self.config.conn_max_age {
-            Some(age) => (Some(age), Some(age.max(Duration::from_millis(1)))),
+            Some(age) if age.is_zero() => (None, None),
+            Some(age) => (Some(age), Some(age)),
             None => (None, Some(Duration::from_secs(600))),
         }
+    }
+
+    /// Django's `CONN_MAX_AGE = 0` (its default): a connection is closed at the end of each
+    /// use, as Django closes it at the end of each request.
+    fn close_after_use(&self) -> bool {
+        self.config.conn_max_age.is_some_and(|age| age.is_zero())
     }
 
     fn open(&self) -> Result<Pool, DbError> {
@@ -376,6 +386,9 @@ impl Database {
                             .min_connections(c.min_connections)
                             .max_lifetime(max_lifetime)
                             .idle_timeout(idle_timeout);
+                        if self.close_after_use() {
+                            pool = pool.after_release(|_, _| Box::pin(async { Ok(false) }));
+                        }
                     }
                     None => {
                         // One connection that lives as long as the pool: each new connection
@@ -421,7 +434,7 @@ impl Database {
                 if !c.server_options.is_empty() {
                     options = options.options(c.server_options.iter().cloned());
                 }
-                let pool = PgPoolOptions::new()
+                let mut pool = PgPoolOptions::new()
                     .max_connections(c.max_connections)
                     .min_connections(c.min_connections)
                     .acquire_timeout(c.connect_timeout)
@@ -430,6 +443,9 @@ impl Database {
                     // A connection that died while idle (server restarted) fails its ping
                     // and is replaced before the request's statement runs.
                     .test_before_acquire(true);
+                if self.close_after_use() {
+                    pool = pool.after_release(|_, _| Box::pin(async { Ok(false) }));
+                }
                 Ok(Pool::Postgres(pool.connect_lazy_with(options)))
             }
             #[allow(unreachable_patterns)]

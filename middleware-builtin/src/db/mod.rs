@@ -35,12 +35,12 @@ pub mod migrate;
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 pub(crate) mod tests;
 
-pub use config::{read_databases, DatabaseConfig, Engine, POSTGRES_ENGINE, SQLITE_ENGINE};
+pub use config::{
+    read_databases, DatabaseConfig, DatabaseEntry, DatabasesSettings, Engine, POSTGRES_ENGINE,
+    SQLITE_ENGINE,
+};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use database::{
     databases_from_settings, shared_databases, unix_seconds, Database, Databases, DbError, Param,
     Row,
 };
-
-/// The settings the database layer reads.
-pub const SETTINGS: &[&str] = &["DATABASES"];

@@ -333,3 +333,32 @@ async fn row_i64(db: &Database) -> Result<i64, DbError> {
         .transpose()
         .map(|v| v.unwrap_or(0))
 }
+
+// CONN_MAX_AGE 0 (Django's default) closes each connection as it is given back, with no
+// lifetime or idle timeout on the pool: sqlx's reaper wakes every min(max_lifetime,
+// idle_timeout), so a zero there kept a core busy for as long as the pool lived. A positive
+// CONN_MAX_AGE keeps the connection.
+#[tokio::test]
+async fn conn_max_age_zero_closes_connections_without_a_reaper() {
+    for (max_age, kept) in [("0", 0), ("600", 1)] {
+        let path = temp_sqlite(&format!("max-age-{max_age}"));
+        let db = database(&format!(
+            "{}CONN_MAX_AGE = {max_age}\n",
+            sqlite_settings(&path)
+        ));
+        assert_eq!(row_text(&db, "SELECT 'x'").await, "x");
+        let pool = db.sqlite_pool().await.unwrap().unwrap();
+        // A connection goes back (or is closed) on a task of its own: wait for it, 5 s at most.
+        for _ in 0..500 {
+            if pool.size() == kept {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(pool.size(), kept, "CONN_MAX_AGE {max_age}");
+        if kept == 0 {
+            assert_eq!(pool.options().get_max_lifetime(), None);
+            assert_eq!(pool.options().get_idle_timeout(), None);
+        }
+    }
+}

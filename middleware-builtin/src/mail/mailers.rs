@@ -120,10 +120,13 @@ impl Mailers {
         }
     }
 
-    /// Reads `MAILERS` when it is set, the `EMAIL_*` settings otherwise.
-    pub(super) fn from_settings(settings: &Settings) -> Result<Self, SettingsError> {
-        match settings.get::<BTreeMap<String, MailerSetting>>("MAILERS")? {
-            None => legacy(settings).map(Mailers::Legacy),
+    /// `MAILERS` when it is set, the `EMAIL_*` settings otherwise.
+    pub(super) fn from_declared(
+        settings: &Settings,
+        declared: MailerSettings,
+    ) -> Result<Self, SettingsError> {
+        match declared.mailers {
+            None => legacy(settings, declared).map(Mailers::Legacy),
             Some(by_alias) => by_alias
                 .into_iter()
                 .map(|(alias, setting)| {
@@ -136,12 +139,57 @@ impl Mailers {
     }
 }
 
+middleware_core::declare_settings! {
+    /// The settings the mailers are read from.
+    pub struct MailerSettings {
+        /// Django 6.1's named mailers: `[MAILERS.<alias>]` with `BACKEND` (default SMTP) and
+        /// `OPTIONS` (`host`, `port`, `username`, `password`, `use_tls`, `use_ssl`, `timeout`,
+        /// `fail_silently`). Set, it replaces the `EMAIL_*` mailer settings below; `MAILERS =
+        /// {}` sends no mail. See [broken link e-mails](middleware/broken-link-emails.md)
+        MAILERS => mailers: Option<BTreeMap<String, MailerSetting>> = unset,
+        /// also `...console.EmailBackend` (stdout) and `...dummy.EmailBackend` (nothing). SMTP
+        /// needs middleware-builtin's `mail` cargo feature (the example site has it); another
+        /// value is a start-up error
+        EMAIL_BACKEND => backend: String = "django.core.mail.backends.smtp.EmailBackend",
+        /// the SMTP server
+        EMAIL_HOST => host: String = "localhost",
+        /// whatever the TLS settings, as Django's
+        EMAIL_PORT => port: u16 = 25,
+        /// with `EMAIL_HOST_PASSWORD`, the SMTP login (only when both are non-empty)
+        EMAIL_HOST_USER => user: String = "",
+        /// or `{ env = "VARIABLE" }`, read at start-up; never logged nor shown in `Debug` output
+        EMAIL_HOST_PASSWORD => password: Option<PasswordSetting> = unset("`\"\"`"),
+        /// STARTTLS (rustls, the webpki root certificates)
+        EMAIL_USE_TLS => use_tls: bool = false,
+        /// implicit TLS; with `EMAIL_USE_TLS` too, start-up fails with Django's
+        /// "EMAIL_USE_TLS/EMAIL_USE_SSL are mutually exclusive"
+        EMAIL_USE_SSL => use_ssl: bool = false,
+        /// seconds (a number) for the whole SMTP exchange of one message; unset: 60 s (Django:
+        /// no timeout)
+        EMAIL_TIMEOUT => timeout: Option<f64> = unset,
+    }
+}
+
 /// A password: the text, or `{ env = "VARIABLE" }` to read it at start-up.
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(untagged)]
-enum PasswordSetting {
+pub enum PasswordSetting {
+    /// The password itself (never shown by `Debug`).
     Plain(String),
-    Env { env: String },
+    /// The environment variable holding it.
+    Env {
+        /// The variable's name.
+        env: String,
+    },
+}
+
+impl std::fmt::Debug for PasswordSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PasswordSetting::Plain(_) => f.write_str("Plain(\"***\")"),
+            PasswordSetting::Env { env } => f.debug_struct("Env").field("env", env).finish(),
+        }
+    }
 }
 
 fn password(
@@ -181,10 +229,8 @@ fn seconds(
 }
 
 /// The mailer the `EMAIL_*` settings describe.
-fn legacy(settings: &Settings) -> Result<MailerConfig, SettingsError> {
-    let backend: String = settings.get_or("EMAIL_BACKEND", SMTP_BACKEND.to_owned())?;
-    let use_tls = settings.get_or("EMAIL_USE_TLS", false)?;
-    let use_ssl = settings.get_or("EMAIL_USE_SSL", false)?;
+fn legacy(settings: &Settings, declared: MailerSettings) -> Result<MailerConfig, SettingsError> {
+    let (use_tls, use_ssl) = (declared.use_tls, declared.use_ssl);
     if use_tls && use_ssl {
         return Err(settings.invalid(
             "EMAIL_USE_SSL",
@@ -195,27 +241,23 @@ fn legacy(settings: &Settings) -> Result<MailerConfig, SettingsError> {
     Ok(MailerConfig {
         alias: DEFAULT_MAILER_ALIAS.to_owned(),
         setting: "EMAIL_BACKEND".to_owned(),
-        backend: Backend::from_path(settings, "EMAIL_BACKEND", &backend)?,
+        backend: Backend::from_path(settings, "EMAIL_BACKEND", &declared.backend)?,
         smtp: SmtpOptions {
-            host: settings.get_or("EMAIL_HOST", "localhost".to_owned())?,
-            port: settings.get_or("EMAIL_PORT", 25)?,
-            username: settings.get_or("EMAIL_HOST_USER", String::new())?,
-            password: password(
-                settings,
-                "EMAIL_HOST_PASSWORD",
-                settings.get("EMAIL_HOST_PASSWORD")?,
-            )?,
+            host: declared.host,
+            port: declared.port,
+            username: declared.user,
+            password: password(settings, "EMAIL_HOST_PASSWORD", declared.password)?,
             use_tls,
             use_ssl,
-            timeout: seconds(settings, "EMAIL_TIMEOUT", settings.get("EMAIL_TIMEOUT")?)?,
+            timeout: seconds(settings, "EMAIL_TIMEOUT", declared.timeout)?,
         },
     })
 }
 
 /// One `MAILERS` entry as written.
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct MailerSetting {
+pub struct MailerSetting {
     #[serde(rename = "BACKEND")]
     backend: Option<String>,
     #[serde(rename = "OPTIONS", default)]
@@ -224,7 +266,7 @@ struct MailerSetting {
 
 /// The `OPTIONS` Django's built-in backends take; any other is an error, as Django's
 /// `InvalidMailer("Unknown options ...")`.
-#[derive(Deserialize, Default)]
+#[derive(Clone, Deserialize, Default)]
 struct OptionsSetting {
     host: Option<String>,
     port: Option<u16>,
@@ -238,6 +280,15 @@ struct OptionsSetting {
     _fail_silently: Option<bool>,
     #[serde(flatten)]
     other: BTreeMap<String, toml::Value>,
+}
+
+impl std::fmt::Debug for MailerSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The options may hold a password.
+        f.debug_struct("MailerSetting")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
 }
 
 impl MailerSetting {
@@ -334,7 +385,8 @@ mod tests {
     use super::*;
 
     fn mailers(toml: &str) -> Result<Mailers, SettingsError> {
-        Mailers::from_settings(&Settings::from_toml_str(toml, "t.toml").unwrap())
+        let settings = Settings::from_toml_str(toml, "t.toml").unwrap();
+        Mailers::from_declared(&settings, MailerSettings::from_settings(&settings)?)
     }
 
     fn error(toml: &str) -> String {

@@ -36,21 +36,23 @@ pub mod smtp;
 use mailers::CONSOLE_BACKEND;
 pub use mailers::{Backend, MailerConfig, Mailers, SmtpOptions, DEFAULT_MAILER_ALIAS};
 
-/// The settings this module reads, with Django's names.
-pub const SETTINGS: &[&str] = &[
-    "MAILERS",
-    "EMAIL_BACKEND",
-    "EMAIL_HOST",
-    "EMAIL_PORT",
-    "EMAIL_HOST_USER",
-    "EMAIL_HOST_PASSWORD",
-    "EMAIL_USE_TLS",
-    "EMAIL_USE_SSL",
-    "EMAIL_TIMEOUT",
-    "EMAIL_SUBJECT_PREFIX",
-    "SERVER_EMAIL",
-    "MANAGERS",
-];
+middleware_core::declare_settings! {
+    /// The settings this module reads, with Django's names.
+    pub struct MailSettings {
+        /// who gets the broken-link mails (`mail_managers`): addresses (`"ops@example.com"` or
+        /// `"Ops <ops@example.com>"`); Django's deprecated `["Name", "address"]` pairs are
+        /// accepted. Empty: nothing is sent
+        MANAGERS => managers: Vec<Recipient> = [],
+        /// the `From` of the mails
+        SERVER_EMAIL => server_email: String = "root@localhost",
+        /// put before each subject
+        EMAIL_SUBJECT_PREFIX => subject_prefix: String = "[Django] ",
+    }
+    shared {
+        /// `MAILERS` or the `EMAIL_*` mailer settings.
+        mailers: mailers::MailerSettings,
+    }
+}
 
 /// One e-mail, as Django's `EmailMessage` with a plain-text body.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -167,10 +169,12 @@ pub struct EmailConfig {
 }
 
 /// A `MANAGERS` entry: an address, or Django's deprecated `(name, address)` pair.
-#[derive(Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(untagged)]
-enum Recipient {
+pub enum Recipient {
+    /// An address.
     Address(String),
+    /// A name (ignored) and an address.
     Pair(serde::de::IgnoredAny, String),
 }
 
@@ -179,17 +183,18 @@ impl EmailConfig {
     /// an SMTP mailer without `host`, an unknown option or backend) is an error here, at
     /// start-up, where Django raises when it first sends.
     pub fn from_settings(settings: &Settings) -> Result<Self, SettingsError> {
-        let managers: Vec<Recipient> = settings.get_or("MANAGERS", Vec::new())?;
-        let managers = managers
+        let declared = MailSettings::from_settings(settings)?;
+        let managers = declared
+            .managers
             .into_iter()
             .map(|r| match r {
                 Recipient::Address(a) | Recipient::Pair(_, a) => a,
             })
             .collect();
         let config = EmailConfig {
-            mailers: Mailers::from_settings(settings)?,
-            subject_prefix: settings.get_or("EMAIL_SUBJECT_PREFIX", "[Django] ".to_owned())?,
-            server_email: settings.get_or("SERVER_EMAIL", "root@localhost".to_owned())?,
+            mailers: Mailers::from_declared(settings, declared.mailers)?,
+            subject_prefix: declared.subject_prefix,
+            server_email: declared.server_email,
             managers,
         };
         for (key, address) in std::iter::once(("SERVER_EMAIL", &config.server_email))

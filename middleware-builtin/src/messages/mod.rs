@@ -420,19 +420,36 @@ fn storage_kind(name: &str) -> Option<StorageKind> {
     }
 }
 
+middleware_core::declare_settings! {
+    /// The settings `MessageMiddleware` reads.
+    pub struct MessageSettings {
+        /// also the cookie and session storages
+        MESSAGE_STORAGE => storage: String = "django.contrib.messages.storage.fallback.FallbackStorage",
+        /// INFO
+        MESSAGE_LEVEL => level: i32 = 20,
+        /// extra or replaced level tags
+        MESSAGE_TAGS => tags: std::collections::BTreeMap<String, String> = {},
+    }
+    shared {
+        /// The cookie storage's cookie.
+        cookie: crate::sessions::SessionCookieSettings,
+    }
+}
+
+/// `MESSAGE_STORAGE` for the order requirement: a value of the wrong type is reported when the
+/// chain is built.
 fn storage_setting(settings: &middleware_core::Settings) -> String {
-    settings
-        .get::<String>("MESSAGE_STORAGE")
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| FALLBACK_STORAGE.to_owned())
+    MessageSettings::for_checks(settings)
+        .map(|s| s.values.storage)
+        .unwrap_or_else(|_| FALLBACK_STORAGE.to_owned())
 }
 
 impl MessageMiddleware {
     /// Reads `MESSAGE_STORAGE`, `MESSAGE_LEVEL`, `MESSAGE_TAGS` and the session cookie settings.
     pub fn new(next: Next, ctx: &BuildContext<'_>) -> Result<Self, FactoryError> {
         let settings = ctx.settings;
-        let name = storage_setting(settings);
+        let declared = MessageSettings::from_settings(settings)?;
+        let name = declared.storage;
         let kind = storage_kind(&name).ok_or_else(|| {
             settings.invalid(
                 "MESSAGE_STORAGE",
@@ -447,9 +464,7 @@ impl MessageMiddleware {
             (WARNING, "warning".into()),
             (ERROR, "error".into()),
         ];
-        let custom: std::collections::BTreeMap<String, String> =
-            settings.get_or("MESSAGE_TAGS", Default::default())?;
-        for (level, tag) in custom {
+        for (level, tag) in declared.tags {
             let level: i32 = level.trim().parse().map_err(|_| {
                 settings.invalid(
                     "MESSAGE_TAGS",
@@ -472,8 +487,8 @@ impl MessageMiddleware {
                 kind,
                 signer: get_cookie_signer(settings.signing_key()?, &fallbacks, COOKIE_SALT)
                     .map_err(|e| FactoryError::ImproperlyConfigured(e.to_string()))?,
-                cookie: SessionCookieConfig::from_settings(settings)?,
-                level: settings.get_or("MESSAGE_LEVEL", INFO)?,
+                cookie: SessionCookieConfig::from_declared(settings, declared.cookie)?,
+                level: declared.level,
                 tags,
                 debug: core.debug,
             }),
@@ -519,18 +534,7 @@ pub fn register(registry: &mut Registry) {
     registry
         .register("MessageMiddleware", MessageMiddleware::new)
         .alias("django.contrib.messages.middleware.MessageMiddleware")
-        .settings(&[
-            "MESSAGE_STORAGE",
-            "MESSAGE_LEVEL",
-            "MESSAGE_TAGS",
-            "SESSION_COOKIE_NAME",
-            "SESSION_COOKIE_AGE",
-            "SESSION_COOKIE_DOMAIN",
-            "SESSION_COOKIE_SECURE",
-            "SESSION_COOKIE_PATH",
-            "SESSION_COOKIE_HTTPONLY",
-            "SESSION_COOKIE_SAMESITE",
-        ])
+        .declares::<MessageSettings>()
         .requires_before_if("SessionMiddleware", |settings| {
             storage_kind(&storage_setting(settings)) != Some(StorageKind::Cookie)
         });

@@ -11,7 +11,9 @@ use super::backends::{pickle, unpickle};
 use super::data::SessionData;
 #[cfg(feature = "pickle")]
 use crate::cache::{CacheBackend, Timeout};
-use crate::db::{unix_seconds, Database, DbError, Param};
+#[cfg(feature = "pickle")]
+use crate::db::unix_seconds;
+use crate::db::{Database, DbError, Param};
 
 /// Prefix of Django's `cached_db` cache keys (`CachedDBSessionStore.cache_key_prefix`).
 pub const CACHED_DB_KEY_PREFIX: &str = "django.contrib.sessions.cached_db";

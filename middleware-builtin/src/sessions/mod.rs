@@ -90,24 +90,56 @@ pub const DB_ENGINE: &str = "django.contrib.sessions.backends.db";
 /// `SESSION_ENGINE` for the database with a cache in front.
 pub const CACHED_DB_ENGINE: &str = "django.contrib.sessions.backends.cached_db";
 
-/// Every setting `SessionMiddleware` reads.
-pub const SETTINGS: &[&str] = &[
-    "SESSION_ENGINE",
-    "SESSION_COOKIE_NAME",
-    "SESSION_COOKIE_AGE",
-    "SESSION_COOKIE_DOMAIN",
-    "SESSION_COOKIE_SECURE",
-    "SESSION_COOKIE_PATH",
-    "SESSION_COOKIE_HTTPONLY",
-    "SESSION_COOKIE_SAMESITE",
-    "SESSION_SAVE_EVERY_REQUEST",
-    "SESSION_EXPIRE_AT_BROWSER_CLOSE",
-    "SESSION_FILE_PATH",
-    "SESSION_CACHE_ALIAS",
-    "SESSION_SERIALIZER",
-    "CACHES",
-    "DATABASES",
-];
+middleware_core::declare_settings! {
+    /// The session cookie's settings: `SessionMiddleware` and the messages framework read
+    /// them, and CSRF in session mode.
+    pub struct SessionCookieSettings {
+        ///
+        SESSION_COOKIE_NAME => name: String = "sessionid",
+        /// two weeks, in seconds
+        SESSION_COOKIE_AGE => age: i64 = 1209600,
+        ///
+        SESSION_COOKIE_DOMAIN => domain: Option<String> = unset,
+        ///
+        SESSION_COOKIE_SECURE => secure: bool = false,
+        ///
+        SESSION_COOKIE_PATH => path: String = "/",
+        ///
+        SESSION_COOKIE_HTTPONLY => httponly: bool = true,
+        ///
+        SESSION_COOKIE_SAMESITE => samesite: toml::Value = "Lax",
+    }
+}
+
+middleware_core::declare_settings! {
+    /// Every setting `SessionMiddleware` reads.
+    pub struct SessionSettings {
+        /// also `…backends.cached_db`, `…backends.file`, `…backends.cache`; `db` and
+        /// `cached_db` use Django's `django_session` table
+        SESSION_ENGINE => engine: Option<String> = unset(
+            "`\"django.contrib.sessions.backends.db\"` when `DATABASES` has a `default` entry (Django's default), else `\"django.contrib.sessions.backends.signed_cookies\"`"
+        ),
+        ///
+        SESSION_SAVE_EVERY_REQUEST => save_every_request: bool = false,
+        ///
+        SESSION_EXPIRE_AT_BROWSER_CLOSE => expire_at_browser_close: bool = false,
+        /// file engine
+        SESSION_FILE_PATH => file_path: Option<String> = unset("the system temporary directory"),
+        /// cache and cached_db engines
+        SESSION_CACHE_ALIAS => cache_alias: String = "default",
+        /// the only one supported
+        SESSION_SERIALIZER => serializer: String = "django.contrib.sessions.serializers.JSONSerializer",
+        /// read only by the system checks
+        INSTALLED_APPS => installed_apps: Option<Vec<String>> =
+            unset("unset (every app counts as installed)"),
+    }
+    shared {
+        /// The session cookie.
+        cookie: SessionCookieSettings,
+        /// `DATABASES`, for the database engines.
+        databases: crate::db::DatabasesSettings,
+    }
+}
 
 /// The session cookie's attributes, read once from the `SESSION_COOKIE_*` settings (the
 /// messages framework reuses them).
@@ -132,11 +164,17 @@ pub struct SessionCookieConfig {
 impl SessionCookieConfig {
     /// Reads the `SESSION_COOKIE_*` settings.
     pub fn from_settings(settings: &Settings) -> Result<Self, SettingsError> {
-        let samesite = match settings.get::<toml::Value>("SESSION_COOKIE_SAMESITE")? {
-            None => Some("Lax".to_owned()),
-            Some(toml::Value::Boolean(false)) => None,
-            Some(toml::Value::String(s)) if s.is_empty() => None,
-            Some(toml::Value::String(s)) => {
+        Self::from_declared(settings, SessionCookieSettings::from_settings(settings)?)
+    }
+
+    pub(crate) fn from_declared(
+        settings: &Settings,
+        declared: SessionCookieSettings,
+    ) -> Result<Self, SettingsError> {
+        let samesite = match declared.samesite {
+            toml::Value::Boolean(false) => None,
+            toml::Value::String(s) if s.is_empty() => None,
+            toml::Value::String(s) => {
                 if s.parse::<SameSite>().is_err() {
                     return Err(settings.invalid(
                         "SESSION_COOKIE_SAMESITE",
@@ -146,7 +184,7 @@ impl SessionCookieConfig {
                 }
                 Some(s)
             }
-            Some(other) => {
+            other => {
                 return Err(settings.invalid(
                     "SESSION_COOKIE_SAMESITE",
                     format!("{other} is not a SameSite value"),
@@ -155,12 +193,12 @@ impl SessionCookieConfig {
             }
         };
         Ok(SessionCookieConfig {
-            name: settings.get_or("SESSION_COOKIE_NAME", "sessionid".to_owned())?,
-            age: settings.get_or("SESSION_COOKIE_AGE", 1_209_600)?,
-            domain: settings.get("SESSION_COOKIE_DOMAIN")?,
-            secure: settings.get_or("SESSION_COOKIE_SECURE", false)?,
-            path: settings.get_or("SESSION_COOKIE_PATH", "/".to_owned())?,
-            httponly: settings.get_or("SESSION_COOKIE_HTTPONLY", true)?,
+            name: declared.name,
+            age: declared.age,
+            domain: declared.domain,
+            secure: declared.secure,
+            path: declared.path,
+            httponly: declared.httponly,
             samesite,
         })
     }
@@ -201,20 +239,20 @@ impl SessionMiddleware {
     /// Reads the settings once and builds the engine.
     pub fn new(next: Next, ctx: &BuildContext<'_>) -> Result<Self, FactoryError> {
         let settings = ctx.settings;
-        let cookie = SessionCookieConfig::from_settings(settings)?;
-        if let Some(serializer) = settings.get::<String>("SESSION_SERIALIZER")? {
-            if serializer != "django.contrib.sessions.serializers.JSONSerializer" {
-                return Err(settings
-                    .invalid(
-                        "SESSION_SERIALIZER",
-                        format!("{serializer:?} is not supported"),
-                        "only django.contrib.sessions.serializers.JSONSerializer (the default) is",
-                    )
-                    .into());
-            }
+        let declared = SessionSettings::from_settings(settings)?;
+        let cookie = SessionCookieConfig::from_declared(settings, declared.cookie)?;
+        let serializer = &declared.serializer;
+        if serializer != "django.contrib.sessions.serializers.JSONSerializer" {
+            return Err(settings
+                .invalid(
+                    "SESSION_SERIALIZER",
+                    format!("{serializer:?} is not supported"),
+                    "only django.contrib.sessions.serializers.JSONSerializer (the default) is",
+                )
+                .into());
         }
         let keys = Keys::from_settings(settings)?;
-        let default_engine = if settings.contains("DATABASES")
+        let default_engine = if declared.databases.databases.is_some()
             && crate::db::read_databases(settings)?
                 .iter()
                 .any(|d| d.alias == "default")
@@ -223,12 +261,12 @@ impl SessionMiddleware {
         } else {
             SIGNED_COOKIES_ENGINE
         };
-        let engine_name: String = settings.get_or("SESSION_ENGINE", default_engine.to_owned())?;
+        let engine_name = declared.engine.unwrap_or_else(|| default_engine.to_owned());
         let engine = match engine_name.as_str() {
             SIGNED_COOKIES_ENGINE => Engine::SignedCookies,
             FILE_ENGINE => {
-                let dir = settings
-                    .get::<String>("SESSION_FILE_PATH")?
+                let dir = declared
+                    .file_path
                     .map(PathBuf::from)
                     .unwrap_or_else(std::env::temp_dir);
                 if !dir.is_dir() {
@@ -247,12 +285,14 @@ impl SessionMiddleware {
             }
             #[cfg(feature = "pickle")]
             CACHE_ENGINE => Engine::Store(Arc::new(CacheStore::new(
-                session_cache(ctx)?,
+                session_cache(ctx, &declared.cache_alias)?,
                 keys.clone(),
             ))),
             #[cfg(not(feature = "pickle"))]
             CACHE_ENGINE => return Err(without_pickle(settings, CACHE_ENGINE).into()),
-            DB_ENGINE | CACHED_DB_ENGINE => db_engine(ctx, &engine_name, &keys)?,
+            DB_ENGINE | CACHED_DB_ENGINE => {
+                db_engine(ctx, &engine_name, &keys, &declared.cache_alias)?
+            }
             other => {
                 return Err(settings
                     .invalid(
@@ -270,10 +310,9 @@ impl SessionMiddleware {
                 secret: keys.secret,
                 fallbacks: keys.fallbacks,
                 cookie_age: cookie.age,
-                expire_at_browser_close: settings
-                    .get_or("SESSION_EXPIRE_AT_BROWSER_CLOSE", false)?,
+                expire_at_browser_close: declared.expire_at_browser_close,
             }),
-            save_every_request: settings.get_or("SESSION_SAVE_EVERY_REQUEST", false)?,
+            save_every_request: declared.save_every_request,
             cookie,
         })
     }
@@ -341,11 +380,11 @@ impl Middleware for SessionMiddleware {
 #[cfg(feature = "pickle")]
 fn session_cache(
     ctx: &BuildContext<'_>,
+    alias: &str,
 ) -> Result<Arc<dyn crate::cache::CacheBackend>, SettingsError> {
     let settings = ctx.settings;
-    let alias: String = settings.get_or("SESSION_CACHE_ALIAS", "default".to_owned())?;
     let caches = crate::cache::shared_caches(ctx)?;
-    caches.get(&alias).ok_or_else(|| {
+    caches.get(alias).ok_or_else(|| {
         settings.invalid(
             "SESSION_CACHE_ALIAS",
             format!("no cache named {alias:?} in CACHES"),
@@ -357,7 +396,13 @@ fn session_cache(
 /// `db` / `cached_db`: Django's `django_session` table in `DATABASES["default"]` (Django's
 /// router sends sessions there unless told otherwise).
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-fn db_engine(ctx: &BuildContext<'_>, engine: &str, keys: &Keys) -> Result<Engine, SettingsError> {
+#[cfg_attr(not(feature = "pickle"), allow(unused_variables))] // cache_alias: cached_db only
+fn db_engine(
+    ctx: &BuildContext<'_>,
+    engine: &str,
+    keys: &Keys,
+    cache_alias: &str,
+) -> Result<Engine, SettingsError> {
     let databases = crate::db::shared_databases(ctx)?;
     let db = databases.require(
         ctx.settings,
@@ -368,7 +413,7 @@ fn db_engine(ctx: &BuildContext<'_>, engine: &str, keys: &Keys) -> Result<Engine
         #[cfg(feature = "pickle")]
         return Ok(Engine::Store(Arc::new(CachedDbStore::new(
             db,
-            session_cache(ctx)?,
+            session_cache(ctx, cache_alias)?,
             keys.clone(),
         ))));
         #[cfg(not(feature = "pickle"))]
@@ -391,7 +436,12 @@ fn without_pickle(settings: &Settings, engine: &str) -> SettingsError {
 }
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
-fn db_engine(ctx: &BuildContext<'_>, engine: &str, _: &Keys) -> Result<Engine, SettingsError> {
+fn db_engine(
+    ctx: &BuildContext<'_>,
+    engine: &str,
+    _: &Keys,
+    _: &str,
+) -> Result<Engine, SettingsError> {
     Err(ctx.settings.invalid(
         "SESSION_ENGINE",
         format!("{engine:?} needs the database layer, which this build leaves out"),
@@ -408,8 +458,9 @@ pub fn register(registry: &mut Registry) {
     registry
         .register("SessionMiddleware", SessionMiddleware::new)
         .alias(SESSIONS_MIDDLEWARE)
-        .settings(SETTINGS);
-    registry.declare_settings(&["INSTALLED_APPS"]);
+        .declares::<SessionSettings>()
+        // Read through the chain's shared caches, by the cache engines only.
+        .declares::<crate::cache::CachesSettings>();
     registry.add_check(true, session_cookie_checks);
 }
 
@@ -418,9 +469,12 @@ pub fn register(registry: &mut Registry) {
 /// Without `INSTALLED_APPS` in the settings, the sessions app counts as installed, as in a
 /// default Django project.
 fn session_cookie_checks(ctx: &middleware_core::checks::CheckContext<'_>) -> Vec<CheckMessage> {
-    let app = match ctx.settings.get::<Vec<String>>("INSTALLED_APPS") {
-        Ok(Some(apps)) => apps.iter().any(|a| a == "django.contrib.sessions"),
-        _ => true,
+    let Ok(declared) = SessionSettings::for_checks(ctx.settings) else {
+        return Vec::new();
+    };
+    let app = match &declared.installed_apps {
+        Some(apps) => apps.iter().any(|a| a == "django.contrib.sessions"),
+        None => true,
     };
     let middleware = ctx.has_middleware("SessionMiddleware");
     let mut out = Vec::new();
@@ -444,13 +498,13 @@ fn session_cookie_checks(ctx: &middleware_core::checks::CheckContext<'_>) -> Vec
         out.push(CheckMessage::warning(id, msg, None));
     };
     check(
-        ctx.settings.get_or("SESSION_COOKIE_SECURE", false).unwrap_or(false),
+        declared.cookie.secure,
         ["security.W010", "security.W011", "security.W012"],
         "SESSION_COOKIE_SECURE",
         "Using a secure-only session cookie makes it more difficult for network traffic sniffers to hijack user sessions.",
     );
     check(
-        ctx.settings.get_or("SESSION_COOKIE_HTTPONLY", true).unwrap_or(true),
+        declared.cookie.httponly,
         ["security.W013", "security.W014", "security.W015"],
         "SESSION_COOKIE_HTTPONLY",
         "Using an HttpOnly session cookie makes it more difficult for cross-site scripting attacks to hijack user sessions.",
