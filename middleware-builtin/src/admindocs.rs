@@ -51,8 +51,14 @@ use middleware_core::{
 
 use crate::auth;
 
-/// The settings `XViewMiddleware` reads, with Django's names.
-pub const SETTINGS: &[&str] = &["INTERNAL_IPS"];
+middleware_core::declare_settings! {
+    /// The settings `XViewMiddleware` reads, with Django's names.
+    pub struct XViewSettings {
+        /// client addresses (`REMOTE_ADDR`, as strings) that `XViewMiddleware` answers without a
+        /// staff login. See [admin docs](middleware/admindocs.md)
+        INTERNAL_IPS => internal_ips: Vec<String> = [],
+    }
+}
 
 /// Django's `XViewMiddleware`.
 #[derive(Debug, Clone)]
@@ -65,7 +71,7 @@ impl XViewMiddleware {
     /// strings, as Django does) that get the header without logging in.
     pub fn from_settings(settings: &Settings) -> Result<Self, SettingsError> {
         Ok(XViewMiddleware {
-            internal_ips: settings.get_or("INTERNAL_IPS", Vec::new())?,
+            internal_ips: XViewSettings::from_settings(settings)?.internal_ips,
         })
     }
 
@@ -115,6 +121,6 @@ pub fn register(registry: &mut Registry) {
             Ok(XViewMiddleware::from_settings(ctx.settings)?)
         })
         .alias("django.contrib.admindocs.middleware.XViewMiddleware")
-        .settings(SETTINGS)
+        .declares::<XViewSettings>()
         .requires_before("AuthenticationMiddleware");
 }

@@ -299,9 +299,7 @@ fn build(
         csrf: CsrfProtect::from_settings(ctx.settings, &options.csrf_failure_views)?,
         append_slash: core.append_slash,
         debug: core.debug,
-        login_url: ctx
-            .settings
-            .get_or("LOGIN_URL", crate::auth::DEFAULT_LOGIN_URL.to_owned())?,
+        login_url: crate::auth::LoginUrlSettings::from_settings(ctx.settings)?.login_url,
     })
 }
 
@@ -315,5 +313,5 @@ pub fn register(registry: &mut Registry, options: FlatpageOptions) {
         .alias("django.contrib.flatpages.middleware.FlatpageFallbackMiddleware")
         .declares::<crate::sites::SitesSettings>()
         .declares::<crate::db::DatabasesSettings>()
-        .settings(&["LOGIN_URL"]);
+        .declares::<crate::auth::LoginUrlSettings>();
 }

@@ -16,6 +16,16 @@ use super::{get_user, REDIRECT_FIELD_NAME};
 /// Django's default `LOGIN_URL`.
 pub const DEFAULT_LOGIN_URL: &str = "/accounts/login/";
 
+middleware_core::declare_settings! {
+    /// `LOGIN_URL`, read by `AuthenticationMiddleware`, `LoginRequiredMiddleware` and the flat
+    /// pages.
+    pub struct LoginUrlSettings {
+        /// where `LoginRequiredMiddleware` and `redirect_to_login` send anonymous users (a path
+        /// or an absolute URL; URL names are not reversed)
+        LOGIN_URL => login_url: String = "/accounts/login/",
+    }
+}
+
 /// Route marker: this view is public (Django's `@login_not_required`).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LoginNotRequired;
@@ -136,7 +146,7 @@ impl LoginRequiredMiddleware {
         redirect_field_name: &str,
     ) -> Result<Self, FactoryError> {
         let settings = ctx.settings;
-        let login_url: String = settings.get_or("LOGIN_URL", DEFAULT_LOGIN_URL.to_owned())?;
+        let login_url = LoginUrlSettings::from_settings(settings)?.login_url;
         // Django's resolve_url would reverse a URL name; there is no URL reversal here.
         if !login_url.is_empty() && !login_url.contains('/') && !login_url.contains('.') {
             return Err(settings

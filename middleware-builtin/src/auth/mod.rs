@@ -84,7 +84,7 @@ pub use backends::{
 };
 pub use login_required::{
     redirect_to_login, LoginNotRequired, LoginRequiredMiddleware, LoginRequiredOptions,
-    DEFAULT_LOGIN_URL,
+    LoginUrlSettings, DEFAULT_LOGIN_URL,
 };
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use model_backend::ModelBackend;
@@ -103,8 +103,6 @@ pub const BACKEND_SESSION_KEY: &str = "_auth_user_backend";
 pub const HASH_SESSION_KEY: &str = "_auth_user_hash";
 /// Django's `REDIRECT_FIELD_NAME`.
 pub const REDIRECT_FIELD_NAME: &str = "next";
-/// Django's default `LOGIN_REDIRECT_URL`.
-pub const DEFAULT_LOGIN_REDIRECT_URL: &str = "/accounts/profile/";
 
 /// Django's dotted path of `AuthenticationMiddleware`.
 pub const AUTHENTICATION_MIDDLEWARE: &str =
@@ -118,13 +116,25 @@ pub const REMOTE_USER_MIDDLEWARE: &str = "django.contrib.auth.middleware.RemoteU
 pub const PERSISTENT_REMOTE_USER_MIDDLEWARE: &str =
     "django.contrib.auth.middleware.PersistentRemoteUserMiddleware";
 
-/// The settings `AuthenticationMiddleware` reads.
-pub const SETTINGS: &[&str] = &[
-    "AUTHENTICATION_BACKENDS",
-    "LOGIN_URL",
-    "LOGIN_REDIRECT_URL",
-    "LOGOUT_REDIRECT_URL",
-];
+middleware_core::declare_settings! {
+    /// The settings `AuthenticationMiddleware` reads (and the password hashing ones).
+    pub struct AuthSettings {
+        /// names of `UserBackend`s registered in `BuiltinOptions::auth_backends`;
+        /// `django.contrib.auth.backends.ModelBackend` is Django's, over `auth_user` of the
+        /// `default` database, when `DATABASES` has one and nothing else is registered under
+        /// that name; an unknown name fails at start-up
+        AUTHENTICATION_BACKENDS => backends: Vec<String> =
+            ["django.contrib.auth.backends.ModelBackend"],
+        /// where a login view goes after logging in, through `auth_config`
+        LOGIN_REDIRECT_URL => login_redirect_url: String = "/accounts/profile/",
+        /// where a logout view goes after logging out, through `auth_config`
+        LOGOUT_REDIRECT_URL => logout_redirect_url: Option<String> = unset,
+    }
+    shared {
+        /// `LOGIN_URL`.
+        login: LoginUrlSettings,
+    }
+}
 
 /// The auth settings, read once by `AuthenticationMiddleware` and shared with every request
 /// (see [`auth_config`]); a login view finds `LOGIN_REDIRECT_URL` here.
@@ -182,8 +192,8 @@ impl AuthConfig {
         table: &AuthBackends,
         model: Option<Arc<dyn UserBackend>>,
     ) -> Result<Self, FactoryError> {
-        let names: Vec<String> =
-            settings.get_or("AUTHENTICATION_BACKENDS", vec![MODEL_BACKEND.to_owned()])?;
+        let declared = AuthSettings::from_settings(settings)?;
+        let names = declared.backends;
         if names.is_empty() {
             return Err(settings
                 .invalid(
@@ -212,17 +222,14 @@ impl AuthConfig {
             };
             backends.push((name, backend));
         }
-        let logout_redirect_url = settings
-            .get::<String>("LOGOUT_REDIRECT_URL")?
-            .filter(|s| !s.is_empty());
+        let logout_redirect_url = declared.logout_redirect_url.filter(|s| !s.is_empty());
         Ok(AuthConfig {
             backends,
             keys: crate::sessions::Keys::from_settings(settings)?,
             hashing: hashers::PasswordHashing::from_settings(settings)?,
             password_validators: password_validation::PasswordValidators::from_settings(settings)?,
-            login_url: settings.get_or("LOGIN_URL", DEFAULT_LOGIN_URL.to_owned())?,
-            login_redirect_url: settings
-                .get_or("LOGIN_REDIRECT_URL", DEFAULT_LOGIN_REDIRECT_URL.to_owned())?,
+            login_url: declared.login.login_url,
+            login_redirect_url: declared.login_redirect_url,
             logout_redirect_url,
         })
     }
@@ -620,7 +627,7 @@ pub fn register_with_backends(registry: &mut Registry, backends: AuthBackends) {
             AuthenticationMiddleware::new(next, ctx, &backends)
         })
         .alias(AUTHENTICATION_MIDDLEWARE)
-        .settings(SETTINGS)
+        .declares::<AuthSettings>()
         .requires_before("SessionMiddleware");
     registry
         .register("LoginRequiredMiddleware", |next, ctx| {
@@ -628,7 +635,7 @@ pub fn register_with_backends(registry: &mut Registry, backends: AuthBackends) {
         })
         .alias(LOGIN_REQUIRED_MIDDLEWARE)
         .needs_process_view()
-        .settings(&["LOGIN_URL"])
+        .declares::<LoginUrlSettings>()
         .requires_before("AuthenticationMiddleware");
     registry
         .register("RemoteUserMiddleware", |next, ctx| {
@@ -645,8 +652,8 @@ pub fn register_with_backends(registry: &mut Registry, backends: AuthBackends) {
     registry.add_check(false, checks::check_middleware);
     // Read by whatever hashes passwords (a view, a management command), not only by
     // AuthenticationMiddleware: known even when it is not in MIDDLEWARE.
-    registry.declare_settings(hashers::SETTINGS);
-    registry.declare_settings(password_validation::SETTINGS);
+    registry.declare::<hashers::PasswordHashingSettings>();
+    registry.declare::<password_validation::PasswordValidationSettings>();
 }
 
 #[cfg(test)]

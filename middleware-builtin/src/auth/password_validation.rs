@@ -40,8 +40,18 @@ use regex::Regex;
 
 use super::user::User;
 
-/// The setting this module reads.
-pub const SETTINGS: &[&str] = &["AUTH_PASSWORD_VALIDATORS"];
+middleware_core::declare_settings! {
+    /// The setting this module reads.
+    pub struct PasswordValidationSettings {
+        /// Django's default (the example site has `startproject`'s four). Django's list of `{
+        /// NAME, OPTIONS }`: `django.contrib.auth.password_validation.UserAttributeSimilarityValidator`
+        /// (`user_attributes`, `max_similarity`), `MinimumLengthValidator` (`min_length`),
+        /// `CommonPasswordValidator` (`password_list_path`; default Django's own list),
+        /// `NumericPasswordValidator`. Checked by `createsuperuser`, `changepassword` and
+        /// `auth::validate_password`; an unknown `NAME` or option fails at start-up
+        AUTH_PASSWORD_VALIDATORS => validators: Vec<toml::Table> = [],
+    }
+}
 
 const SETTING: &str = "AUTH_PASSWORD_VALIDATORS";
 const PREFIX: &str = "django.contrib.auth.password_validation.";
@@ -122,7 +132,7 @@ impl PasswordValidators {
 
     /// `AUTH_PASSWORD_VALIDATORS`: a list of tables with Django's `NAME` and `OPTIONS`.
     pub fn from_settings(settings: &Settings) -> Result<Self, SettingsError> {
-        let entries: Vec<toml::Table> = settings.get_or(SETTING, Vec::new())?;
+        let entries = PasswordValidationSettings::from_settings(settings)?.validators;
         let mut validators = Vec::with_capacity(entries.len());
         for entry in entries {
             validators.push(from_entry(settings, entry)?);

@@ -71,13 +71,24 @@ pub const SALT_LENGTH: usize = 22;
 /// Django's `BasePasswordHasher.salt_entropy`, in bits.
 const SALT_ENTROPY: f64 = 128.0;
 
-/// The settings read by [`PasswordHashers::from_settings`] and
-/// [`PasswordHashing::from_settings`].
-pub const SETTINGS: &[&str] = &[
-    "PASSWORD_HASHERS",
-    "PASSWORD_HASHING_WORKERS",
-    "PASSWORD_HASHING_QUEUE_TIMEOUT",
-];
+middleware_core::declare_settings! {
+    /// The settings read by [`PasswordHashers::from_settings`] and
+    /// [`PasswordHashing::from_settings`].
+    pub struct PasswordHashingSettings {
+        /// the first makes new passwords, every one verifies; a correct password of another
+        /// hasher or other parameters is hashed again on login. Also `BCryptPasswordHasher` and
+        /// `MD5PasswordHasher`; any other name refuses to start
+        PASSWORD_HASHERS => hashers: Option<Vec<String>> = unset(
+            "Django's list: `PBKDF2PasswordHasher`, `PBKDF2SHA1PasswordHasher`, `Argon2PasswordHasher`, `BCryptSHA256PasswordHasher`, `ScryptPasswordHasher` (each `django.contrib.auth.hashers.…`)"
+        ),
+        /// not Django's: at most this many password hashes run at once (see
+        /// [deployment](deployment.md#password-hashing-a-bounded-pool)); at least 1
+        PASSWORD_HASHING_WORKERS => workers: Option<usize> = unset("the number of cores"),
+        /// not Django's: seconds a login waits for a free hashing worker before it is answered
+        /// 503 with `Retry-After`; `0` refuses at once when all are busy
+        PASSWORD_HASHING_QUEUE_TIMEOUT => queue_timeout: f64 = 5,
+    }
+}
 
 /// Django's default `PASSWORD_HASHERS`.
 pub const DEFAULT_PASSWORD_HASHERS: &[&str] = &[
@@ -365,7 +376,7 @@ impl PasswordHashers {
     /// Reads `PASSWORD_HASHERS` (Django's dotted names; default Django's list). Unknown names
     /// and an empty list are refused at start-up.
     pub fn from_settings(settings: &Settings) -> Result<Self, FactoryError> {
-        let Some(names) = settings.get::<Vec<String>>("PASSWORD_HASHERS")? else {
+        let Some(names) = PasswordHashingSettings::from_settings(settings)?.hashers else {
             return Ok(Self::default());
         };
         let mut hashers = Vec::with_capacity(names.len());

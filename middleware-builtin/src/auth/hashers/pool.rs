@@ -100,7 +100,8 @@ impl PasswordHashing {
     /// and `PASSWORD_HASHING_QUEUE_TIMEOUT` (seconds, default 5).
     pub fn from_settings(settings: &Settings) -> Result<Self, FactoryError> {
         let hashers = PasswordHashers::from_settings(settings)?;
-        let workers: usize = settings.get_or("PASSWORD_HASHING_WORKERS", cores())?;
+        let declared = super::PasswordHashingSettings::from_settings(settings)?;
+        let workers = declared.workers.unwrap_or_else(cores);
         if workers == 0 {
             return Err(settings
                 .invalid(
@@ -110,10 +111,7 @@ impl PasswordHashing {
                 )
                 .into());
         }
-        let timeout: f64 = settings.get_or(
-            "PASSWORD_HASHING_QUEUE_TIMEOUT",
-            DEFAULT_QUEUE_TIMEOUT.as_secs_f64(),
-        )?;
+        let timeout = declared.queue_timeout;
         let Ok(queue_timeout) = Duration::try_from_secs_f64(timeout) else {
             return Err(settings
                 .invalid(
