@@ -15,7 +15,8 @@
 # `k=v` first. The servers run on core 0, wrk (CONNECTIONS, default 64), PostgreSQL and Redis
 # on core 1; the servers are measured in turn, ROUNDS times, and the script prints each mean
 # rate, its paired median ratio to `signed` (and ours on PostgreSQL to Django's), and the CPU
-# time per request of the server (PostgreSQL's and Redis's own work is not in it).
+# time per request of the server (PostgreSQL's and Redis's own work is not in it; for
+# `cached`, Redis's CPU time per request is printed beside it).
 #
 # usage: bench/sessions.sh
 # env:   DURATION=5s ROUNDS=3 CONNECTIONS=64 DJANGO=1 NO_BUILD (set: use the binary as built)
@@ -52,7 +53,7 @@ as_pg "taskset -c $client_cpu $pgbin/pg_ctl -D $pgdir/data -l $pgdir/log -w -t 2
     -o '-p $pg_port -k $pgdir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200' start" >/dev/null
 for db in rust django; do as_pg "$pgbin/createdb -h 127.0.0.1 -p $pg_port -U postgres $db"; done
 taskset -c $client_cpu redis-server --port $redis_port --save '' --appendonly no --daemonize no >/dev/null &
-pids+=($!)
+pids+=($!); redis_pid=$!
 wait_port $redis_port
 
 # One settings file per engine, from the site's own.
@@ -108,11 +109,14 @@ for i in "${!names[@]}"; do
 done
 
 declare -A rates=() req=() cpu=()
+redis_ticks=0
 for n in "${names[@]}"; do rates[$n]=; req[$n]=0; cpu[$n]=0; done
 for _ in $(seq 1 "$rounds"); do
     for i in "${!names[@]}"; do
         n=${names[$i]}
+        before=$(cpu_ticks "$redis_pid")
         read -r r c t < <(measure "${spids[$i]}" "http://127.0.0.1:${ports[$i]}/session/get/?k=k" -H "Cookie: ${cookies[$i]}")
+        [ "$n" != cached ] || redis_ticks=$(( redis_ticks + $(cpu_ticks "$redis_pid") - before ))
         rates[$n]+=" $r"; req[$n]=$(( ${req[$n]} + c )); cpu[$n]=$(( ${cpu[$n]} + t ))
     done
 done
@@ -120,5 +124,6 @@ for n in "${names[@]}"; do
     # shellcheck disable=SC2086
     line="engine=$n rate=$(mean ${rates[$n]}) req/s cpu/request=$(us_per_request "${cpu[$n]}" "${req[$n]}") us vs-signed=$(paired "${rates[$n]}" "${rates[signed]}")"
     [ -z "${rates[django]:-}" ] || [ "$n" = django ] || line+=" vs-django=$(paired "${rates[$n]}" "${rates[django]}")"
+    [ "$n" != cached ] || line+=" redis-cpu/request=$(us_per_request "$redis_ticks" "${req[$n]}") us"
     echo "$line"; echo "rounds: ${rates[$n]}" >&2
 done

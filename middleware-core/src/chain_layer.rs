@@ -50,7 +50,7 @@ use crate::error::Error;
 use crate::lending::{Lent, ReturnSlot};
 use crate::request::{ConnectionInfo, RequestExt};
 use crate::tower::{into_body, BoxFuture, IntoBody};
-use crate::urls::PathValue;
+use crate::view::PathValue;
 use crate::view::{Markers, Resolve, ResolverMatch, RouteInfo, View};
 use crate::{Request, Response};
 

@@ -392,6 +392,42 @@ mod tests {
         assert!(!checked.is_invalid("GROUP_LIST"));
     }
 
+    crate::declare_settings! {
+        /// Declares `SHARED_NAME` again, differently: what sharing avoids.
+        pub struct Twice {
+            /// another doc
+            SHARED_NAME => name: String = "other",
+        }
+    }
+
+    #[test]
+    fn the_registry_knows_declared_settings_once_and_reports_a_second_declaration() {
+        let mut registry = crate::Registry::new();
+        registry.declare::<Group>();
+        registry.declare::<Shared>();
+        let shared: Vec<&str> = registry
+            .declared_settings()
+            .filter(|s| s.name == "SHARED_NAME")
+            .map(|s| s.default)
+            .collect();
+        assert_eq!(shared, ["`\"shared\"`"]);
+        assert_eq!(registry.conflicting_declarations().count(), 0);
+        assert_eq!(
+            Twice::from_settings(&Settings::default()).unwrap().name,
+            "other"
+        );
+        registry.declare::<Twice>();
+        let conflicts: Vec<_> = registry.conflicting_declarations().collect();
+        assert_eq!(conflicts.len(), 1);
+        assert_eq!(
+            (conflicts[0].0.doc, conflicts[0].1.doc),
+            (" the shared one", " another doc")
+        );
+        let settings =
+            Settings::from_toml_str("GROUP_COUNT = 1\nSHARED_NAME = \"x\"", "t").unwrap();
+        assert!(registry.check_settings(&settings).is_ok());
+    }
+
     #[test]
     fn a_default_that_does_not_read_names_the_setting() {
         let msg = declared_default::<u64>(&Settings::default(), "X", "\"text\"")

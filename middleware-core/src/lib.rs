@@ -15,7 +15,29 @@
 //! * work queued on a request runs after its response has been sent ([`after_response`]);
 //! * a [`Router`] with Django's path syntax, a [`server`] and an in-process [`test_client`].
 //!
+//! # Cargo features
+//!
+//! The model (the traits, [`chain`], [`registry`], [`settings`], [`checks`], [`error`], [`body`],
+//! [`request`], [`response`], [`after_response`], [`fn_middleware`], [`view`]) is always
+//! compiled. The parts around it are features, all on by default but `tower`; an embedder with
+//! its own server and routing takes `default-features = false` and names what it uses:
+//!
+//! | feature | modules | pulls in |
+//! |---------|---------|----------|
+//! | `server` | [`server`] | hyper's server, hyper-util, tokio's net and signal, memchr |
+//! | `router` | [`urls`], [`routing`] ([`Router`], [`Route`]) | matchit, regex |
+//! | `test-client` | [`test_client`] | nothing more |
+//! | `crypto` | [`crypto`] | hmac, sha2, sha1, subtle, rand |
+//! | `signing` | [`signing`] (and `crypto`) | base64, flate2 |
+//! | `http-utils` | [`http_utils`]'s `conditional`, `url` and date parsing | regex |
+//! | `tower` | `tower`, `chain_layer` | tower-service, tower-layer, matchit |
+//!
+//! Without the router a chain ends in [`ChainBuilder::handler`] or any [`Resolve`]; the cookie,
+//! host and `Vary` helpers of [`http_utils`] that [`RequestExt`] and [`ResponseExt`] use are part
+//! of the model.
+//!
 //! ```
+//! # #[cfg(feature = "router")] {
 //! use http::HeaderValue;
 //! use middleware_core::{Chain, Error, Next, Registry, Request, Response, Router, Settings};
 //!
@@ -40,6 +62,7 @@
 //! let response = chain.call(http::Request::get("/").body(Default::default()).unwrap()).await;
 //! assert_eq!(response.headers()["x-custom-header"], "Hello");
 //! # });
+//! # }
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -50,6 +73,7 @@ pub mod chain;
 #[cfg(feature = "tower")]
 pub mod chain_layer;
 pub mod checks;
+#[cfg(feature = "crypto")]
 pub mod crypto;
 pub mod declared;
 pub mod error;
@@ -61,15 +85,20 @@ pub mod middleware;
 pub mod registry;
 pub mod request;
 pub mod response;
+#[cfg(feature = "router")]
 pub mod routing;
+#[cfg(feature = "server")]
 pub mod server;
 pub mod settings;
+#[cfg(feature = "signing")]
 pub mod signing;
 mod suggest;
 mod system_check;
+#[cfg(feature = "test-client")]
 pub mod test_client;
 #[cfg(feature = "tower")]
 pub mod tower;
+#[cfg(feature = "router")]
 pub mod urls;
 pub mod view;
 
@@ -84,11 +113,12 @@ pub use middleware::{GetResponse, HookMiddleware, Middleware, Mixin, Next};
 pub use registry::{BuildContext, FactoryError, Registry};
 pub use request::{ConnectionInfo, QueryDict, RequestBodyExt, RequestExt};
 pub use response::ResponseExt;
+#[cfg(feature = "router")]
 pub use routing::{Route, Router};
 pub use settings::{CoreSettings, Secret, Setting, Settings, SettingsBuilder, SettingsError};
 pub use view::{
-    view_fn, Markers, NotFromView, Render, Resolve, ResolverMatch, RouteInfo, TemplateResponse,
-    View, ViewFn,
+    view_fn, Markers, NotFromView, PathValue, Render, Resolve, ResolverMatch, RouteInfo,
+    TemplateResponse, View, ViewFn,
 };
 
 /// A request: `http::Request` with this crate's [`Body`].

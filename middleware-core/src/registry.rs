@@ -291,6 +291,7 @@ impl Registry {
     pub fn new() -> Self {
         let mut r = Registry::default();
         r.declare_described(CORE_SETTINGS);
+        #[cfg(feature = "server")]
         r.declare_settings(crate::server::config::SERVER_SETTINGS);
         r
     }

@@ -31,6 +31,12 @@ use crate::settings::CoreSettings;
 use crate::view::ResolverMatch;
 use crate::Request;
 
+/// Django's `request._dont_enforce_csrf_checks`: present on requests from a test client that
+/// does not enforce CSRF checks (`test_client::Client` sets it). The CSRF middleware reads it;
+/// it is the model's, so CSRF builds without the test client.
+#[derive(Clone, Copy, Debug)]
+pub struct DontEnforceCsrfChecks;
+
 /// Facts about the connection a request came on; the server records them with
 /// [`RequestExt::set_connection_info`].
 #[derive(Clone, Debug)]
@@ -101,6 +107,7 @@ pub(crate) fn take_after_response(request: &Request) -> Option<crate::after_resp
 /// Starts a request the server received: its connection and the chain's settings, recorded in
 /// `spare` (the extensions of an earlier request on the same connection, see [`recycle`]) when
 /// there is one, so the request allocates no extension map of its own.
+#[cfg(feature = "server")]
 pub(crate) fn start(
     request: &mut Request,
     spare: Option<http::Extensions>,
@@ -122,6 +129,7 @@ pub(crate) fn start(
 /// Empties a finished request's extensions for the next request on the same connection,
 /// keeping their allocations: the map and its table, and the `RequestState` box when nothing
 /// else is there.
+#[cfg(feature = "server")]
 pub(crate) fn recycle(request: &mut Request) -> http::Extensions {
     let mut extensions = std::mem::take(request.extensions_mut());
     if extensions.len() == 1 {

@@ -29,10 +29,7 @@ use crate::body::Body;
 use crate::chain::Chain;
 use crate::request::{ConnectionInfo, RequestExt};
 
-/// Django's `request._dont_enforce_csrf_checks`: present on requests from a test client that
-/// does not enforce CSRF checks. The CSRF middleware reads it.
-#[derive(Clone, Copy, Debug)]
-pub struct DontEnforceCsrfChecks;
+pub use crate::request::DontEnforceCsrfChecks;
 
 /// A collected response.
 #[derive(Debug)]

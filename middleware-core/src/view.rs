@@ -22,6 +22,7 @@
 //! # let _: &dyn View = &view;
 //! ```
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -135,6 +136,44 @@ pub struct RouteInfo {
     pub markers: Arc<Markers>,
 }
 
+/// A captured path parameter, typed by its converter (the router's `urls::PathValue`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PathValue {
+    /// `<int:…>`: `[0-9]+`, must fit in a `u64`.
+    Int(u64),
+    /// `<str:…>` or `<…>`: `[^/]+`.
+    Str(String),
+    /// `<slug:…>`: `[-a-zA-Z0-9_]+`.
+    Slug(String),
+    /// `<uuid:…>`: the lower-case canonical hyphenated form (the only form the
+    /// converter accepts).
+    Uuid(String),
+    /// `<path:…>`: `.+`, may contain `/`.
+    Path(String),
+    /// A converter registered with `UrlResolver::add_converter`: the matched text.
+    Custom(String),
+}
+
+impl PathValue {
+    /// The value as text (`Int` is rendered in decimal).
+    pub fn as_text(&self) -> Cow<'_, str> {
+        match self {
+            PathValue::Int(n) => Cow::Owned(n.to_string()),
+            PathValue::Str(s)
+            | PathValue::Slug(s)
+            | PathValue::Uuid(s)
+            | PathValue::Path(s)
+            | PathValue::Custom(s) => Cow::Borrowed(s),
+        }
+    }
+}
+
+impl fmt::Display for PathValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.as_text())
+    }
+}
+
 /// What URL resolution found: the route (view, pattern, name, markers) and the captured
 /// arguments. Set on the request before `process_view` runs (Django's
 /// `request.resolver_match`, read with [`crate::RequestExt::resolver_match`]).
@@ -142,7 +181,7 @@ pub struct RouteInfo {
 pub struct ResolverMatch {
     route: Arc<RouteInfo>,
     /// Captured path arguments, typed by their converters, in route order.
-    pub kwargs: Vec<(String, crate::urls::PathValue)>,
+    pub kwargs: Vec<(String, PathValue)>,
 }
 
 impl fmt::Debug for ResolverMatch {
@@ -157,7 +196,7 @@ impl fmt::Debug for ResolverMatch {
 
 impl ResolverMatch {
     /// A match of `route` with the arguments captured from the path.
-    pub fn new(route: Arc<RouteInfo>, kwargs: Vec<(String, crate::urls::PathValue)>) -> Self {
+    pub fn new(route: Arc<RouteInfo>, kwargs: Vec<(String, PathValue)>) -> Self {
         ResolverMatch { route, kwargs }
     }
 
@@ -202,7 +241,7 @@ impl ResolverMatch {
     }
 
     /// The captured argument `name`.
-    pub fn kwarg(&self, name: &str) -> Option<&crate::urls::PathValue> {
+    pub fn kwarg(&self, name: &str) -> Option<&PathValue> {
         self.kwargs.iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
 }

@@ -21,6 +21,7 @@
 //! is not readable here (and the other way round) unless both sides store plain bytes.
 
 mod locmem;
+#[cfg(feature = "redis")]
 mod redis_cache;
 
 use std::collections::HashMap;
@@ -33,6 +34,7 @@ use middleware_core::registry::BuildContext;
 use middleware_core::{Settings, SettingsError};
 
 pub use locmem::LocMemCache;
+#[cfg(feature = "redis")]
 pub use redis_cache::RedisCache;
 
 /// Django's `DEFAULT_TIMEOUT`: 300 seconds.
@@ -166,8 +168,12 @@ struct Options {
     max_entries: Option<usize>,
     #[serde(rename = "CULL_FREQUENCY")]
     cull_frequency: Option<usize>,
+    // Only the Redis backend reads it; without Redis it is still accepted, then refused.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     #[serde(rename = "CONNECT_TIMEOUT")]
     connect_timeout: Option<f64>,
+    // Only the Redis backend reads it; without Redis it is still accepted, then refused.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     #[serde(rename = "COMMAND_TIMEOUT")]
     command_timeout: Option<f64>,
 }
@@ -178,6 +184,8 @@ struct Options {
 pub struct CacheSetting {
     #[serde(rename = "BACKEND")]
     backend: Option<String>,
+    // Only the Redis backend reads it; without Redis it is still accepted, then refused.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     #[serde(rename = "LOCATION")]
     location: Option<toml::Value>,
     #[serde(rename = "TIMEOUT")]
@@ -271,6 +279,7 @@ pub fn caches_from_settings(settings: &Settings) -> Result<Caches, SettingsError
                 options.max_entries.unwrap_or(DEFAULT_MAX_ENTRIES),
                 options.cull_frequency.unwrap_or(DEFAULT_CULL_FREQUENCY),
             )),
+            #[cfg(feature = "redis")]
             REDIS_BACKEND => {
                 let location = match &conf.location {
                     Some(toml::Value::String(s)) => s.clone(),
@@ -304,6 +313,15 @@ pub fn caches_from_settings(settings: &Settings) -> Result<Caches, SettingsError
                         )
                     })?,
                 )
+            }
+            // A build without Redis refuses it at start-up rather than fall back to memory.
+            #[cfg(not(feature = "redis"))]
+            REDIS_BACKEND => {
+                return Err(settings.invalid(
+                    "CACHES",
+                    format!("CACHES[{alias:?}].BACKEND {REDIS_BACKEND:?} needs Redis, which this build leaves out"),
+                    format!("build middleware-builtin with the `redis` feature, or use {LOCMEM_BACKEND:?}"),
+                ))
             }
             other => {
                 return Err(settings.invalid(

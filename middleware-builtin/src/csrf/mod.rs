@@ -62,9 +62,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use http::header::{self, HeaderName};
 use middleware_core::http_utils::cookies::SetCookie;
+use middleware_core::request::DontEnforceCsrfChecks;
 use middleware_core::response::ResponseExt;
 use middleware_core::settings::meta_to_header;
-use middleware_core::test_client::DontEnforceCsrfChecks;
 use middleware_core::{
     BuildContext, Error, FactoryError, Middleware, Next, Registry, Request, RequestBodyExt,
     RequestExt, ResolverMatch, Response, Settings,

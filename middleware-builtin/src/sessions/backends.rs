@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+#[cfg(feature = "pickle")]
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -13,7 +14,9 @@ use tokio::io::AsyncWriteExt;
 
 use super::data::SessionData;
 use super::expiry::expiry_age_at;
-use crate::cache::{CacheBackend, CacheError, Timeout};
+use crate::cache::CacheError;
+#[cfg(feature = "pickle")]
+use crate::cache::{CacheBackend, Timeout};
 
 /// Salt of Django's `SessionBase.encode` for the db/cache/file backends
 /// (`"django.contrib.sessions." + SessionStore.__qualname__`).
@@ -46,6 +49,7 @@ pub enum StoreError {
     #[error("session encoding: {0}")]
     Encode(#[from] signing::SigningError),
     /// The data could not be pickled for the cache.
+    #[cfg(feature = "pickle")]
     #[error("session pickling: {0}")]
     Pickle(#[from] serde_pickle::Error),
 }
@@ -89,9 +93,11 @@ pub fn decode(text: &str, secret: &[u8], fallbacks: &[&[u8]]) -> SessionData {
 
 /// The first byte of a pickle of protocol 2 or later (the `PROTO` opcode). Django's
 /// `pickle.dumps(dict, HIGHEST_PROTOCOL)` always starts with it; `encode()` text never does.
+#[cfg(feature = "pickle")]
 const PICKLE_PROTO: u8 = 0x80;
 
 /// The session dict as Django's cache backends store it: `pickle.dumps(dict)` (protocol 3).
+#[cfg(feature = "pickle")]
 pub fn pickle(data: &SessionData) -> Result<Vec<u8>, serde_pickle::Error> {
     serde_pickle::to_vec(data, serde_pickle::SerOptions::new())
 }
@@ -99,6 +105,7 @@ pub fn pickle(data: &SessionData) -> Result<Vec<u8>, serde_pickle::Error> {
 /// Reads a session dict pickled by Django (any protocol up to 5); anything that is not a dict
 /// of JSON-like values is an empty session (logged without the data), as Django's `decode`
 /// treats corrupt data.
+#[cfg(feature = "pickle")]
 pub fn unpickle(bytes: &[u8]) -> SessionData {
     match serde_pickle::from_slice(bytes, serde_pickle::DeOptions::new()) {
         Ok(data) => data,
@@ -159,12 +166,14 @@ impl Keys {
 /// sessions. Values must be JSON-like (strings, numbers, booleans, `None`, lists, dicts); a
 /// session holding other Python objects (datetimes, sets...) loads as an empty session, logged.
 /// Values written by earlier versions of this port (Django's `encode()` text) are still read.
+#[cfg(feature = "pickle")]
 #[derive(Debug)]
 pub struct CacheStore {
     cache: Arc<dyn CacheBackend>,
     keys: Keys,
 }
 
+#[cfg(feature = "pickle")]
 impl CacheStore {
     pub(crate) fn new(cache: Arc<dyn CacheBackend>, keys: Keys) -> Self {
         CacheStore { cache, keys }
@@ -175,6 +184,7 @@ impl CacheStore {
     }
 }
 
+#[cfg(feature = "pickle")]
 #[async_trait]
 impl SessionStore for CacheStore {
     async fn load(&self, key: &str) -> Result<Option<SessionData>, StoreError> {

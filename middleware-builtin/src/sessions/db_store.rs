@@ -5,15 +5,21 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 
-use super::backends::{encode, pickle, unpickle, Keys, SessionStore, StoreError, VALID_KEY_CHARS};
+use super::backends::{encode, Keys, SessionStore, StoreError, VALID_KEY_CHARS};
+#[cfg(feature = "pickle")]
+use super::backends::{pickle, unpickle};
 use super::data::SessionData;
+#[cfg(feature = "pickle")]
 use crate::cache::{CacheBackend, Timeout};
-use crate::db::{unix_seconds, Database, DbError, Param};
+#[cfg(feature = "pickle")]
+use crate::db::unix_seconds;
+use crate::db::{Database, DbError, Param};
 
 /// Prefix of Django's `cached_db` cache keys (`CachedDBSessionStore.cache_key_prefix`).
 pub const CACHED_DB_KEY_PREFIX: &str = "django.contrib.sessions.cached_db";
 
 /// The first byte of a pickle of protocol 2 or later.
+#[cfg(feature = "pickle")]
 const PICKLE_PROTO: u8 = 0x80;
 
 /// Whether `key` can be a key Django made (`get_random_string(32, VALID_KEY_CHARS)`, and the
@@ -164,6 +170,7 @@ fn expiry_date(age: i64) -> SystemTime {
 /// write the database, then the cache (write-through; a cache failure there is logged, as in
 /// Django). Deletes remove both, and a failing cache delete is an error: a logged-out session
 /// must not live on in the cache.
+#[cfg(feature = "pickle")]
 #[derive(Debug)]
 pub struct CachedDbStore {
     db: DbStore,
@@ -171,6 +178,7 @@ pub struct CachedDbStore {
     keys: Keys,
 }
 
+#[cfg(feature = "pickle")]
 impl CachedDbStore {
     pub(crate) fn new(db: Arc<Database>, cache: Arc<dyn CacheBackend>, keys: Keys) -> Self {
         CachedDbStore {
@@ -185,6 +193,7 @@ impl CachedDbStore {
     }
 }
 
+#[cfg(feature = "pickle")]
 #[async_trait]
 impl SessionStore for CachedDbStore {
     async fn load(&self, key: &str) -> Result<Option<SessionData>, StoreError> {

@@ -64,12 +64,16 @@ use middleware_core::{
 };
 
 pub use backends::{
-    decode, encode, new_session_key, pickle, unpickle, CacheStore, FileStore, SessionStore,
-    StoreError, CACHE_KEY_PREFIX, SESSION_STORE_SALT, VALID_KEY_CHARS,
+    decode, encode, new_session_key, FileStore, SessionStore, StoreError, CACHE_KEY_PREFIX,
+    SESSION_STORE_SALT, VALID_KEY_CHARS,
 };
+#[cfg(feature = "pickle")]
+pub use backends::{pickle, unpickle, CacheStore};
 pub use data::SessionData;
+#[cfg(all(feature = "pickle", any(feature = "sqlite", feature = "postgres")))]
+pub use db_store::CachedDbStore;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub use db_store::{CachedDbStore, DbStore, CACHED_DB_KEY_PREFIX};
+pub use db_store::{DbStore, CACHED_DB_KEY_PREFIX};
 pub use session::{session, Expiry, Session, SessionExt, EXPIRY_KEY, SIGNED_COOKIES_SALT};
 
 pub(crate) use backends::Keys;
@@ -279,10 +283,13 @@ impl SessionMiddleware {
                     keys.clone(),
                 )))
             }
+            #[cfg(feature = "pickle")]
             CACHE_ENGINE => Engine::Store(Arc::new(CacheStore::new(
                 session_cache(ctx, &declared.cache_alias)?,
                 keys.clone(),
             ))),
+            #[cfg(not(feature = "pickle"))]
+            CACHE_ENGINE => return Err(without_pickle(settings, CACHE_ENGINE).into()),
             DB_ENGINE | CACHED_DB_ENGINE => {
                 db_engine(ctx, &engine_name, &keys, &declared.cache_alias)?
             }
@@ -370,6 +377,7 @@ impl Middleware for SessionMiddleware {
 }
 
 /// The `SESSION_CACHE_ALIAS` cache of `CACHES`.
+#[cfg(feature = "pickle")]
 fn session_cache(
     ctx: &BuildContext<'_>,
     alias: &str,
@@ -388,6 +396,7 @@ fn session_cache(
 /// `db` / `cached_db`: Django's `django_session` table in `DATABASES["default"]` (Django's
 /// router sends sessions there unless told otherwise).
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg_attr(not(feature = "pickle"), allow(unused_variables))] // cache_alias: cached_db only
 fn db_engine(
     ctx: &BuildContext<'_>,
     engine: &str,
@@ -400,15 +409,30 @@ fn db_engine(
         "default",
         &format!("SESSION_ENGINE = {engine:?}"),
     )?;
-    Ok(if engine == CACHED_DB_ENGINE {
-        Engine::Store(Arc::new(CachedDbStore::new(
+    if engine == CACHED_DB_ENGINE {
+        #[cfg(feature = "pickle")]
+        return Ok(Engine::Store(Arc::new(CachedDbStore::new(
             db,
             session_cache(ctx, cache_alias)?,
             keys.clone(),
-        )))
-    } else {
-        Engine::Store(Arc::new(DbStore::new(db, keys.clone())))
-    })
+        ))));
+        #[cfg(not(feature = "pickle"))]
+        return Err(without_pickle(ctx.settings, engine));
+    }
+    Ok(Engine::Store(Arc::new(DbStore::new(db, keys.clone()))))
+}
+
+/// The `cache` and `cached_db` engines store pickles: a build without the `pickle` feature
+/// refuses them at start-up rather than fall back to another engine.
+#[cfg(not(feature = "pickle"))]
+fn without_pickle(settings: &Settings, engine: &str) -> SettingsError {
+    settings.invalid(
+        "SESSION_ENGINE",
+        format!("{engine:?} stores pickled sessions, which this build leaves out"),
+        format!(
+            "build middleware-builtin with the `pickle` feature, or set SESSION_ENGINE to {SIGNED_COOKIES_ENGINE:?} or {FILE_ENGINE:?}"
+        ),
+    )
 }
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]

@@ -1,6 +1,7 @@
 //! HTTP dates: formatting as IMF-fixdate and parsing the three formats of
 //! RFC 9110 §5.6.7, with the exact rules of Django's `django.utils.http`
-//! (`http_date`, `parse_http_date`, `parse_http_date_safe`).
+//! (`http_date`, `parse_http_date`, `parse_http_date_safe`). Parsing (regex) is
+//! the `http-utils` feature; formatting is part of the model (cookies, `Expires`).
 //!
 //! ```
 //! use std::time::{Duration, UNIX_EPOCH};
@@ -17,9 +18,11 @@
 //! The `httpdate` crate is deliberately not used: it panics for times before
 //! 1970 and it does not implement Django's two-digit-year rule.
 
+#[cfg(feature = "http-utils")]
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+#[cfg(feature = "http-utils")]
 use regex::Regex;
 
 const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
@@ -68,6 +71,7 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 }
 
 /// Inverse of [`civil_from_days`].
+#[cfg(feature = "http-utils")]
 fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
@@ -78,6 +82,7 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+#[cfg(feature = "http-utils")]
 fn days_in_month(year: i64, month: u32) -> u32 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -88,6 +93,7 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 }
 
 /// The civil year (UTC) containing `t`.
+#[cfg(feature = "http-utils")]
 pub(crate) fn year_of(t: SystemTime) -> i64 {
     civil_from_days(unix_seconds(t).div_euclid(86_400)).0
 }
@@ -111,12 +117,14 @@ pub fn http_date(t: SystemTime) -> String {
     )
 }
 
+#[cfg(feature = "http-utils")]
 struct DateRegexes {
     rfc1123: Regex,
     rfc850: Regex,
     asctime: Regex,
 }
 
+#[cfg(feature = "http-utils")]
 fn regexes() -> Option<&'static DateRegexes> {
     static RE: OnceLock<Option<DateRegexes>> = OnceLock::new();
     RE.get_or_init(|| {
@@ -145,17 +153,20 @@ fn regexes() -> Option<&'static DateRegexes> {
 /// Two-digit years (and, as in Django, *any* year below 100, even one written
 /// with four digits such as `0037`) are resolved relative to the current year:
 /// more than 50 years in the future means the previous century.
+#[cfg(feature = "http-utils")]
 pub fn parse_http_date(date: &str) -> Option<SystemTime> {
     parse_http_date_at(date, SystemTime::now())
 }
 
 /// [`parse_http_date`] with an explicit "now", which only matters for the
 /// two-digit-year rule. Useful for deterministic tests.
+#[cfg(feature = "http-utils")]
 pub fn parse_http_date_at(date: &str, now: SystemTime) -> Option<SystemTime> {
     from_unix_seconds(parse_http_date_seconds(date, now)?)
 }
 
 /// The parsed date as seconds since the epoch (negative before 1970).
+#[cfg(feature = "http-utils")]
 pub(crate) fn parse_http_date_seconds(date: &str, now: SystemTime) -> Option<i64> {
     let re = regexes()?;
     let caps = re
@@ -195,7 +206,8 @@ pub(crate) fn parse_http_date_seconds(date: &str, now: SystemTime) -> Option<i64
     Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + min * 60 + sec)
 }
 
-#[cfg(test)]
+// Formatting and parsing are checked together (round trips).
+#[cfg(all(test, feature = "http-utils"))]
 mod tests {
     use super::*;
 

@@ -6,6 +6,10 @@
 //! middleware can share one definition of "what Django does" for cookies,
 //! caching headers, conditional requests, host validation and redirects.
 //!
+//! [`cookies`], [`host`], [`cache`] and date formatting are part of the model (the request and
+//! response helpers use them); [`conditional`], [`url`] and date parsing are the `http-utils`
+//! cargo feature (they use regex).
+//!
 //! ```
 //! use http::{HeaderMap, Method, StatusCode};
 //! use middleware_core::http_utils::{cache, conditional, cookies, host};
@@ -31,10 +35,12 @@
 //! ```
 
 pub mod cache;
+#[cfg(feature = "http-utils")]
 pub mod conditional;
 pub mod cookies;
 pub mod dates;
 pub mod host;
+#[cfg(feature = "http-utils")]
 pub mod url;
 
 use http::header::{HeaderMap, HeaderName, HeaderValue};

@@ -105,7 +105,6 @@ mod pattern;
 #[cfg(test)]
 mod tests;
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -116,6 +115,8 @@ use converter::{Converter, Kind};
 use index::Entry;
 use path::decode_path;
 use pattern::{is_python_whitespace, Part, Route};
+
+pub use crate::view::PathValue;
 
 /// Errors raised while building a [`UrlResolver`] (Django's
 /// `ImproperlyConfigured` / `ValueError` at URLconf load time).
@@ -234,44 +235,6 @@ impl fmt::Display for NoReverseMatch {
             write!(f, "'{t}'")?;
         }
         f.write_str("]")
-    }
-}
-
-/// A captured path parameter, typed by its converter.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum PathValue {
-    /// `<int:…>`: `[0-9]+`, must fit in a `u64`.
-    Int(u64),
-    /// `<str:…>` or `<…>`: `[^/]+`.
-    Str(String),
-    /// `<slug:…>`: `[-a-zA-Z0-9_]+`.
-    Slug(String),
-    /// `<uuid:…>`: the lower-case canonical hyphenated form (the only form the
-    /// converter accepts).
-    Uuid(String),
-    /// `<path:…>`: `.+`, may contain `/`.
-    Path(String),
-    /// A converter registered with [`UrlResolver::add_converter`]: the matched text.
-    Custom(String),
-}
-
-impl PathValue {
-    /// The value as text (`Int` is rendered in decimal).
-    pub fn as_text(&self) -> Cow<'_, str> {
-        match self {
-            PathValue::Int(n) => Cow::Owned(n.to_string()),
-            PathValue::Str(s)
-            | PathValue::Slug(s)
-            | PathValue::Uuid(s)
-            | PathValue::Path(s)
-            | PathValue::Custom(s) => Cow::Borrowed(s),
-        }
-    }
-}
-
-impl fmt::Display for PathValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.as_text())
     }
 }
 
