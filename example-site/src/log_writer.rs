@@ -1,8 +1,8 @@
 //! The request log's writer: non-blocking and bounded, with no allocation per line.
 //!
 //! A line is appended to one shared buffer under a lock (the lock is held for the copy only)
-//! and a thread writes the buffer out, whatever has gathered in [`LINGER`] (10 ms) or up to
-//! 64 KiB, in one `write`. `tracing-appender`'s `non_blocking`, used before, copied each line into a new
+//! and a thread writes the buffer out, whatever has gathered in 10 ms or up to 64 KiB, in one
+//! `write`. `tracing-appender`'s `non_blocking`, used before, copied each line into a new
 //! `Vec` and sent it through a channel: an allocation, a free and the channel's hand-off per
 //! line, three lines per request on the default stack (`docs/performance.md`).
 //!
