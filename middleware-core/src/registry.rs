@@ -292,7 +292,7 @@ impl Registry {
         let mut r = Registry::default();
         r.declare_described(CORE_SETTINGS);
         #[cfg(feature = "server")]
-        r.declare_settings(crate::server::config::SERVER_SETTINGS);
+        r.declare::<crate::server::config::ServerSettings>();
         r
     }
 

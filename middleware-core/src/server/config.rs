@@ -4,19 +4,29 @@ use std::time::Duration;
 
 use crate::settings::{Settings, SettingsError};
 
-/// The settings [`ServerConfig::from_settings`] reads: every [`Registry`](crate::Registry)
-/// knows them. Django has no such settings (its servers are configured outside it); these are
-/// the limits an operator sets for this one.
-pub const SERVER_SETTINGS: &[&str] = &[
-    "SERVER_HEADER_READ_TIMEOUT",
-    "SERVER_MAX_HEADER_SIZE",
-    "SERVER_MAX_BODY_SIZE",
-    "SERVER_BODY_READ_TIMEOUT",
-    "SERVER_BODY_MIN_RATE",
-    "SERVER_SEND_TIMEOUT",
-    "SERVER_MAX_CONNECTIONS",
-    "SERVER_SHUTDOWN_TIMEOUT",
-];
+crate::declare_settings! {
+    /// The settings [`ServerConfig::from_settings`] reads, as written: every
+    /// [`Registry`](crate::Registry) knows them. Django has no such settings (its servers are
+    /// configured outside it); these are the limits an operator sets for this one.
+    pub struct ServerSettings {
+        /// a request head must arrive whole within it (slowloris); also how long a keep-alive connection may stay idle
+        SERVER_HEADER_READ_TIMEOUT => header_read_timeout: f64 = 30,
+        /// a larger request head is answered 431
+        SERVER_MAX_HEADER_SIZE => max_header_size: u64 = 65536,
+        /// a larger `Content-Length` is answered 413 before the body is read; a chunked body growing past it fails to read (400)
+        SERVER_MAX_BODY_SIZE => max_body_size: u64 = 104857600,
+        /// while a view reads a request body, each period this long must bring `SERVER_BODY_MIN_RATE` bytes a second (and at least one byte), or the request is answered 408
+        SERVER_BODY_READ_TIMEOUT => body_read_timeout: f64 = 30,
+        /// bytes a second, averaged over each `SERVER_BODY_READ_TIMEOUT`; `0` leaves only the one byte per period
+        SERVER_BODY_MIN_RATE => body_min_rate: u64 = 240,
+        /// an HTTP/2 stream whose client takes none of it for this long is reset; a client that takes none of its responses (connection window or socket full) is disconnected; a view slow to produce does not count
+        SERVER_SEND_TIMEOUT => send_timeout: f64 = 60,
+        /// connections open at once; one accepted at the limit closes the keep-alive connection idle the longest and waits for its slot, more wait in the listen backlog
+        SERVER_MAX_CONNECTIONS => max_connections: u64 = 1024,
+        /// how long graceful shutdown waits for in-flight requests and streams
+        SERVER_SHUTDOWN_TIMEOUT => shutdown_timeout: f64 = 30,
+    }
+}
 
 /// Server limits and timeouts.
 #[derive(Clone, Debug)]
@@ -73,7 +83,7 @@ impl Default for ServerConfig {
 }
 
 impl ServerConfig {
-    /// The defaults, overridden by the `SERVER_*` settings ([`SERVER_SETTINGS`]) the file
+    /// The defaults, overridden by the `SERVER_*` settings ([`ServerSettings`]) the file
     /// sets: timeouts in seconds (fractions allowed), sizes in bytes.
     ///
     /// ```
@@ -86,11 +96,8 @@ impl ServerConfig {
     /// assert_eq!(config.max_connections, 64);
     /// ```
     pub fn from_settings(settings: &Settings) -> Result<Self, SettingsError> {
-        let mut c = ServerConfig::default();
-        let seconds = |key: &str, default: Duration| -> Result<Duration, SettingsError> {
-            let Some(s) = settings.get::<f64>(key)? else {
-                return Ok(default);
-            };
+        let declared = ServerSettings::from_settings(settings)?;
+        let seconds = |key: &str, s: f64| -> Result<Duration, SettingsError> {
             Duration::try_from_secs_f64(s)
                 .ok()
                 .filter(|d| !d.is_zero())
@@ -102,8 +109,7 @@ impl ServerConfig {
                     )
                 })
         };
-        let count = |key: &str, default: u64, least: u64| -> Result<u64, SettingsError> {
-            let n = settings.get_or::<u64>(key, default)?;
+        let at_least = |key: &str, n: u64, least: u64| -> Result<u64, SettingsError> {
             if n < least {
                 return Err(settings.invalid(
                     key,
@@ -114,20 +120,27 @@ impl ServerConfig {
             Ok(n)
         };
         let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
-        let wide = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
-        c.header_read_timeout = seconds("SERVER_HEADER_READ_TIMEOUT", c.header_read_timeout)?;
-        c.max_header_size = size(count(
-            "SERVER_MAX_HEADER_SIZE",
-            wide(c.max_header_size),
-            1024,
-        )?);
-        c.max_body_size = count("SERVER_MAX_BODY_SIZE", c.max_body_size, 0)?;
-        c.body_read_timeout = seconds("SERVER_BODY_READ_TIMEOUT", c.body_read_timeout)?;
-        c.body_min_rate = count("SERVER_BODY_MIN_RATE", c.body_min_rate, 0)?;
-        c.send_timeout = seconds("SERVER_SEND_TIMEOUT", c.send_timeout)?;
-        c.max_connections = size(count("SERVER_MAX_CONNECTIONS", wide(c.max_connections), 1)?);
-        c.shutdown_timeout = seconds("SERVER_SHUTDOWN_TIMEOUT", c.shutdown_timeout)?;
-        Ok(c)
+        Ok(ServerConfig {
+            header_read_timeout: seconds(
+                "SERVER_HEADER_READ_TIMEOUT",
+                declared.header_read_timeout,
+            )?,
+            max_header_size: size(at_least(
+                "SERVER_MAX_HEADER_SIZE",
+                declared.max_header_size,
+                1024,
+            )?),
+            max_body_size: declared.max_body_size,
+            body_read_timeout: seconds("SERVER_BODY_READ_TIMEOUT", declared.body_read_timeout)?,
+            body_min_rate: declared.body_min_rate,
+            send_timeout: seconds("SERVER_SEND_TIMEOUT", declared.send_timeout)?,
+            max_connections: size(at_least(
+                "SERVER_MAX_CONNECTIONS",
+                declared.max_connections,
+                1,
+            )?),
+            shutdown_timeout: seconds("SERVER_SHUTDOWN_TIMEOUT", declared.shutdown_timeout)?,
+        })
     }
 
     /// Sets the header read timeout.

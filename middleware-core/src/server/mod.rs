@@ -42,7 +42,7 @@ mod streams;
 mod strict;
 
 pub use crate::body::BodyTooSlow;
-pub use config::{ServerConfig, SERVER_SETTINGS};
+pub use config::{ServerConfig, ServerSettings};
 pub use live::LiveServer;
 
 use bodies::ServedBody;
