@@ -56,46 +56,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::error::Error;
+pub use crate::fn_hooks::{FnHooks, HookOutput};
 use crate::lending::Lent;
 use crate::middleware::{Middleware, Next};
 use crate::registry::{BuildContext, EntryBuilder, FactoryError, Registry};
 use crate::{Request, Response};
-
-/// What a middleware function may return, converted to what the chain needs (`T`).
-pub trait HookOutput<T> {
-    /// The outcome; an `Err` is answered by the chain's error handlers.
-    fn into_outcome(self) -> Result<T, Error>;
-}
-
-impl HookOutput<Response> for Response {
-    fn into_outcome(self) -> Result<Response, Error> {
-        Ok(self)
-    }
-}
-
-impl HookOutput<Response> for Result<Response, Error> {
-    fn into_outcome(self) -> Result<Response, Error> {
-        self
-    }
-}
-
-impl HookOutput<Option<Response>> for () {
-    fn into_outcome(self) -> Result<Option<Response>, Error> {
-        Ok(None)
-    }
-}
-
-impl HookOutput<Option<Response>> for Option<Response> {
-    fn into_outcome(self) -> Result<Option<Response>, Error> {
-        Ok(self)
-    }
-}
-
-impl HookOutput<Option<Response>> for Result<Option<Response>, Error> {
-    fn into_outcome(self) -> Result<Option<Response>, Error> {
-        self
-    }
-}
 
 /// A middleware made of one async function; see [`Registry::register_fn`].
 pub struct FnMiddleware<F> {
@@ -128,58 +93,6 @@ where
         let outcome = (self.function)(moved, self.next.clone()).await;
         drop(lent);
         outcome.into_outcome()
-    }
-}
-
-pub(crate) type RequestHook =
-    Arc<dyn Fn(&mut Request) -> Result<Option<Response>, Error> + Send + Sync>;
-pub(crate) type ResponseHook =
-    Arc<dyn Fn(&mut Request, Response) -> Result<Response, Error> + Send + Sync>;
-
-/// A `process_request` / `process_response` pair of functions, either optional; see
-/// [`Registry::register_fn_hooks`].
-#[derive(Clone, Default)]
-pub struct FnHooks {
-    pub(crate) request: Option<RequestHook>,
-    pub(crate) response: Option<ResponseHook>,
-}
-
-impl fmt::Debug for FnHooks {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FnHooks")
-            .field("process_request", &self.request.is_some())
-            .field("process_response", &self.response.is_some())
-            .finish()
-    }
-}
-
-impl FnHooks {
-    /// No hooks yet.
-    pub fn new() -> Self {
-        FnHooks::default()
-    }
-
-    /// Django's `process_request`: before the rest of the chain. Return `()` or `None` to go
-    /// on, `Some(response)` to answer now.
-    pub fn process_request<F, R>(mut self, hook: F) -> Self
-    where
-        F: Fn(&mut Request) -> R + Send + Sync + 'static,
-        R: HookOutput<Option<Response>>,
-    {
-        self.request = Some(Arc::new(move |request| hook(request).into_outcome()));
-        self
-    }
-
-    /// Django's `process_response`: after the rest of the chain (or the early response).
-    pub fn process_response<F, R>(mut self, hook: F) -> Self
-    where
-        F: Fn(&mut Request, Response) -> R + Send + Sync + 'static,
-        R: HookOutput<Response>,
-    {
-        self.response = Some(Arc::new(move |request, response| {
-            hook(request, response).into_outcome()
-        }));
-        self
     }
 }
 

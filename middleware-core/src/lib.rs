@@ -77,6 +77,7 @@ pub mod checks;
 pub mod crypto;
 pub mod declared;
 pub mod error;
+mod fn_hooks;
 pub mod fn_middleware;
 mod hook_run;
 pub mod http_utils;

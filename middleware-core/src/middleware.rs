@@ -129,7 +129,7 @@ pub(crate) enum HookPairKind<'a> {
         response_hook: &'a HookState,
     },
     /// [`crate::FnHooks`]: plain functions.
-    Fn(&'a crate::fn_middleware::FnHooks),
+    Fn(&'a crate::fn_hooks::FnHooks),
 }
 
 thread_local! {
