@@ -2,12 +2,15 @@
 //! in-memory user backend): Django's tests/admin_docs/test_middleware.py::XViewMiddlewareTest.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use middleware_builtin::auth::{self, AuthBackends, InMemoryUserBackend, User};
-use middleware_builtin::BuiltinOptions;
+use middleware_builtin::auth::{InMemoryUserBackend, User};
 use middleware_core::test_client::{Client, TestResponse};
 use middleware_core::{
-    async_trait, Chain, Error, Next, Registry, Request, Response, Route, Router, Settings, View,
+    async_trait, Chain, Error, Request, Response, Route, Router, Settings, View,
 };
+
+#[path = "support/login_registry.rs"]
+mod login_registry;
+use login_registry::registry_with_login;
 
 const SETTINGS: &str = r#"
 SECRET_KEY = "admindocs-tests-secret-key-0123456789-abcdefghijklm"
@@ -46,29 +49,12 @@ fn site(stack: &str) -> Result<Site, String> {
     superuser.is_staff = true;
     superuser.is_superuser = true;
     users.insert(superuser);
-    let backends = AuthBackends::new();
-    backends.insert(auth::MODEL_BACKEND, users.clone());
-    let mut registry = Registry::new();
-    middleware_builtin::register_all_with(
-        &mut registry,
-        BuiltinOptions::default().auth_backends(backends),
-    );
-    // `/login/` logs the user with id "1" in (Django's `force_login`).
-    let with_users = users.clone();
-    registry.register_fn("TestLogin", move |mut request: Request, next: Next| {
-        let users = with_users.clone();
-        async move {
-            if request.uri().path() != "/login/" {
-                return Ok(next.run(request).await);
-            }
-            let user = users.user("1").expect("the superuser");
-            auth::login(&mut request, &user, Some(auth::MODEL_BACKEND)).await?;
-            Ok::<Response, Error>(Response::new("logged in".into()))
-        }
-    });
+    // `/login/` logs the superuser in (Django's `force_login`).
+    let registry = registry_with_login(&users, "/login/");
     let settings = Settings::from_toml_str(&format!("{SETTINGS}{stack}"), "settings.toml").unwrap();
     let mut router = Router::new();
     router.route("xview/func/", xview).unwrap();
+    router.route("login/", xview).unwrap();
     router
         .add(Route::with_view("xview/class/", XViewClass))
         .unwrap();

@@ -14,13 +14,16 @@ use axum::routing::{get, post};
 use axum::Extension;
 use http::{HeaderValue, StatusCode};
 use http_body_util::BodyExt;
-use middleware_builtin::auth::{self, AuthBackends, CurrentUser, InMemoryUserBackend, User};
+use middleware_builtin::auth::{self, CurrentUser, InMemoryUserBackend, User};
 use middleware_builtin::csrf::CsrfExempt;
 use middleware_builtin::sessions::Session;
-use middleware_builtin::BuiltinOptions;
 use middleware_core::chain_layer::{ChainLayer, ServiceRoutes};
 use middleware_core::{Chain, Error, Next, Registry, Request, RequestExt, Response, Settings};
 use tower::ServiceExt;
+
+#[path = "support/login_registry.rs"]
+mod login_registry;
+use login_registry::registry_with_login;
 
 const SETTINGS: &str = r#"
 SECRET_KEY = "chain-layer-axum-secret-key-0123456789-abcdefghijklmn"
@@ -36,25 +39,8 @@ MIDDLEWARE = [
 "#;
 
 fn registry(users: &InMemoryUserBackend) -> Registry {
-    let backends = AuthBackends::new();
-    backends.insert(auth::MODEL_BACKEND, users.clone());
-    let mut registry = Registry::new();
-    middleware_builtin::register_all_with(
-        &mut registry,
-        BuiltinOptions::default().auth_backends(backends),
-    );
     // `/login` logs alice in from a middleware; `/axum-login` below does it in an axum handler.
-    let users = users.clone();
-    registry.register_fn("TestLogin", move |mut request: Request, next: Next| {
-        let users = users.clone();
-        async move {
-            if request.uri().path() == "/login" {
-                let alice = users.user("1").expect("alice");
-                auth::login(&mut request, &alice, Some(auth::MODEL_BACKEND)).await?;
-            }
-            Ok::<Response, Error>(next.run(request).await)
-        }
-    });
+    let mut registry = registry_with_login(users, "/login");
     // Django's lazy `request.user`, loaded for handlers that read extensions.
     registry.register_fn(
         "UserExtension",
