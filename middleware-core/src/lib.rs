@@ -116,7 +116,9 @@ pub use request::{ConnectionInfo, QueryDict, RequestBodyExt, RequestExt};
 pub use response::ResponseExt;
 #[cfg(feature = "router")]
 pub use routing::{Route, Router};
-pub use settings::{CoreSettings, Secret, Setting, Settings, SettingsBuilder, SettingsError};
+pub use settings::{
+    CoreSettings, Secret, SecretSetting, Setting, Settings, SettingsBuilder, SettingsError,
+};
 pub use view::{
     view_fn, Markers, NotFromView, PathValue, Render, Resolve, ResolverMatch, RouteInfo,
     TemplateResponse, View, ViewFn,

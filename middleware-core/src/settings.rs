@@ -101,6 +101,40 @@ pub const CORE_SETTINGS: &[Setting] = &[
     core("APPEND_SLASH", "bool", "`true`", "`CommonMiddleware`"),
 ];
 
+/// A secret as a settings file writes it: the text, or `{ env = "VARIABLE" }` to read it from
+/// the environment at start-up (a password in `DATABASES` or `MAILERS`). `Debug` shows the
+/// variable's name, never the text.
+#[derive(Clone, serde::Deserialize)]
+#[serde(untagged)]
+pub enum SecretSetting {
+    /// The secret itself.
+    Plain(String),
+    /// The environment variable holding it.
+    Env {
+        /// The variable's name.
+        env: String,
+    },
+}
+
+impl fmt::Debug for SecretSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecretSetting::Plain(_) => f.write_str("Plain(****)"),
+            SecretSetting::Env { env } => f.debug_struct("Env").field("env", env).finish(),
+        }
+    }
+}
+
+impl SecretSetting {
+    /// The secret; `Err` with the variable's name when that environment variable is not set.
+    pub fn resolve(self) -> Result<Secret, String> {
+        match self {
+            SecretSetting::Plain(text) => Ok(Secret::new(text)),
+            SecretSetting::Env { env } => std::env::var(&env).map(Secret::new).map_err(|_| env),
+        }
+    }
+}
+
 /// A secret string (`SECRET_KEY`): never printed by `Debug`.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
@@ -590,6 +624,19 @@ fn describe(value: &toml::Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The one reader of `PASSWORD = { env = "VAR" }` in DATABASES and MAILERS.
+    #[test]
+    fn secret_settings_read_the_environment_and_stay_out_of_debug() {
+        let plain: SecretSetting = toml::Value::String("hunter2".into()).try_into().unwrap();
+        assert!(!format!("{plain:?}").contains("hunter2"));
+        assert_eq!(plain.resolve().unwrap().expose(), "hunter2");
+        let from_env: SecretSetting = toml::from_str("env = \"PATH\"").unwrap();
+        let path = std::env::var("PATH").unwrap();
+        assert_eq!(from_env.resolve().unwrap().expose(), path);
+        let missing: SecretSetting = toml::from_str("env = \"NO_SUCH_SECRET_VAR_MW\"").unwrap();
+        assert_eq!(missing.resolve().unwrap_err(), "NO_SUCH_SECRET_VAR_MW");
+    }
 
     #[test]
     fn defaults_are_djangos() {

@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use middleware_core::{Secret, Settings, SettingsError};
+use middleware_core::{Secret, SecretSetting, Settings, SettingsError};
 
 /// `ENGINE` of Django's SQLite backend.
 pub const SQLITE_ENGINE: &str = "django.db.backends.sqlite3";
@@ -109,13 +109,6 @@ enum MaxAge {
     Word(String),
 }
 
-#[derive(Clone, serde::Deserialize)]
-#[serde(untagged)]
-enum PasswordSetting {
-    Plain(String),
-    Env { env: String },
-}
-
 /// One entry of `DATABASES`, as written.
 #[derive(Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -127,7 +120,7 @@ pub struct DatabaseEntry {
     #[serde(rename = "USER")]
     user: Option<String>,
     #[serde(rename = "PASSWORD")]
-    password: Option<PasswordSetting>,
+    password: Option<SecretSetting>,
     #[serde(rename = "HOST")]
     host: Option<String>,
     #[serde(rename = "PORT")]
@@ -226,13 +219,12 @@ fn read_entry(
     }
     let password = match entry.password {
         None => Secret::default(),
-        Some(PasswordSetting::Plain(p)) => Secret::new(p),
-        Some(PasswordSetting::Env { env }) => Secret::new(std::env::var(&env).map_err(|_| {
+        Some(password) => password.resolve().map_err(|env| {
             bad(
                 format!("DATABASES[{alias:?}].PASSWORD names the environment variable {env}, which is not set"),
                 "export it before starting",
             )
-        })?),
+        })?,
     };
     let port = match entry.port {
         None => 5432,

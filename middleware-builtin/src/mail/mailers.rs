@@ -23,10 +23,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use middleware_core::{Settings, SettingsError};
+use middleware_core::{Secret, SecretSetting, Settings, SettingsError};
 use serde::Deserialize;
-
-use super::Password;
 
 /// The alias Django sends with when none is given (`DEFAULT_MAILER_ALIAS`).
 pub const DEFAULT_MAILER_ALIAS: &str = "default";
@@ -75,7 +73,7 @@ pub struct SmtpOptions {
     /// With a password, the SMTP login (`username`, `EMAIL_HOST_USER`).
     pub username: String,
     /// `password`, `EMAIL_HOST_PASSWORD`.
-    pub password: Password,
+    pub password: Secret,
     /// STARTTLS on a plain connection (`use_tls`, `EMAIL_USE_TLS`).
     pub use_tls: bool,
     /// Implicit TLS from the first byte (`use_ssl`, `EMAIL_USE_SSL`).
@@ -158,7 +156,7 @@ middleware_core::declare_settings! {
         /// with `EMAIL_HOST_PASSWORD`, the SMTP login (only when both are non-empty)
         EMAIL_HOST_USER => user: String = "",
         /// or `{ env = "VARIABLE" }`, read at start-up; never logged nor shown in `Debug` output
-        EMAIL_HOST_PASSWORD => password: Option<PasswordSetting> = unset("`\"\"`"),
+        EMAIL_HOST_PASSWORD => password: Option<SecretSetting> = unset("`\"\"`"),
         /// STARTTLS (rustls, the webpki root certificates)
         EMAIL_USE_TLS => use_tls: bool = false,
         /// implicit TLS; with `EMAIL_USE_TLS` too, start-up fails with Django's
@@ -170,44 +168,20 @@ middleware_core::declare_settings! {
     }
 }
 
-/// A password: the text, or `{ env = "VARIABLE" }` to read it at start-up.
-#[derive(Clone, Deserialize)]
-#[serde(untagged)]
-pub enum PasswordSetting {
-    /// The password itself (never shown by `Debug`).
-    Plain(String),
-    /// The environment variable holding it.
-    Env {
-        /// The variable's name.
-        env: String,
-    },
-}
-
-impl std::fmt::Debug for PasswordSetting {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PasswordSetting::Plain(_) => f.write_str("Plain(\"***\")"),
-            PasswordSetting::Env { env } => f.debug_struct("Env").field("env", env).finish(),
-        }
-    }
-}
-
 fn password(
     settings: &Settings,
     key: &str,
-    value: Option<PasswordSetting>,
-) -> Result<Password, SettingsError> {
-    Ok(Password(match value {
-        None => String::new(),
-        Some(PasswordSetting::Plain(p)) => p,
-        Some(PasswordSetting::Env { env }) => std::env::var(&env).map_err(|_| {
+    value: Option<SecretSetting>,
+) -> Result<Secret, SettingsError> {
+    value.map_or(Ok(Secret::default()), |password| {
+        password.resolve().map_err(|env| {
             settings.invalid(
                 key,
                 format!("the environment variable {env} is not set"),
                 format!("export {env}=... before starting"),
             )
-        })?,
-    }))
+        })
+    })
 }
 
 fn seconds(
@@ -271,7 +245,7 @@ struct OptionsSetting {
     host: Option<String>,
     port: Option<u16>,
     username: Option<String>,
-    password: Option<PasswordSetting>,
+    password: Option<SecretSetting>,
     use_tls: Option<bool>,
     use_ssl: Option<bool>,
     timeout: Option<f64>,

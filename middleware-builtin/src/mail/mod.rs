@@ -137,23 +137,6 @@ impl Mailer for DummyMailer {
     }
 }
 
-/// The `EMAIL_HOST_PASSWORD`, kept out of `Debug` output and logs.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Password(String);
-
-impl Password {
-    /// The password itself, for the SMTP login.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"***\"" })
-    }
-}
-
 /// Django's mail settings, read once at start-up.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
