@@ -18,7 +18,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::error::{Error, ErrorHandlers};
-use crate::middleware::{panic_message, poll_caught, probe, HookPairKind, Middleware, Next};
+use crate::middleware::{converted, poll_caught, probe, HookPairKind, Middleware, Next};
 use crate::{Request, Response};
 
 /// The `Next` an outer layer gets for `run` (hook-style layers, innermost first, all with a
@@ -46,18 +46,6 @@ struct HookRun {
     layers: Box<[Arc<dyn Middleware>]>,
     /// What the innermost layer of the run calls.
     inner: Next,
-}
-
-type Caught<T> = std::thread::Result<Result<T, Error>>;
-
-/// A hook's outcome, an error or a panic as a response: what the layer's own `Next` would
-/// answer.
-fn converted(errors: &ErrorHandlers, request: &Request, outcome: Caught<Response>) -> Response {
-    match outcome {
-        Ok(Ok(response)) => response,
-        Ok(Err(error)) => errors.response_for(request, error),
-        Err(payload) => errors.response_for(request, Error::Panic(panic_message(payload.as_ref()))),
-    }
 }
 
 impl HookRun {

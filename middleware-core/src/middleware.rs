@@ -215,13 +215,7 @@ impl Next {
             let mut call = self.inner.call(request);
             std::future::poll_fn(|cx| poll_caught(call.as_mut(), cx)).await
         };
-        match outcome {
-            Ok(Ok(response)) => response,
-            Ok(Err(error)) => self.errors.response_for(request, error),
-            Err(payload) => self
-                .errors
-                .response_for(request, Error::Panic(panic_message(payload.as_ref()))),
-        }
+        converted(&self.errors, request, outcome)
     }
 
     /// Calls the rest of the chain with an owned request, in a function middleware
@@ -248,6 +242,20 @@ impl Next {
 impl GetResponse for Next {
     async fn get_response(&self, request: &mut Request) -> Response {
         Next::get_response(self, request).await
+    }
+}
+
+/// A layer's outcome as the response its `Next` answers: an error or a panic goes to the error
+/// handlers (Django's `convert_exception_to_response`).
+pub(crate) fn converted(
+    errors: &ErrorHandlers,
+    request: &Request,
+    outcome: std::thread::Result<Result<Response, Error>>,
+) -> Response {
+    match outcome {
+        Ok(Ok(response)) => response,
+        Ok(Err(error)) => errors.response_for(request, error),
+        Err(payload) => errors.response_for(request, Error::Panic(panic_message(payload.as_ref()))),
     }
 }
 
