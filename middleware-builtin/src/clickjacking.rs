@@ -36,8 +36,8 @@ use std::sync::Arc;
 
 use http::header::{HeaderValue, X_FRAME_OPTIONS};
 use middleware_core::{
-    async_trait, declare_settings, Error, Middleware, Next, Registry, Request, RequestExt,
-    Response, Settings, SettingsError,
+    declare_settings, Error, Hook, Hooks, Registry, Request, RequestExt, Response, Settings,
+    SettingsError,
 };
 
 declare_settings! {
@@ -80,7 +80,6 @@ pub type XFrameValueFn = dyn Fn(&Request, &Response, &HeaderValue) -> HeaderValu
 
 /// Django's `XFrameOptionsMiddleware`.
 pub struct XFrameOptionsMiddleware {
-    next: Next,
     value: HeaderValue,
     value_fn: Option<Arc<XFrameValueFn>>,
 }
@@ -108,9 +107,8 @@ pub fn x_frame_options_value(settings: &Settings) -> Result<HeaderValue, Setting
 
 impl XFrameOptionsMiddleware {
     /// A middleware setting `value` (already upper-cased, see [`x_frame_options_value`]).
-    pub fn new(next: Next, value: HeaderValue) -> Self {
+    pub fn new(value: HeaderValue) -> Self {
         XFrameOptionsMiddleware {
-            next,
             value,
             value_fn: None,
         }
@@ -127,38 +125,39 @@ impl XFrameOptionsMiddleware {
     }
 }
 
-#[async_trait]
-impl Middleware for XFrameOptionsMiddleware {
-    async fn call(&self, request: &mut Request) -> Result<Response, Error> {
-        let mut response = self.next.get_response(request).await;
+impl Hooks for XFrameOptionsMiddleware {
+    fn process_response<'a>(
+        &'a self,
+        request: &'a mut Request,
+        response: &'a mut Response,
+    ) -> Hook<'a, Result<(), Error>> {
         if response.headers().contains_key(X_FRAME_OPTIONS) {
-            return Ok(response);
+            return Hook::Ready(Ok(()));
         }
         let exempt = response.extensions().get::<XFrameOptionsExempt>().is_some()
             || request
                 .resolver_match()
-                .and_then(|m| m.markers_for_response(&response))
+                .and_then(|m| m.markers_for_response(response))
                 .is_some_and(|markers| markers.contains::<XFrameOptionsExempt>());
         if exempt {
-            return Ok(response);
+            return Hook::Ready(Ok(()));
         }
         let value = match &self.value_fn {
-            Some(f) => f(request, &response, &self.value),
+            Some(f) => f(request, response, &self.value),
             None => self.value.clone(),
         };
         response.headers_mut().insert(X_FRAME_OPTIONS, value);
-        Ok(response)
+        Hook::Ready(Ok(()))
     }
 }
 
 /// Registers `XFrameOptionsMiddleware` under its Rust name and Django's dotted path.
 pub fn register(registry: &mut Registry) {
     registry
-        .register("XFrameOptionsMiddleware", |next, ctx| {
-            Ok(XFrameOptionsMiddleware::new(
-                next,
-                x_frame_options_value(ctx.settings)?,
-            ))
+        .register_ready_hooks("XFrameOptionsMiddleware", |ctx| {
+            Ok(XFrameOptionsMiddleware::new(x_frame_options_value(
+                ctx.settings,
+            )?))
         })
         .alias("django.middleware.clickjacking.XFrameOptionsMiddleware")
         .declares::<XFrameSettings>();
@@ -343,9 +342,9 @@ mod tests {
         }
         let mut registry = Registry::new();
         registry
-            .register("OtherXFrameOptionsMiddleware", |next, ctx| {
+            .register_ready_hooks("OtherXFrameOptionsMiddleware", |ctx| {
                 Ok(
-                    XFrameOptionsMiddleware::new(next, x_frame_options_value(ctx.settings)?)
+                    XFrameOptionsMiddleware::new(x_frame_options_value(ctx.settings)?)
                         .with_value_fn(|req, resp, _configured| {
                             if req.extensions().get::<SameOrigin>().is_some()
                                 || resp.extensions().get::<SameOrigin>().is_some()

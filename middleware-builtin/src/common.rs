@@ -40,8 +40,8 @@ use http::{Method, StatusCode};
 use middleware_core::http_utils::url::{escape_leading_slashes, full_path};
 use middleware_core::response::permanent_redirect;
 use middleware_core::{
-    async_trait, declare_settings, BuildContext, Error, FactoryError, Middleware, Next, Registry,
-    Request, RequestExt, Resolve, Response, ResponseExt, Settings, SettingsError,
+    declare_settings, BuildContext, Error, FactoryError, Hook, Hooks, Registry, Request,
+    RequestExt, Resolve, Response, ResponseExt, Settings, SettingsError,
 };
 use regex::Regex;
 
@@ -113,7 +113,6 @@ impl CommonConfig {
 
 /// Django's `CommonMiddleware`.
 pub struct CommonMiddleware {
-    next: Next,
     config: CommonConfig,
     urls: Option<Arc<dyn Resolve>>,
     redirect_status: StatusCode,
@@ -129,11 +128,10 @@ impl std::fmt::Debug for CommonMiddleware {
 }
 
 impl CommonMiddleware {
-    /// A middleware calling `next`, resolving `APPEND_SLASH` candidates with `urls` (without a
-    /// URLconf, `APPEND_SLASH` never redirects).
-    pub fn new(next: Next, config: CommonConfig, urls: Option<Arc<dyn Resolve>>) -> Self {
+    /// A middleware resolving `APPEND_SLASH` candidates with `urls` (without a URLconf,
+    /// `APPEND_SLASH` never redirects).
+    pub fn new(config: CommonConfig, urls: Option<Arc<dyn Resolve>>) -> Self {
         CommonMiddleware {
-            next,
             config,
             urls,
             redirect_status: StatusCode::MOVED_PERMANENTLY,
@@ -196,7 +194,7 @@ impl CommonMiddleware {
     }
 
     /// Django's `process_request`.
-    fn process_request(&self, request: &Request) -> Result<Option<Response>, Error> {
+    fn check_request(&self, request: &Request) -> Result<Option<Response>, Error> {
         if let Some(agent) = request.headers().get(header::USER_AGENT) {
             let agent = String::from_utf8_lossy(agent.as_bytes());
             if self
@@ -224,16 +222,12 @@ impl CommonMiddleware {
     }
 
     /// Django's `process_response`.
-    fn process_response(
-        &self,
-        request: &Request,
-        mut response: Response,
-    ) -> Result<Response, Error> {
+    fn finish_response(&self, request: &Request, response: &mut Response) -> Result<(), Error> {
         if response.status() == StatusCode::NOT_FOUND && self.should_redirect_with_slash(request) {
             // The redirect replaces the 404. Django 6.1 answers it with `Content-Length: 0`
             // (GET and HEAD alike, per the recorded conformance run), so it gets the header
             // below like any other response.
-            response = self.redirect(&self.full_path_with_slash(request)?);
+            *response = self.redirect(&self.full_path_with_slash(request)?);
         }
         if !response.headers().contains_key(header::CONTENT_LENGTH) {
             if let Some(len) = response.content().map(|c| c.len()) {
@@ -242,28 +236,33 @@ impl CommonMiddleware {
                     .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
             }
         }
-        Ok(response)
+        Ok(())
     }
 }
 
-#[async_trait]
-impl Middleware for CommonMiddleware {
-    async fn call(&self, request: &mut Request) -> Result<Response, Error> {
-        // As Django's MiddlewareMixin: process_response also sees the PREPEND_WWW redirect.
-        let response = match self.process_request(request)? {
-            Some(response) => response,
-            None => self.next.get_response(request).await,
-        };
-        self.process_response(request, response)
+impl Hooks for CommonMiddleware {
+    fn process_request<'a>(
+        &'a self,
+        request: &'a mut Request,
+    ) -> Hook<'a, Result<Option<Response>, Error>> {
+        Hook::Ready(self.check_request(request))
+    }
+
+    fn process_response<'a>(
+        &'a self,
+        request: &'a mut Request,
+        response: &'a mut Response,
+    ) -> Hook<'a, Result<(), Error>> {
+        Hook::Ready(self.finish_response(request, response))
     }
 }
 
 /// Registers `CommonMiddleware` under its Rust name and Django's dotted path.
 pub fn register(registry: &mut Registry) {
     registry
-        .register("CommonMiddleware", |next, ctx: &BuildContext<'_>| {
+        .register_ready_hooks("CommonMiddleware", |ctx: &BuildContext<'_>| {
             let config = CommonConfig::from_settings(ctx.settings).map_err(FactoryError::from)?;
-            Ok(CommonMiddleware::new(next, config, ctx.urls.cloned()))
+            Ok(CommonMiddleware::new(config, ctx.urls.cloned()))
         })
         .alias("django.middleware.common.CommonMiddleware")
         .declares::<CommonSettings>();
@@ -661,9 +660,9 @@ mod tests {
     #[tokio::test]
     async fn test_response_redirect_class_subclass() {
         let mut registry = Registry::new();
-        registry.register("MyCommonMiddleware", |next, ctx| {
+        registry.register_ready_hooks("MyCommonMiddleware", |ctx| {
             let config = CommonConfig::from_settings(ctx.settings)?;
-            Ok(CommonMiddleware::new(next, config, ctx.urls.cloned())
+            Ok(CommonMiddleware::new(config, ctx.urls.cloned())
                 .with_redirect_status(StatusCode::FOUND))
         });
         registry.declare::<CommonSettings>();

@@ -34,7 +34,7 @@ use middleware_core::http_utils::cache::split_directive_names;
 use middleware_core::http_utils::conditional::{conditional_decision, quote_etag, Conditional};
 use middleware_core::http_utils::dates::{http_date, parse_http_date};
 use middleware_core::response::{html, ResponseExt};
-use middleware_core::{async_trait, Body, Error, HookMiddleware, Registry, Request, Response};
+use middleware_core::{Body, Error, Hook, Hooks, Registry, Request, Response};
 
 /// Check ID: `ConditionalGetMiddleware` is listed above `GZipMiddleware`.
 pub const W_CONDITIONAL_ABOVE_GZIP: &str = "middleware.W101";
@@ -43,41 +43,47 @@ pub const W_CONDITIONAL_ABOVE_GZIP: &str = "middleware.W101";
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ConditionalGetMiddleware;
 
-#[async_trait]
-impl HookMiddleware for ConditionalGetMiddleware {
-    async fn process_response(
-        &self,
-        request: &mut Request,
-        mut response: Response,
-    ) -> Result<Response, Error> {
-        // Too late for a 412 on unsafe methods; a HEAD body is empty, so its MD5 would be wrong.
-        if request.method() != Method::GET {
-            return Ok(response);
+impl Hooks for ConditionalGetMiddleware {
+    fn process_response<'a>(
+        &'a self,
+        request: &'a mut Request,
+        response: &'a mut Response,
+    ) -> Hook<'a, Result<(), Error>> {
+        if let Some(answer) = conditional_answer(request, response) {
+            *response = answer;
         }
-        if needs_etag(response.headers()) && !response.headers().contains_key(header::ETAG) {
-            set_response_etag(&mut response);
-        }
-        let etag = response
-            .headers()
-            .get(header::ETAG)
-            .and_then(|v| v.to_str().ok())
-            .filter(|s| !s.is_empty());
-        let last_modified = response
-            .headers()
-            .get(header::LAST_MODIFIED)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_http_date)
-            .map(seconds);
-        if etag.is_none() && last_modified.is_none() {
-            return Ok(response);
-        }
-        Ok(
-            match decide(request, etag, last_modified, Some(&response)) {
-                Conditional::Proceed => response,
-                Conditional::NotModified => not_modified(Some(&response)),
-                Conditional::PreconditionFailed => precondition_failed(),
-            },
-        )
+        Hook::Ready(Ok(()))
+    }
+}
+
+/// Django's `ConditionalGetMiddleware.process_response`: sets the ETag, and answers the 304
+/// or 412 the request's conditions call for, if any.
+fn conditional_answer(request: &Request, response: &mut Response) -> Option<Response> {
+    // Too late for a 412 on unsafe methods; a HEAD body is empty, so its MD5 would be wrong.
+    if request.method() != Method::GET {
+        return None;
+    }
+    if needs_etag(response.headers()) && !response.headers().contains_key(header::ETAG) {
+        set_response_etag(response);
+    }
+    let etag = response
+        .headers()
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .filter(|s| !s.is_empty());
+    let last_modified = response
+        .headers()
+        .get(header::LAST_MODIFIED)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_http_date)
+        .map(seconds);
+    if etag.is_none() && last_modified.is_none() {
+        return None;
+    }
+    match decide(request, etag, last_modified, Some(response)) {
+        Conditional::Proceed => None,
+        Conditional::NotModified => Some(not_modified(Some(response))),
+        Conditional::PreconditionFailed => Some(precondition_failed()),
     }
 }
 
@@ -119,7 +125,7 @@ fn set_response_etag(response: &mut Response) {
 /// and the check that it sits below `GZipMiddleware`.
 pub fn register(registry: &mut Registry) {
     registry
-        .register_hooks("ConditionalGetMiddleware", |_ctx| {
+        .register_ready_hooks("ConditionalGetMiddleware", |_ctx| {
             Ok(ConditionalGetMiddleware)
         })
         .alias("django.middleware.http.ConditionalGetMiddleware");

@@ -27,7 +27,7 @@ use http::header::{self, HeaderMap, HeaderValue};
 use http_body::{Frame, SizeHint};
 use middleware_core::body::BoxError;
 use middleware_core::response::ResponseExt;
-use middleware_core::{async_trait, Body, Error, HookMiddleware, Registry, Request, Response};
+use middleware_core::{Body, Error, Hook, Hooks, Registry, Request, Response};
 use rand::Rng;
 use regex::Regex;
 
@@ -335,26 +335,22 @@ impl GZipMiddleware {
     }
 }
 
-#[async_trait]
-impl HookMiddleware for GZipMiddleware {
-    async fn process_response(
-        &self,
-        request: &mut Request,
-        response: Response,
-    ) -> Result<Response, Error> {
-        Ok(gzip_pooled(
-            request.headers(),
-            response,
-            self.padding,
-            Some(&self.pool),
-        ))
+impl Hooks for GZipMiddleware {
+    fn process_response<'a>(
+        &'a self,
+        request: &'a mut Request,
+        response: &'a mut Response,
+    ) -> Hook<'a, Result<(), Error>> {
+        let taken = std::mem::take(response);
+        *response = gzip_pooled(request.headers(), taken, self.padding, Some(&self.pool));
+        Hook::Ready(Ok(()))
     }
 }
 
 /// Registers `GZipMiddleware` (also as `django.middleware.gzip.GZipMiddleware`).
 pub fn register(registry: &mut Registry) {
     registry
-        .register_hooks("GZipMiddleware", |_ctx| Ok(GZipMiddleware::new()))
+        .register_ready_hooks("GZipMiddleware", |_ctx| Ok(GZipMiddleware::new()))
         .alias("django.middleware.gzip.GZipMiddleware");
 }
 

@@ -34,8 +34,8 @@ use std::sync::Arc;
 use http::header::{HeaderName, HeaderValue};
 use middleware_core::response::permanent_redirect;
 use middleware_core::{
-    async_trait, declare_settings, Error, HookMiddleware, Registry, Request, RequestExt, Response,
-    Settings, SettingsError,
+    declare_settings, Error, Hook, Hooks, Registry, Request, RequestExt, Response, Settings,
+    SettingsError,
 };
 use regex::Regex;
 use serde::Deserialize;
@@ -247,9 +247,8 @@ impl SecurityMiddleware {
     }
 }
 
-#[async_trait]
-impl HookMiddleware for SecurityMiddleware {
-    async fn process_request(&self, request: &mut Request) -> Result<Option<Response>, Error> {
+impl SecurityMiddleware {
+    fn ssl_redirect(&self, request: &Request) -> Result<Option<Response>, Error> {
         if !self.config.ssl_redirect || request.is_secure() {
             return Ok(None);
         }
@@ -267,12 +266,21 @@ impl HookMiddleware for SecurityMiddleware {
             request.full_path()
         ))))
     }
+}
 
-    async fn process_response(
-        &self,
-        request: &mut Request,
-        mut response: Response,
-    ) -> Result<Response, Error> {
+impl Hooks for SecurityMiddleware {
+    fn process_request<'a>(
+        &'a self,
+        request: &'a mut Request,
+    ) -> Hook<'a, Result<Option<Response>, Error>> {
+        Hook::Ready(self.ssl_redirect(request))
+    }
+
+    fn process_response<'a>(
+        &'a self,
+        request: &'a mut Request,
+        response: &'a mut Response,
+    ) -> Hook<'a, Result<(), Error>> {
         let headers = response.headers_mut();
         if let Some(hsts) = &self.hsts {
             if request.is_secure() {
@@ -296,14 +304,14 @@ impl HookMiddleware for SecurityMiddleware {
                 .entry(CROSS_ORIGIN_OPENER_POLICY)
                 .or_insert_with(|| coop.clone());
         }
-        Ok(response)
+        Hook::Ready(Ok(()))
     }
 }
 
 /// Registers `SecurityMiddleware` under its Rust name and Django's dotted path.
 pub fn register(registry: &mut Registry) {
     registry
-        .register_hooks("SecurityMiddleware", |ctx| {
+        .register_ready_hooks("SecurityMiddleware", |ctx| {
             Ok(SecurityMiddleware::new(SecurityConfig::from_settings(
                 ctx.settings,
             )?))

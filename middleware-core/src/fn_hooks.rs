@@ -1,11 +1,12 @@
 //! The functions of a hook-style function middleware ([`FnHooks`]) and what such functions may
-//! return ([`HookOutput`]). A leaf: the chain's hook runs read the functions, the registry
-//! builds the middleware from them ([`crate::fn_middleware`]).
+//! return ([`HookOutput`]). The chain runs them as [`Hooks`]; the registry builds the
+//! middleware from them ([`crate::fn_middleware`]).
 
 use std::fmt;
 use std::sync::Arc;
 
 use crate::error::Error;
+use crate::hooks::{Hook, Hooks};
 use crate::{Request, Response};
 
 /// What a middleware function may return, converted to what the chain needs (`T`).
@@ -93,5 +94,31 @@ impl FnHooks {
             hook(request, response).into_outcome()
         }));
         self
+    }
+}
+
+impl Hooks for FnHooks {
+    fn process_request<'a>(
+        &'a self,
+        request: &'a mut Request,
+    ) -> Hook<'a, Result<Option<Response>, Error>> {
+        Hook::Ready(match &self.request {
+            Some(hook) => hook(request),
+            None => Ok(None),
+        })
+    }
+
+    fn process_response<'a>(
+        &'a self,
+        request: &'a mut Request,
+        response: &'a mut Response,
+    ) -> Hook<'a, Result<(), Error>> {
+        let Some(hook) = &self.response else {
+            return Hook::Ready(Ok(()));
+        };
+        // The function takes the response and gives one back, as Django's does; on an error
+        // the chain replaces what is left here with the error's response.
+        let taken = std::mem::take(response);
+        Hook::Ready(hook(request, taken).map(|given| *response = given))
     }
 }

@@ -58,7 +58,7 @@ use async_trait::async_trait;
 use crate::error::Error;
 pub use crate::fn_hooks::{FnHooks, HookOutput};
 use crate::lending::Lent;
-use crate::middleware::{Middleware, Next};
+use crate::middleware::{HooksLayer, Middleware, Next};
 use crate::registry::{BuildContext, EntryBuilder, FactoryError, Registry};
 use crate::{Request, Response};
 
@@ -97,49 +97,7 @@ where
 }
 
 /// A middleware made of [`FnHooks`]: Django's `MiddlewareMixin.__call__` around them.
-pub struct FnHookMiddleware {
-    hooks: FnHooks,
-    next: Next,
-}
-
-impl fmt::Debug for FnHookMiddleware {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FnHookMiddleware")
-            .field("hooks", &self.hooks)
-            .finish_non_exhaustive()
-    }
-}
-
-impl FnHookMiddleware {
-    /// Runs `hooks` around `next`.
-    pub fn new(hooks: FnHooks, next: Next) -> Self {
-        FnHookMiddleware { hooks, next }
-    }
-}
-
-#[async_trait]
-impl Middleware for FnHookMiddleware {
-    async fn call(&self, request: &mut Request) -> Result<Response, Error> {
-        let early = match &self.hooks.request {
-            Some(hook) => hook(request)?,
-            None => None,
-        };
-        let response = match early {
-            Some(response) => response,
-            None => self.next.get_response(request).await,
-        };
-        match &self.hooks.response {
-            Some(hook) => hook(request, response),
-            None => Ok(response),
-        }
-    }
-
-    fn hook_pair(&self) -> Option<crate::middleware::HookPair<'_>> {
-        Some(crate::middleware::HookPair(
-            crate::middleware::HookPairKind::Fn(&self.hooks),
-        ))
-    }
-}
+pub type FnHookMiddleware = HooksLayer<FnHooks>;
 
 impl Registry {
     /// Registers a middleware written as one async function of the request and the rest of the

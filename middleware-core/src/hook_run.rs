@@ -2,7 +2,7 @@
 //!
 //! Each layer of the chain is a boxed `call` future inside the one around it, with its own
 //! panic guard and error conversion. A run of `MiddlewareMixin`-style layers ([`Mixin`],
-//! [`FnHooks`](crate::FnHooks)) does nothing in `call` but its two hooks around the rest of
+//! [`HooksLayer`](crate::HooksLayer), [`FnHooks`](crate::FnHooks)) does nothing in `call` but its two hooks around the rest of
 //! the chain, so the chain runs the whole run in one `call`: every `process_request` in order,
 //! the rest of the chain, every `process_response` in reverse. Django's semantics per layer
 //! are kept: an error or a panic in a layer's hook becomes a response there (Django's
@@ -18,6 +18,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::error::{Error, ErrorHandlers};
+use crate::hooks::Hook;
 use crate::middleware::{converted, poll_caught, probe, HookPairKind, Middleware, Next};
 use crate::{Request, Response};
 
@@ -58,10 +59,7 @@ impl HookRun {
                 continue;
             };
             let outcome = match pair.0 {
-                HookPairKind::Fn(hooks) => match &hooks.request {
-                    Some(hook) => std::panic::catch_unwind(AssertUnwindSafe(|| hook(request))),
-                    None => continue,
-                },
+                HookPairKind::Ready(hooks) => caught(|| hooks.process_request(request)).await,
                 HookPairKind::Async {
                     hooks,
                     request_hook,
@@ -92,6 +90,17 @@ impl HookRun {
     }
 }
 
+/// Runs a [`Hook`]-returning hook with its panics caught, awaiting it if it must wait.
+async fn caught<'a, T>(hook: impl FnOnce() -> Hook<'a, T>) -> std::thread::Result<T> {
+    match std::panic::catch_unwind(AssertUnwindSafe(hook)) {
+        Ok(Hook::Ready(outcome)) => Ok(outcome),
+        Ok(Hook::Pending(mut call)) => {
+            std::future::poll_fn(|cx| poll_caught(call.as_mut(), cx)).await
+        }
+        Err(payload) => Err(payload),
+    }
+}
+
 #[async_trait]
 impl Middleware for HookRun {
     async fn call(&self, request: &mut Request) -> Result<Response, Error> {
@@ -105,13 +114,17 @@ impl Middleware for HookRun {
             let Some(pair) = layer.hook_pair() else {
                 continue;
             };
-            let outcome = match pair.0 {
-                HookPairKind::Fn(hooks) => match &hooks.response {
-                    Some(hook) => {
-                        std::panic::catch_unwind(AssertUnwindSafe(|| hook(request, response)))
-                    }
-                    None => continue,
-                },
+            match pair.0 {
+                HookPairKind::Ready(hooks) => {
+                    // The response is edited in place; only a failure replaces it.
+                    let failure =
+                        match caught(|| hooks.process_response(request, &mut response)).await {
+                            Ok(Ok(())) => continue,
+                            Ok(Err(error)) => Ok(Err(error)),
+                            Err(payload) => Err(payload),
+                        };
+                    response = converted(errors, request, failure);
+                }
                 HookPairKind::Async {
                     hooks,
                     response_hook,
@@ -120,16 +133,19 @@ impl Middleware for HookRun {
                     if response_hook.is_absent() {
                         continue;
                     }
-                    let mut call = std::pin::pin!(probe(hooks.process_response(request, response)));
-                    std::future::poll_fn(|cx| poll_caught(call.as_mut(), cx))
-                        .await
-                        .map(|(outcome, default_ran)| {
-                            response_hook.learn(default_ran);
-                            outcome
-                        })
+                    let outcome = {
+                        let mut call =
+                            std::pin::pin!(probe(hooks.process_response(request, response)));
+                        std::future::poll_fn(|cx| poll_caught(call.as_mut(), cx))
+                            .await
+                            .map(|(outcome, default_ran)| {
+                                response_hook.learn(default_ran);
+                                outcome
+                            })
+                    };
+                    response = converted(errors, request, outcome);
                 }
-            };
-            response = converted(errors, request, outcome);
+            }
         }
         Ok(response)
     }

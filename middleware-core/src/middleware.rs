@@ -37,7 +37,6 @@
 //! [`Registry::register_fn`]: crate::Registry::register_fn
 
 use std::any::Any;
-use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -49,6 +48,8 @@ use std::task::{Context, Poll};
 use async_trait::async_trait;
 
 use crate::error::{Error, ErrorHandlers};
+use crate::hooks::Hooks;
+pub(crate) use crate::hooks::{default_hook_ran, probe};
 use crate::view::ResolverMatch;
 use crate::{Request, Response};
 
@@ -111,6 +112,10 @@ pub trait Middleware: Send + Sync + 'static {
     }
 }
 
+/// The future of a `process_view` hook, as `#[async_trait]` writes it.
+type ViewHookFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Option<Response>, Error>> + Send + 'a>>;
+
 /// The two hooks of a hook-style layer, as [`Middleware::hook_pair`] shows them to the chain.
 #[doc(hidden)]
 pub struct HookPair<'a>(pub(crate) HookPairKind<'a>);
@@ -128,35 +133,8 @@ pub(crate) enum HookPairKind<'a> {
         request_hook: &'a HookState,
         response_hook: &'a HookState,
     },
-    /// [`crate::FnHooks`]: plain functions.
-    Fn(&'a crate::fn_hooks::FnHooks),
-}
-
-thread_local! {
-    /// Set by the default body of an optional hook, read by [`probe`] around each poll.
-    static DEFAULT_HOOK_RAN: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Called by the default bodies of the optional hooks: "this hook is not implemented".
-fn default_hook_ran() {
-    DEFAULT_HOOK_RAN.with(|ran| ran.set(true));
-}
-
-/// Runs a hook's future and reports whether its last poll ran a default hook body, i.e.
-/// whether the hook is the trait's default (which completes in its first and only poll).
-///
-/// The flag is saved and restored around each poll, so a chain run inside a hook (whose own
-/// probes consume their flags) or another task on the thread cannot make a written hook look
-/// absent.
-pub(crate) async fn probe<F: Future>(future: F) -> (F::Output, bool) {
-    let mut future = std::pin::pin!(future);
-    std::future::poll_fn(|cx| {
-        let saved = DEFAULT_HOOK_RAN.with(|ran| ran.replace(false));
-        let poll = future.as_mut().poll(cx);
-        let ran = DEFAULT_HOOK_RAN.with(|ran| ran.replace(saved));
-        poll.map(|output| (output, ran))
-    })
-    .await
+    /// [`HooksLayer`] (and [`crate::FnHooks`]): hooks that answer at once unless they must wait.
+    Ready(&'a dyn Hooks),
 }
 
 /// What the chain has learned about one hook of one middleware.
@@ -412,12 +390,90 @@ impl<H: HookMiddleware> Middleware for Mixin<H> {
         }))
     }
 
-    async fn process_view(
+    // The hooks' own boxed future, passed on rather than boxed again inside this one: this
+    // runs on every request that reaches a view, for each layer with a `process_view`.
+    fn process_view<'s, 'r, 'v, 'f>(
+        &'s self,
+        request: &'r mut Request,
+        view: &'v ResolverMatch,
+    ) -> ViewHookFuture<'f>
+    where
+        's: 'f,
+        'r: 'f,
+        'v: 'f,
+        Self: 'f,
+    {
+        self.hooks.process_view(request, view)
+    }
+
+    async fn process_exception(&self, request: &mut Request, error: &Error) -> Option<Response> {
+        self.hooks.process_exception(request, error).await
+    }
+
+    async fn process_template_response(
         &self,
         request: &mut Request,
-        view: &ResolverMatch,
-    ) -> Result<Option<Response>, Error> {
-        self.hooks.process_view(request, view).await
+        response: Response,
+    ) -> Result<Response, Error> {
+        self.hooks
+            .process_template_response(request, response)
+            .await
+    }
+}
+
+/// Adapts a [`Hooks`] middleware into a [`Middleware`] (the registry does it for you:
+/// [`Registry::register_ready_hooks`](crate::Registry::register_ready_hooks)).
+pub struct HooksLayer<H> {
+    hooks: H,
+    next: Next,
+}
+
+impl<H> fmt::Debug for HooksLayer<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HooksLayer").finish_non_exhaustive()
+    }
+}
+
+impl<H: Hooks> HooksLayer<H> {
+    /// Runs `hooks` around `next`.
+    pub fn new(hooks: H, next: Next) -> Self {
+        HooksLayer { hooks, next }
+    }
+}
+
+#[async_trait]
+impl<H: Hooks> Middleware for HooksLayer<H> {
+    async fn call(&self, request: &mut Request) -> Result<Response, Error> {
+        let early = self.hooks.process_request(request).outcome().await?;
+        let mut response = match early {
+            Some(response) => response,
+            None => self.next.get_response(request).await,
+        };
+        self.hooks
+            .process_response(request, &mut response)
+            .outcome()
+            .await?;
+        Ok(response)
+    }
+
+    fn hook_pair(&self) -> Option<HookPair<'_>> {
+        Some(HookPair(HookPairKind::Ready(&self.hooks)))
+    }
+
+    // The hooks' own boxed future, passed on rather than boxed again inside this one: this
+    // runs on every request that reaches a view, for each layer with a `process_view`.
+    fn process_view<'s, 'r, 'v, 'f>(
+        &'s self,
+        request: &'r mut Request,
+        view: &'v ResolverMatch,
+    ) -> ViewHookFuture<'f>
+    where
+        's: 'f,
+        'r: 'f,
+        'v: 'f,
+        Self: 'f,
+    {
+        self.hooks.process_view(request, view)
     }
 
     async fn process_exception(&self, request: &mut Request, error: &Error) -> Option<Response> {

@@ -32,7 +32,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::checks::{CheckContext, CheckMessage};
 use crate::declared::DeclaredSettings;
-use crate::middleware::{HookMiddleware, Middleware, Mixin, Next};
+use crate::middleware::{HookMiddleware, HooksLayer, Middleware, Mixin, Next};
 use crate::settings::{Setting, Settings, SettingsError, CORE_SETTINGS};
 use crate::view::Resolve;
 
@@ -319,6 +319,22 @@ impl Registry {
             name,
             Arc::new(move |next, ctx| {
                 Ok(Arc::new(Mixin::new(factory(ctx)?, next)) as Arc<dyn Middleware>)
+            }),
+        )
+    }
+
+    /// Registers a [`Hooks`](crate::hooks::Hooks) middleware, whose hooks answer at once
+    /// unless they must wait (the cheapest kind of layer): the factory builds the hooks and
+    /// the registry wraps them in a [`HooksLayer`].
+    pub fn register_ready_hooks<F, H>(&mut self, name: &str, factory: F) -> EntryBuilder<'_>
+    where
+        F: Fn(&BuildContext<'_>) -> Result<H, FactoryError> + Send + Sync + 'static,
+        H: crate::hooks::Hooks,
+    {
+        self.insert(
+            name,
+            Arc::new(move |next, ctx| {
+                Ok(Arc::new(HooksLayer::new(factory(ctx)?, next)) as Arc<dyn Middleware>)
             }),
         )
     }

@@ -71,8 +71,7 @@ use std::sync::Arc;
 
 use middleware_core::crypto::constant_time_eq;
 use middleware_core::{
-    async_trait, BuildContext, Error, FactoryError, Middleware, Next, Registry, Request, Response,
-    Settings,
+    BuildContext, Error, FactoryError, Hook, Hooks, Registry, Request, Response, Settings,
 };
 use serde_json::Value;
 
@@ -274,41 +273,46 @@ struct AuthState {
 /// loaded from the session on first use only, so requests that never ask for it do not touch
 /// the session (and get no `Vary: Cookie` from it).
 pub struct AuthenticationMiddleware {
-    next: Next,
     config: Arc<AuthConfig>,
 }
 
 impl AuthenticationMiddleware {
     /// Reads the settings once and resolves the backends in `table`.
-    pub fn new(
-        next: Next,
-        ctx: &BuildContext<'_>,
-        table: &AuthBackends,
-    ) -> Result<Self, FactoryError> {
+    pub fn new(ctx: &BuildContext<'_>, table: &AuthBackends) -> Result<Self, FactoryError> {
         Ok(AuthenticationMiddleware {
-            next,
             config: Arc::new(AuthConfig::from_context(ctx, table)?),
         })
     }
 }
 
-#[async_trait]
-impl Middleware for AuthenticationMiddleware {
-    async fn call(&self, request: &mut Request) -> Result<Response, Error> {
+impl Hooks for AuthenticationMiddleware {
+    fn process_request<'a>(
+        &'a self,
+        request: &'a mut Request,
+    ) -> Hook<'a, Result<Option<Response>, Error>> {
         if request.extensions().get::<Session>().is_none() {
-            return Err(Error::ImproperlyConfigured(
+            return Hook::Ready(Err(Error::ImproperlyConfigured(
                 "The Django authentication middleware requires session middleware to be installed. \
                  Edit your MIDDLEWARE setting to insert 'django.contrib.sessions.middleware.SessionMiddleware' \
                  before 'django.contrib.auth.middleware.AuthenticationMiddleware'."
                     .to_owned(),
-            ));
+            )));
         }
         request.extensions_mut().insert(AuthState {
             config: self.config.clone(),
             user: None,
             perms: permissions::PermCache::default(),
         });
-        Ok(with_retry_after(self.next.get_response(request).await))
+        Hook::Ready(Ok(None))
+    }
+
+    fn process_response<'a>(
+        &'a self,
+        _request: &'a mut Request,
+        response: &'a mut Response,
+    ) -> Hook<'a, Result<(), Error>> {
+        with_retry_after(response);
+        Hook::Ready(Ok(()))
     }
 }
 
@@ -441,7 +445,7 @@ fn busy_error(busy: hashers::HashingBusy) -> Error {
 
 /// A response made from a [`hashers::HashingBusy`] error (a login refused because every
 /// hashing worker stayed busy) answers 503 with `Retry-After`, whatever the 500 handler made.
-fn with_retry_after(mut response: Response) -> Response {
+fn with_retry_after(response: &mut Response) {
     let busy = response
         .extensions()
         .get::<middleware_core::ErrorInfo>()
@@ -453,7 +457,6 @@ fn with_retry_after(mut response: Response) -> Response {
             .headers_mut()
             .insert(http::header::RETRY_AFTER, busy.retry_after.into());
     }
-    response
 }
 
 /// Django's `authenticate(request, username=..., password=...)`: asks each backend of
@@ -623,8 +626,8 @@ pub fn register(registry: &mut Registry) {
 /// `AuthenticationMiddleware` before them (the chain refuses other orders at start-up).
 pub fn register_with_backends(registry: &mut Registry, backends: AuthBackends) {
     registry
-        .register("AuthenticationMiddleware", move |next, ctx| {
-            AuthenticationMiddleware::new(next, ctx, &backends)
+        .register_ready_hooks("AuthenticationMiddleware", move |ctx| {
+            AuthenticationMiddleware::new(ctx, &backends)
         })
         .alias(AUTHENTICATION_MIDDLEWARE)
         .declares::<AuthSettings>()

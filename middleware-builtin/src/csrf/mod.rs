@@ -66,8 +66,8 @@ use middleware_core::request::DontEnforceCsrfChecks;
 use middleware_core::response::ResponseExt;
 use middleware_core::settings::meta_to_header;
 use middleware_core::{
-    BuildContext, Error, FactoryError, Middleware, Next, Registry, Request, RequestBodyExt,
-    RequestExt, ResolverMatch, Response, Settings,
+    BuildContext, Error, FactoryError, Hook, Hooks, Registry, Request, RequestBodyExt, RequestExt,
+    ResolverMatch, Response, Settings,
 };
 
 use crate::sessions::{Session, SessionCookieSettings};
@@ -168,6 +168,31 @@ fn state_mut<B>(request: &mut http::Request<B>) -> &mut CsrfState {
     request
         .extensions_mut()
         .get_or_insert_default::<CsrfState>()
+}
+
+/// What `process_request` found: a secret to keep, none, or a malformed one to replace.
+fn keep_secret<B>(
+    request: &mut http::Request<B>,
+    secret: Result<Option<String>, TokenFormatError>,
+) {
+    match secret {
+        Err(_) => {
+            add_new_csrf_cookie(request);
+        }
+        Ok(Some(secret)) => state_mut(request).secret = Some(secret),
+        Ok(None) => {}
+    }
+}
+
+/// The secret to send with the response, when the token was used or the secret renewed; once
+/// (an outer instance, decorator and middleware both, must not send it twice).
+fn secret_to_send<B>(request: &mut http::Request<B>) -> Option<String> {
+    let state = request.extensions_mut().get_mut::<CsrfState>()?;
+    if !state.needs_update {
+        return None;
+    }
+    state.needs_update = false;
+    state.secret.clone()
 }
 
 fn add_new_csrf_cookie<B>(request: &mut http::Request<B>) -> String {
@@ -349,7 +374,6 @@ impl CsrfConfig {
 
 /// Django's `CsrfViewMiddleware`.
 pub struct CsrfViewMiddleware {
-    next: Next,
     protect: CsrfProtect,
 }
 
@@ -452,15 +476,18 @@ impl CsrfProtect {
                 Some(_) => Err(TokenFormatError::InvalidCharacters),
             });
         }
+        Ok(self.cookie_secret(request))
+    }
+
+    /// [`get_secret`](Self::get_secret) without sessions: the secret in the CSRF cookie.
+    fn cookie_secret(&self, request: &Request) -> Result<Option<String>, TokenFormatError> {
         let Some(cookie) = request.cookie(&self.config.cookie_name) else {
-            return Ok(Ok(None));
+            return Ok(None);
         };
         // Django sees the cookie header decoded as Latin-1: count bytes as characters.
         let cookie: String = cookie.bytes().map(char::from).collect();
-        if let Err(e) = check_token_format(&cookie) {
-            return Ok(Err(e));
-        }
-        Ok(Self::stored_secret(cookie))
+        check_token_format(&cookie)?;
+        Self::stored_secret(cookie)
     }
 
     /// Django versions before 4.0 stored the secret masked: unmask a 64-character value.
@@ -472,39 +499,72 @@ impl CsrfProtect {
     }
 
     async fn process_request(&self, request: &mut Request) -> Result<(), Error> {
-        match self.get_secret(request).await? {
-            Err(_) => {
-                add_new_csrf_cookie(request);
-            }
-            Ok(Some(secret)) => state_mut(request).secret = Some(secret),
-            Ok(None) => {}
-        }
+        let secret = self.get_secret(request).await?;
+        keep_secret(request, secret);
         Ok(())
     }
 
+    /// [`process_request`](Self::process_request), with nothing to wait for unless the secret
+    /// is in the session.
+    fn process_request_hook<'a>(
+        &'a self,
+        request: &'a mut Request,
+    ) -> Hook<'a, Result<Option<Response>, Error>> {
+        if self.config.use_sessions {
+            return Hook::pending(
+                async move { self.process_request(request).await.map(|()| None) },
+            );
+        }
+        let secret = self.cookie_secret(request);
+        keep_secret(request, secret);
+        Hook::Ready(Ok(None))
+    }
+
     async fn process_response(&self, request: &mut Request, response: &mut Response) {
-        let state = state_mut(request);
-        if !state.needs_update {
-            return;
+        if let Some(secret) = secret_to_send(request) {
+            self.send_secret(request, response, secret).await;
         }
-        // Cleared so an outer instance (decorator and middleware both) does not set it twice.
-        state.needs_update = false;
-        let Some(secret) = state.secret.clone() else {
-            return;
+    }
+
+    /// [`process_response`](Self::process_response), with nothing to wait for unless the
+    /// secret goes to the session.
+    fn process_response_hook<'a>(
+        &'a self,
+        request: &'a mut Request,
+        response: &'a mut Response,
+    ) -> Hook<'a, Result<(), Error>> {
+        let Some(secret) = secret_to_send(request) else {
+            return Hook::Ready(Ok(()));
         };
-        let c = &self.config;
-        if c.use_sessions {
-            // Django writes the session only when the secret changed, so get_token() alone
-            // does not re-save it; SessionMiddleware (outside) sends the session cookie. No
-            // CSRF cookie and no `Vary: Cookie` from here.
-            if let Some(session) = request.extensions().get::<Session>().cloned() {
-                let stored = session.get(CSRF_SESSION_KEY).await;
-                if stored.as_ref().and_then(serde_json::Value::as_str) != Some(secret.as_str()) {
-                    session.set(CSRF_SESSION_KEY, secret).await;
-                }
-            }
+        if self.config.use_sessions {
+            return Hook::pending(async move {
+                self.send_secret(request, response, secret).await;
+                Ok(())
+            });
+        }
+        self.set_cookie(response, secret);
+        Hook::Ready(Ok(()))
+    }
+
+    /// Sends the secret back: into the session, or as the CSRF cookie.
+    async fn send_secret(&self, request: &mut Request, response: &mut Response, secret: String) {
+        if !self.config.use_sessions {
+            self.set_cookie(response, secret);
             return;
         }
+        // Django writes the session only when the secret changed, so get_token() alone does
+        // not re-save it; SessionMiddleware (outside) sends the session cookie. No CSRF cookie
+        // and no `Vary: Cookie` from here.
+        if let Some(session) = request.extensions().get::<Session>().cloned() {
+            let stored = session.get(CSRF_SESSION_KEY).await;
+            if stored.as_ref().and_then(serde_json::Value::as_str) != Some(secret.as_str()) {
+                session.set(CSRF_SESSION_KEY, secret).await;
+            }
+        }
+    }
+
+    fn set_cookie(&self, response: &mut Response, secret: String) {
+        let c = &self.config;
         let mut cookie = SetCookie::new(c.cookie_name.clone(), secret)
             .path(c.cookie_path.clone())
             .secure(c.cookie_secure)
@@ -714,12 +774,20 @@ impl CsrfProtect {
 }
 
 #[async_trait]
-impl Middleware for CsrfViewMiddleware {
-    async fn call(&self, request: &mut Request) -> Result<Response, Error> {
-        self.protect.process_request(request).await?;
-        let mut response = self.next.get_response(request).await;
-        self.protect.process_response(request, &mut response).await;
-        Ok(response)
+impl Hooks for CsrfViewMiddleware {
+    fn process_request<'a>(
+        &'a self,
+        request: &'a mut Request,
+    ) -> Hook<'a, Result<Option<Response>, Error>> {
+        self.protect.process_request_hook(request)
+    }
+
+    fn process_response<'a>(
+        &'a self,
+        request: &'a mut Request,
+        response: &'a mut Response,
+    ) -> Hook<'a, Result<(), Error>> {
+        self.protect.process_response_hook(request, response)
     }
 
     async fn process_view(
@@ -750,9 +818,8 @@ pub fn register(registry: &mut Registry) {
 pub fn register_with_failure_views(registry: &mut Registry, views: CsrfFailureViews) {
     let for_factory = views.clone();
     registry
-        .register("CsrfViewMiddleware", move |next, ctx: &BuildContext<'_>| {
+        .register_ready_hooks("CsrfViewMiddleware", move |ctx: &BuildContext<'_>| {
             Ok(CsrfViewMiddleware {
-                next,
                 protect: CsrfProtect::from_settings(ctx.settings, &for_factory)?,
             })
         })

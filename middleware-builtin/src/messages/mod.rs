@@ -49,8 +49,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use middleware_core::signing::get_cookie_signer;
 use middleware_core::{
-    async_trait, BuildContext, Error, FactoryError, Middleware, Next, Registry, Request,
-    RequestExt, Response,
+    BuildContext, Error, FactoryError, Hook, Hooks, Registry, Request, RequestExt, Response,
 };
 
 use crate::sessions::{Session, SessionCookieConfig};
@@ -262,6 +261,12 @@ impl Messages {
         self.len().await == 0
     }
 
+    /// Whether [`update`](Self::update) has anything to do: messages were read or added.
+    fn has_changes(&self) -> bool {
+        let st = self.lock();
+        st.used || st.added_new
+    }
+
     /// Django's `storage.update(response)`: stores what is left; returns what could not be.
     async fn update(&self, response: &mut Response) -> Result<Vec<Message>, Error> {
         let (used, added_new) = {
@@ -407,7 +412,6 @@ pub fn set_level<B>(request: &http::Request<B>, level: Option<i32>) -> bool {
 
 /// Django's `MessageMiddleware`.
 pub struct MessageMiddleware {
-    next: Next,
     config: Config,
 }
 
@@ -446,7 +450,7 @@ fn storage_setting(settings: &middleware_core::Settings) -> String {
 
 impl MessageMiddleware {
     /// Reads `MESSAGE_STORAGE`, `MESSAGE_LEVEL`, `MESSAGE_TAGS` and the session cookie settings.
-    pub fn new(next: Next, ctx: &BuildContext<'_>) -> Result<Self, FactoryError> {
+    pub fn new(ctx: &BuildContext<'_>) -> Result<Self, FactoryError> {
         let settings = ctx.settings;
         let declared = MessageSettings::from_settings(settings)?;
         let name = declared.storage;
@@ -482,7 +486,6 @@ impl MessageMiddleware {
             .map(|s| s.expose().as_bytes())
             .collect();
         Ok(MessageMiddleware {
-            next,
             config: Arc::new(StorageConfig {
                 kind,
                 signer: get_cookie_signer(settings.signing_key()?, &fallbacks, COOKIE_SALT)
@@ -496,18 +499,23 @@ impl MessageMiddleware {
     }
 }
 
-#[async_trait]
-impl Middleware for MessageMiddleware {
-    async fn call(&self, request: &mut Request) -> Result<Response, Error> {
+impl Hooks for MessageMiddleware {
+    fn process_request<'a>(
+        &'a self,
+        request: &'a mut Request,
+    ) -> Hook<'a, Result<Option<Response>, Error>> {
         let session = match self.config.kind {
             StorageKind::Cookie => None,
-            _ => Some(crate::sessions::session(request).map_err(|_| {
-                Error::ImproperlyConfigured(
-                    "The session-based temporary message storage requires session middleware to be installed, \
-                     and come before the message middleware in the MIDDLEWARE list."
-                        .to_owned(),
-                )
-            })?),
+            _ => match crate::sessions::session(request) {
+                Ok(session) => Some(session),
+                Err(_) => {
+                    return Hook::Ready(Err(Error::ImproperlyConfigured(
+                        "The session-based temporary message storage requires session middleware to be installed, \
+                         and come before the message middleware in the MIDDLEWARE list."
+                            .to_owned(),
+                    )))
+                }
+            },
         };
         let storage = Messages {
             state: Arc::new(Mutex::new(State {
@@ -517,22 +525,39 @@ impl Middleware for MessageMiddleware {
             config: self.config.clone(),
             session,
         };
-        request.extensions_mut().insert(storage.clone());
-        let mut response = self.next.get_response(request).await;
-        let unstored = storage.update(&mut response).await?;
-        if !unstored.is_empty() && self.config.debug {
-            return Err(Error::internal(
-                "Not all temporary messages could be stored.",
-            ));
-        }
-        Ok(response)
+        request.extensions_mut().insert(storage);
+        Hook::Ready(Ok(None))
+    }
+
+    fn process_response<'a>(
+        &'a self,
+        request: &'a mut Request,
+        response: &'a mut Response,
+    ) -> Hook<'a, Result<(), Error>> {
+        let Some(storage) = request
+            .extensions()
+            .get::<Messages>()
+            .filter(|s| s.has_changes())
+        else {
+            return Hook::Ready(Ok(()));
+        };
+        let storage = storage.clone();
+        Hook::pending(async move {
+            let unstored = storage.update(response).await?;
+            if !unstored.is_empty() && self.config.debug {
+                return Err(Error::internal(
+                    "Not all temporary messages could be stored.",
+                ));
+            }
+            Ok(())
+        })
     }
 }
 
 /// Registers `MessageMiddleware`.
 pub fn register(registry: &mut Registry) {
     registry
-        .register("MessageMiddleware", MessageMiddleware::new)
+        .register_ready_hooks("MessageMiddleware", MessageMiddleware::new)
         .alias("django.contrib.messages.middleware.MessageMiddleware")
         .declares::<MessageSettings>()
         .requires_before_if("SessionMiddleware", |settings| {

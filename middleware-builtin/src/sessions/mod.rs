@@ -59,8 +59,8 @@ use middleware_core::checks::CheckMessage;
 use middleware_core::http_utils::cookies::{SameSite, SetCookie};
 use middleware_core::http_utils::dates::http_date;
 use middleware_core::{
-    async_trait, BuildContext, Error, FactoryError, Middleware, Next, Registry, Request,
-    RequestExt, Response, ResponseExt, Settings, SettingsError,
+    BuildContext, Error, FactoryError, Hook, Hooks, Registry, Request, RequestExt, Response,
+    ResponseExt, Settings, SettingsError,
 };
 
 pub use backends::{
@@ -229,7 +229,6 @@ impl SessionCookieConfig {
 
 /// Django's `SessionMiddleware`.
 pub struct SessionMiddleware {
-    next: Next,
     backend: Arc<Backend>,
     cookie: SessionCookieConfig,
     save_every_request: bool,
@@ -237,7 +236,7 @@ pub struct SessionMiddleware {
 
 impl SessionMiddleware {
     /// Reads the settings once and builds the engine.
-    pub fn new(next: Next, ctx: &BuildContext<'_>) -> Result<Self, FactoryError> {
+    pub fn new(ctx: &BuildContext<'_>) -> Result<Self, FactoryError> {
         let settings = ctx.settings;
         let declared = SessionSettings::from_settings(settings)?;
         let cookie = SessionCookieConfig::from_declared(settings, declared.cookie)?;
@@ -304,7 +303,6 @@ impl SessionMiddleware {
             }
         };
         Ok(SessionMiddleware {
-            next,
             backend: Arc::new(Backend {
                 engine,
                 secret: keys.secret,
@@ -317,17 +315,14 @@ impl SessionMiddleware {
         })
     }
 
-    /// Django's `process_response`.
-    async fn finish(
-        &self,
-        session: &Session,
-        had_cookie: bool,
-        mut response: Response,
-    ) -> Result<Response, Error> {
-        let accessed = session.accessed();
-        let modified = session.modified();
+    /// Django's `process_response`, up to the save, which is all that may wait.
+    fn finish<'a>(
+        &'a self,
+        session: Session,
+        response: &'a mut Response,
+    ) -> Hook<'a, Result<(), Error>> {
         let empty = session.is_empty();
-        if had_cookie && empty {
+        if session.had_cookie() && empty {
             response.delete_cookie(
                 &self.cookie.name,
                 &self.cookie.path,
@@ -335,44 +330,61 @@ impl SessionMiddleware {
                 self.cookie.samesite_enum(),
             );
             response.patch_vary_headers(&["Cookie"]);
-            return Ok(response);
+            return Hook::Ready(Ok(()));
         }
-        if accessed {
+        if session.accessed() {
             response.patch_vary_headers(&["Cookie"]);
         }
-        if (modified || self.save_every_request) && !empty {
-            let max_age = if session.get_expire_at_browser_close().await {
-                None
-            } else {
-                Some(session.get_expiry_age().await)
-            };
-            if response.status().as_u16() < 500 {
-                let value = session.save().await?;
-                let mut cookie = self.cookie.cookie(value);
-                if let Some(age) = max_age {
-                    let expires = if age >= 0 {
-                        SystemTime::now() + Duration::from_secs(age as u64)
-                    } else {
-                        SystemTime::now() - Duration::from_secs(age.unsigned_abs())
-                    };
-                    cookie = cookie.max_age(age).expires_text(http_date(expires));
-                }
-                response.set_cookie(&cookie);
-            }
+        if (session.modified() || self.save_every_request) && !empty {
+            return Hook::pending(self.save(session, response));
         }
-        Ok(response)
+        Hook::Ready(Ok(()))
+    }
+
+    /// Saves the session and sets its cookie (unless the response is a server error).
+    async fn save(&self, session: Session, response: &mut Response) -> Result<(), Error> {
+        let max_age = if session.get_expire_at_browser_close().await {
+            None
+        } else {
+            Some(session.get_expiry_age().await)
+        };
+        if response.status().as_u16() < 500 {
+            let value = session.save().await?;
+            let mut cookie = self.cookie.cookie(value);
+            if let Some(age) = max_age {
+                let expires = if age >= 0 {
+                    SystemTime::now() + Duration::from_secs(age as u64)
+                } else {
+                    SystemTime::now() - Duration::from_secs(age.unsigned_abs())
+                };
+                cookie = cookie.max_age(age).expires_text(http_date(expires));
+            }
+            response.set_cookie(&cookie);
+        }
+        Ok(())
     }
 }
 
-#[async_trait]
-impl Middleware for SessionMiddleware {
-    async fn call(&self, request: &mut Request) -> Result<Response, Error> {
+impl Hooks for SessionMiddleware {
+    fn process_request<'a>(
+        &'a self,
+        request: &'a mut Request,
+    ) -> Hook<'a, Result<Option<Response>, Error>> {
         let key = request.cookie(&self.cookie.name);
-        let had_cookie = key.is_some();
         let session = Session::new(self.backend.clone(), key);
-        request.extensions_mut().insert(session.clone());
-        let response = self.next.get_response(request).await;
-        self.finish(&session, had_cookie, response).await
+        request.extensions_mut().insert(session);
+        Hook::Ready(Ok(None))
+    }
+
+    fn process_response<'a>(
+        &'a self,
+        request: &'a mut Request,
+        response: &'a mut Response,
+    ) -> Hook<'a, Result<(), Error>> {
+        match request.extensions().get::<Session>() {
+            Some(session) => self.finish(session.clone(), response),
+            None => Hook::Ready(Ok(())),
+        }
     }
 }
 
@@ -456,7 +468,7 @@ const SESSIONS_MIDDLEWARE: &str = "django.contrib.sessions.middleware.SessionMid
 /// Registers `SessionMiddleware` and the session-cookie deploy checks.
 pub fn register(registry: &mut Registry) {
     registry
-        .register("SessionMiddleware", SessionMiddleware::new)
+        .register_ready_hooks("SessionMiddleware", SessionMiddleware::new)
         .alias(SESSIONS_MIDDLEWARE)
         .declares::<SessionSettings>()
         // Read through the chain's shared caches, by the cache engines only.

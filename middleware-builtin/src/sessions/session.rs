@@ -45,6 +45,8 @@ impl fmt::Debug for Backend {
 #[derive(Debug, Default)]
 struct State {
     key: Option<String>,
+    /// Whether the request came with a session cookie (valid or not).
+    had_cookie: bool,
     /// `None` until loaded (Django's missing `_session_cache`).
     data: Option<SessionData>,
     accessed: bool,
@@ -99,6 +101,7 @@ impl Session {
     pub(crate) fn new(backend: Arc<Backend>, key: Option<String>) -> Self {
         Session {
             state: Arc::new(Mutex::new(State {
+                had_cookie: key.is_some(),
                 key: key.filter(|k| valid_key(k)),
                 ..State::default()
             })),
@@ -281,6 +284,12 @@ impl Session {
     /// The session key (for `signed_cookies`, the cookie value), if any.
     pub fn session_key(&self) -> Option<String> {
         self.lock().key.clone().filter(|k| !k.is_empty())
+    }
+
+    /// Whether the request came with a session cookie: Django's `SESSION_COOKIE_NAME in
+    /// request.COOKIES`.
+    pub(crate) fn had_cookie(&self) -> bool {
+        self.lock().had_cookie
     }
 
     /// Whether the data was read or written during this request.

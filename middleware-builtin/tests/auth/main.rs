@@ -232,8 +232,8 @@ async fn no_session() {
     // Registered without the order requirement, the middleware still refuses at request time.
     let table = backends(&users);
     let mut registry = Registry::new();
-    registry.register("BareAuth", move |next, ctx| {
-        AuthenticationMiddleware::new(next, ctx, &table)
+    registry.register_ready_hooks("BareAuth", move |ctx| {
+        AuthenticationMiddleware::new(ctx, &table)
     });
     assert_eq!(
         bare_status(&registry, "BareAuth").await,
