@@ -126,6 +126,10 @@ impl Drop for LogGuard {
     fn drop(&mut self) {
         self.shared.lock().closed = true;
         self.shared.lines.notify_one();
+        // Loggers waiting for room stop waiting once closed. The writing thread notifies
+        // them after each batch it takes, but if it is gone (its output panicked), nothing
+        // else would.
+        self.shared.room.notify_all();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -229,50 +233,104 @@ mod tests {
         assert_eq!(text.lines().count(), 4000);
     }
 
-    /// An output that holds every write until told to go on.
-    struct Gate(Arc<(Mutex<bool>, Condvar)>, Calls);
+    /// Runs `scenario` on a thread and fails, rather than hangs, if it takes over a minute.
+    fn within_a_minute(what: &str, scenario: impl FnOnce() + Send + 'static) {
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            scenario();
+            let _ = done_tx.send(());
+        });
+        match done_rx.recv_timeout(std::time::Duration::from_secs(60)) {
+            Ok(()) => {}
+            // The scenario panicked: fail with its message.
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                if let Err(panic) = thread.join() {
+                    std::panic::resume_unwind(panic);
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                panic!("{what}: still waiting after a minute, a thread is blocked for good")
+            }
+        }
+    }
+
+    /// An output that holds every write until the gate opens, and sends each held write's
+    /// length on `held`.
+    struct Gate {
+        gate: Arc<(Mutex<bool>, Condvar)>,
+        held: std::sync::mpsc::Sender<usize>,
+        out: Calls,
+    }
 
     impl Write for Gate {
         fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            let (open, changed) = &*self.0;
+            let _ = self.held.send(buf.len());
+            let (open, changed) = &*self.gate;
             let mut open = open.lock().unwrap_or_else(PoisonError::into_inner);
             while !*open {
                 open = changed.wait(open).unwrap_or_else(PoisonError::into_inner);
             }
-            self.1.write(buf)
+            self.out.write(buf)
         }
         fn flush(&mut self) -> io::Result<()> {
             Ok(())
         }
     }
 
-    // Bounded, not lossy: past LIMIT bytes behind, a logger waits for the output.
-    #[test]
-    fn a_stalled_output_makes_loggers_wait_past_the_limit_and_loses_nothing() {
+    /// Opens the gate when dropped. Declared after the `LogGuard`, it is dropped first: a
+    /// failed assertion must not leave the guard's drop joining a thread held at the gate
+    /// for good (how this test once hung instead of failing).
+    struct OpenOnDrop(Arc<(Mutex<bool>, Condvar)>);
+
+    impl Drop for OpenOnDrop {
+        fn drop(&mut self) {
+            *self.0 .0.lock().unwrap_or_else(PoisonError::into_inner) = true;
+            self.0 .1.notify_all();
+        }
+    }
+
+    /// A logger writes a `first` line and then 1 KiB lines, 2 * LIMIT + 1 KiB in all, to an
+    /// output that holds its first write: it must wait, and then lose nothing.
+    fn stalled_output(first: usize) {
         let gate = Arc::new((Mutex::new(false), Condvar::new()));
+        let (held_tx, held_rx) = std::sync::mpsc::channel();
         let out = Calls::default();
-        let (writer, guard) =
-            spawn(Gate(gate.clone(), out.clone())).unwrap_or_else(|e| panic!("{e}"));
+        let (writer, guard) = spawn(Gate {
+            gate: gate.clone(),
+            held: held_tx,
+            out: out.clone(),
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let _open = OpenOnDrop(gate.clone());
         let line = vec![b'x'; 1024];
-        let lines = 2 * LIMIT / line.len();
+        let lines = (2 * LIMIT - first) / line.len() + 1;
         let (done_tx, done_rx) = std::sync::mpsc::channel();
         let logger = std::thread::spawn({
             let writer = writer.clone();
             let line = line.clone();
             move || {
+                let _ = writer.make_writer().write_all(&vec![b'x'; first]);
                 for _ in 0..lines {
                     let _ = writer.make_writer().write_all(&line);
                 }
                 let _ = done_tx.send(());
             }
         });
-        // The first batch is taken by the thread and held at the gate; the rest fills the
-        // buffer up to LIMIT, and then the logger, with lines left, can only wait.
+        // How much the held batch is depends on when the thread ran, up to LIMIT (the buffer
+        // never holds more). With it held and the buffer LIMIT full, at least one line is
+        // still to go however the batch was cut, so the logger can only be waiting.
+        let held = held_rx
+            .recv()
+            .unwrap_or_else(|e| panic!("the thread wrote nothing: {e}"));
+        assert!((first..=LIMIT).contains(&held), "held {held} bytes");
         while writer.shared.lock().buffer.len() < LIMIT {
             std::thread::yield_now();
         }
-        assert!(done_rx.try_recv().is_err());
-        assert!(writer.shared.lock().buffer.len() < LIMIT + line.len());
+        assert!(
+            done_rx.try_recv().is_err(),
+            "the logger finished past the limit"
+        );
+        assert_eq!(writer.shared.lock().buffer.len(), LIMIT);
         *gate.0.lock().unwrap_or_else(PoisonError::into_inner) = true;
         gate.1.notify_all();
         assert!(done_rx.recv().is_ok());
@@ -285,6 +343,62 @@ mod tests {
             .iter()
             .map(Vec::len)
             .sum();
-        assert_eq!(written, lines * line.len());
+        assert_eq!(written, first + lines * line.len());
+    }
+
+    // Bounded, not lossy: past LIMIT bytes behind, a logger waits for the output.
+    #[test]
+    fn a_stalled_output_makes_loggers_wait_past_the_limit_and_loses_nothing() {
+        within_a_minute("a stalled output", || stalled_output(1024));
+    }
+
+    // The old form of the test logged 2 * LIMIT in all: when the thread, run late, took a
+    // whole LIMIT as its first batch, the logger finished without waiting, the assertion
+    // failed, and unwinding hung in the guard's join. A first line of LIMIT bytes makes that
+    // batch every time.
+    #[test]
+    fn a_stalled_output_holding_a_whole_limit_still_makes_loggers_wait() {
+        within_a_minute("a stalled output holding LIMIT", || stalled_output(LIMIT));
+    }
+
+    /// An output that panics, taking the writing thread with it.
+    struct Panics;
+
+    impl Write for Panics {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            panic!("the output panicked (on purpose, in a test)")
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn loggers_waiting_for_room_are_let_go_when_the_guard_drops_even_with_the_thread_gone() {
+        within_a_minute("a logger waiting on a dead thread", || {
+            let (writer, guard) = spawn(Panics).unwrap_or_else(|e| panic!("{e}"));
+            let line = vec![b'x'; 1024];
+            let (done_tx, done_rx) = std::sync::mpsc::channel();
+            let logger = std::thread::spawn({
+                let writer = writer.clone();
+                move || {
+                    // The thread's one batch is at most LIMIT; then LIMIT fills, and a line
+                    // is still to go.
+                    for _ in 0..2 * LIMIT / line.len() + 1 {
+                        let _ = writer.make_writer().write_all(&line);
+                    }
+                    let _ = done_tx.send(());
+                }
+            });
+            while !guard.thread.as_ref().is_some_and(JoinHandle::is_finished)
+                || writer.shared.lock().buffer.len() < LIMIT
+            {
+                std::thread::yield_now();
+            }
+            assert!(done_rx.try_recv().is_err());
+            drop(guard);
+            assert!(done_rx.recv().is_ok());
+            let _ = logger.join();
+        });
     }
 }
