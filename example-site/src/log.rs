@@ -319,9 +319,9 @@ mod tests {
     /// Events of every kind the site logs, and some it might.
     fn emit() {
         let path = "/a\x1bb/\u{85}";
-        tracing::info!(target: "django.server", method = %"GET", path, status = 200u16, duration_ms = 0.25f64, "{} {} {}", "GET", path, 200);
+        tracing::info!(target: "django.server", method = %"GET", path, status = 200u16, duration_us = 250u64, share = 0.25f64, "{} {} {}", "GET", path, 200);
         let plain = "/plain/it's ~fine";
-        tracing::info!(target: "django.server", method = %"POST", path = plain, status = 403u16, duration_ms = 12.5f64, "{} {} {}", "POST", plain, 403);
+        tracing::info!(target: "django.server", method = %"POST", path = plain, status = 403u16, duration_us = 12_500u64, "{} {} {}", "POST", plain, 403);
         tracing::info!(target: "django.server", path = "a\"quote\\and\tbackslash", "x");
         tracing::warn!(target: "example_site", "Handling request path: {}", "/x\x07");
         let span = tracing::error_span!("request", request_id = %"abc-1");

@@ -59,7 +59,14 @@ impl HookRun {
                 continue;
             };
             let outcome = match pair.0 {
-                HookPairKind::Ready(hooks) => caught(|| hooks.process_request(request)).await,
+                HookPairKind::Ready(hooks) => match caught(|| hooks.process_request(request)) {
+                    Caught::Ready(Ok(None)) => continue,
+                    Caught::Ready(outcome) => Ok(outcome),
+                    Caught::Pending(mut call) => {
+                        std::future::poll_fn(|cx| poll_caught(call.as_mut(), cx)).await
+                    }
+                    Caught::Panicked(payload) => Err(payload),
+                },
                 HookPairKind::Async {
                     hooks,
                     request_hook,
@@ -90,14 +97,26 @@ impl HookRun {
     }
 }
 
-/// Runs a [`Hook`]-returning hook with its panics caught, awaiting it if it must wait.
-async fn caught<'a, T>(hook: impl FnOnce() -> Hook<'a, T>) -> std::thread::Result<T> {
-    match std::panic::catch_unwind(AssertUnwindSafe(hook)) {
-        Ok(Hook::Ready(outcome)) => Ok(outcome),
-        Ok(Hook::Pending(mut call)) => {
-            std::future::poll_fn(|cx| poll_caught(call.as_mut(), cx)).await
-        }
-        Err(payload) => Err(payload),
+/// A [`Hook`] called with its panics caught.
+enum Caught<'a, T> {
+    Ready(T),
+    Pending(crate::hooks::HookFuture<'a, T>),
+    Panicked(Box<dyn std::any::Any + Send>),
+}
+
+/// Calls `hook` with its panics caught. Its answer is written straight into a local and
+/// matched there: returned through `catch_unwind` and then out of an `async` helper, each
+/// layer's outcome (a `Result` that can hold a response) was copied several times a request.
+fn caught<'a, T>(hook: impl FnOnce() -> Hook<'a, T>) -> Caught<'a, T> {
+    let mut answer = None;
+    match std::panic::catch_unwind(AssertUnwindSafe(|| answer = Some(hook()))) {
+        Err(payload) => Caught::Panicked(payload),
+        Ok(()) => match answer {
+            Some(Hook::Ready(outcome)) => Caught::Ready(outcome),
+            Some(Hook::Pending(future)) => Caught::Pending(future),
+            // `hook` returned, so `answer` is set.
+            None => Caught::Panicked(Box::new("hook returned nothing")),
+        },
     }
 }
 
@@ -117,12 +136,18 @@ impl Middleware for HookRun {
             match pair.0 {
                 HookPairKind::Ready(hooks) => {
                     // The response is edited in place; only a failure replaces it.
-                    let failure =
-                        match caught(|| hooks.process_response(request, &mut response)).await {
-                            Ok(Ok(())) => continue,
-                            Ok(Err(error)) => Ok(Err(error)),
-                            Err(payload) => Err(payload),
-                        };
+                    let failure = match caught(|| hooks.process_response(request, &mut response)) {
+                        Caught::Ready(Ok(())) => continue,
+                        Caught::Ready(Err(error)) => Ok(Err(error)),
+                        Caught::Pending(mut call) => {
+                            match std::future::poll_fn(|cx| poll_caught(call.as_mut(), cx)).await {
+                                Ok(Ok(())) => continue,
+                                Ok(Err(error)) => Ok(Err(error)),
+                                Err(payload) => Err(payload),
+                            }
+                        }
+                        Caught::Panicked(payload) => Err(payload),
+                    };
                     response = converted(errors, request, failure);
                 }
                 HookPairKind::Async {

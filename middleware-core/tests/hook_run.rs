@@ -1,4 +1,5 @@
-//! Consecutive hook-style middleware (`register_hooks`, `register_fn_hooks`), which the chain
+//! Consecutive hook-style middleware (`register_hooks`, `register_ready_hooks`,
+//! `register_fn_hooks`), which the chain
 //! runs as one layer: every case where that could differ from one layer per middleware, as
 //! Django's `MiddlewareMixin.__call__` and `convert_exception_to_response` behave.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -9,8 +10,8 @@ use http::StatusCode;
 use middleware_core::response::text;
 use middleware_core::test_client::Client;
 use middleware_core::{
-    async_trait, Chain, Error, FnHooks, HookMiddleware, Middleware, Next, Registry, Request,
-    ResolverMatch, Response, Router, Settings,
+    async_trait, Chain, Error, FnHooks, Hook, HookMiddleware, Hooks, Middleware, Next, Registry,
+    Request, ResolverMatch, Response, Router, Settings,
 };
 
 type Log = Arc<Mutex<Vec<String>>>;
@@ -108,7 +109,53 @@ fn outcome_of_response(
     }
 }
 
-/// The same as plain functions (`FnHooks`).
+/// The same as [`Hooks`] that always wait ([`Hook::Pending`]), editing the response in place.
+struct Pending {
+    name: &'static str,
+    log: Log,
+}
+
+#[async_trait]
+impl Hooks for Pending {
+    fn process_request<'a>(
+        &'a self,
+        request: &'a mut Request,
+    ) -> Hook<'a, Result<Option<Response>, Error>> {
+        Hook::pending(async move {
+            push(&self.log, format!("{}:request", self.name));
+            tokio::task::yield_now().await;
+            outcome_of_request(request, self.name)
+        })
+    }
+
+    fn process_response<'a>(
+        &'a self,
+        request: &'a mut Request,
+        response: &'a mut Response,
+    ) -> Hook<'a, Result<(), Error>> {
+        Hook::pending(async move {
+            push(
+                &self.log,
+                format!("{}:response {}", self.name, response.status().as_u16()),
+            );
+            tokio::task::yield_now().await;
+            let given = std::mem::take(response);
+            *response = outcome_of_response(request, self.name, given)?;
+            Ok(())
+        })
+    }
+
+    async fn process_view(
+        &self,
+        _request: &mut Request,
+        _view: &ResolverMatch,
+    ) -> Result<Option<Response>, Error> {
+        push(&self.log, format!("{}:view", self.name));
+        Ok(None)
+    }
+}
+
+/// The same as plain functions (`FnHooks`, which the chain runs as [`Hook::Ready`] hooks).
 fn fn_hooks(name: &'static str, log: &Log) -> FnHooks {
     let (before, after) = (log.clone(), log.clone());
     FnHooks::new()
@@ -174,10 +221,17 @@ impl HookMiddleware for ResponseOnly {
 }
 
 /// `MIDDLEWARE`: A and C async hooks, B and D functions, then a call-style layer, then E
-/// (async hooks) and `ResponseOnly`, innermost: two runs of hook-style layers.
+/// (`Hooks` that always wait) and `ResponseOnly`, innermost: two runs of hook-style layers.
 fn client(log: &Log) -> Client {
     let mut registry = Registry::new();
-    for name in ["A", "C", "E"] {
+    let l = log.clone();
+    registry.register_ready_hooks("E", move |_| {
+        Ok(Pending {
+            name: "E",
+            log: l.clone(),
+        })
+    });
+    for name in ["A", "C"] {
         let log = log.clone();
         registry.register_hooks(name, move |_| {
             Ok(Recorded {
@@ -388,4 +442,95 @@ async fn an_error_or_panic_in_process_response_is_converted_at_that_layer() {
         };
         assert_eq!(seen_by(&r), above, "{path}");
     }
+}
+
+// Django: convert_exception_to_response around each middleware, for hooks that wait: E's
+// hooks are `Hook::Pending`, in the inner run with ResponseOnly.
+#[tokio::test]
+async fn hooks_that_wait_are_converted_at_their_layer_too() {
+    let log: Log = Arc::default();
+    let mut client = client(&log);
+    let r = client.get("/E-request-panic/").await;
+    assert_eq!(r.status, 500);
+    let log_now = taken(&log);
+    assert!(
+        log_now.contains(&"call:after 500".to_owned()),
+        "{log_now:?}"
+    );
+    assert!(
+        !log_now.iter().any(|e| e.starts_with("response-only")),
+        "{log_now:?}"
+    );
+    assert!(!log_now.contains(&"view".to_owned()), "{log_now:?}");
+    assert_eq!(seen_by(&r), ["D", "C", "B", "A"]);
+
+    let r = client.get("/E-response-fail/").await;
+    assert_eq!(r.status, 403);
+    let log_now = taken(&log);
+    assert!(
+        log_now.contains(&"response-only 200".to_owned()),
+        "{log_now:?}"
+    );
+    assert!(
+        log_now.contains(&"E:response 200".to_owned()),
+        "{log_now:?}"
+    );
+    assert!(
+        log_now.contains(&"call:after 403".to_owned()),
+        "{log_now:?}"
+    );
+    assert_eq!(seen_by(&r), ["D", "C", "B", "A"]);
+
+    // E answers from process_request: its own process_response still runs, on that answer.
+    let r = client.get("/E-request-answer/").await;
+    assert_eq!(r.status, 418);
+    assert_eq!(seen_by(&r), ["E", "D", "C", "B", "A"]);
+    assert!(!taken(&log).contains(&"view".to_owned()));
+}
+
+// Django: MiddlewareMixin.__call__ for one middleware alone (no run to join): the same
+// semantics through `HooksLayer::call`.
+#[tokio::test]
+async fn a_hook_style_layer_alone_keeps_django_semantics() {
+    let log: Log = Arc::default();
+    let mut registry = Registry::new();
+    registry.register_fn_hooks("B", fn_hooks("B", &log));
+    let settings = Settings::from_toml_str(
+        r#"ALLOWED_HOSTS = ["testserver"]
+MIDDLEWARE = ["B"]"#,
+        "test",
+    )
+    .unwrap();
+    let mut router = Router::new();
+    router
+        .route("<str:anything>/", |_: &mut Request| async {
+            Ok::<_, Error>(text(StatusCode::OK, "view"))
+        })
+        .unwrap();
+    let mut client = Client::new(
+        Chain::builder(&registry, &settings)
+            .urls(router)
+            .build()
+            .unwrap(),
+    );
+    let r = client.get("/B-request-answer/").await;
+    assert_eq!((r.status.as_u16(), seen_by(&r)), (418, vec!["B"]));
+    let r = client.get("/B-request-fail/").await;
+    assert_eq!((r.status.as_u16(), seen_by(&r)), (403, Vec::<&str>::new()));
+    let r = client.get("/B-response-panic/").await;
+    assert_eq!(r.status, 500);
+    let r = client.get("/plain/").await;
+    assert_eq!((r.status.as_u16(), seen_by(&r)), (200, vec!["B"]));
+    assert_eq!(
+        taken(&log),
+        [
+            "B:request",
+            "B:response 418",
+            "B:request",
+            "B:request",
+            "B:response 200",
+            "B:request",
+            "B:response 200"
+        ]
+    );
 }
