@@ -15,10 +15,7 @@ pub fn register_printer_as(registry: &mut Registry, name: &str, print: Printer) 
     let after = print.clone();
     let hooks = FnHooks::new()
         .process_request(move |_| print("Before view"))
-        .process_response(move |_, response| {
-            after("After view");
-            response
-        });
+        .process_response_in_place(move |_, _| after("After view"));
     add(registry, name, hooks);
 }
 
@@ -30,27 +27,26 @@ const X_STATUS: HeaderName = HeaderName::from_static("x-status");
 /// Registers the seed's middleware; `print` is where `SimpleAsyncMiddleware` prints.
 pub fn register(registry: &mut Registry, print: Printer) {
     register_printer_as(registry, "SimpleAsyncMiddleware", print);
-    let header = FnHooks::new().process_response(|_, mut response: Response| {
+    // In place: the seed's hooks only set headers or log, so none takes and gives back the
+    // response (a move of it per hook and request).
+    let header = FnHooks::new().process_response_in_place(|_, response: &mut Response| {
         let headers = response.headers_mut();
         headers.insert(X_CUSTOM_HEADER, HeaderValue::from_static("Hello"));
-        response
     });
     add(registry, "AsyncHeaderMiddleware", header);
-    let status = FnHooks::new().process_response(|_, mut response: Response| {
+    let status = FnHooks::new().process_response_in_place(|_, response: &mut Response| {
         if response.status() == StatusCode::OK {
             let headers = response.headers_mut();
             headers.insert(X_STATUS, HeaderValue::from_static("OK"));
         }
-        response
     });
     add(registry, "StatusHeaderMiddleware", status);
     let logging = FnHooks::new()
         .process_request(|request: &mut Request| {
             tracing::info!(target: "example_site", "Handling request path: {}", request.uri().path());
         })
-        .process_response(|_, response| {
+        .process_response_in_place(|_, response: &mut Response| {
             tracing::info!(target: "example_site", "Response status: {}", response.status().as_u16());
-            response
         });
     add(registry, "AsyncLoggingMiddleware", logging);
 }

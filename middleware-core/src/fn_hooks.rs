@@ -27,6 +27,18 @@ impl HookOutput<Response> for Result<Response, Error> {
     }
 }
 
+impl HookOutput<()> for () {
+    fn into_outcome(self) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+impl HookOutput<()> for Result<(), Error> {
+    fn into_outcome(self) -> Result<(), Error> {
+        self
+    }
+}
+
 impl HookOutput<Option<Response>> for () {
     fn into_outcome(self) -> Result<Option<Response>, Error> {
         Ok(None)
@@ -47,8 +59,9 @@ impl HookOutput<Option<Response>> for Result<Option<Response>, Error> {
 
 pub(crate) type RequestHook =
     Arc<dyn Fn(&mut Request) -> Result<Option<Response>, Error> + Send + Sync>;
+/// A `process_response` as it runs: on the response in place.
 pub(crate) type ResponseHook =
-    Arc<dyn Fn(&mut Request, Response) -> Result<Response, Error> + Send + Sync>;
+    Arc<dyn Fn(&mut Request, &mut Response) -> Result<(), Error> + Send + Sync>;
 
 /// A `process_request` / `process_response` pair of functions, either optional; see
 /// [`Registry::register_fn_hooks`](crate::Registry::register_fn_hooks).
@@ -90,7 +103,26 @@ impl FnHooks {
         F: Fn(&mut Request, Response) -> R + Send + Sync + 'static,
         R: HookOutput<Response>,
     {
-        self.response = Some(Arc::new(move |request, response| {
+        // The function takes the response and gives one back, as Django's does; on an error
+        // the chain replaces what is left here with the error's response.
+        self.response = Some(Arc::new(move |request, response: &mut Response| {
+            let taken = std::mem::take(response);
+            *response = hook(request, taken).into_outcome()?;
+            Ok(())
+        }));
+        self
+    }
+
+    /// Django's `process_response` editing the response in place rather than taking it and
+    /// giving it back: the cheaper form (no move of the response), for a hook that sets
+    /// headers and the like. Replace the whole response with `*response = ...`. Return `()`
+    /// or a `Result<(), Error>`.
+    pub fn process_response_in_place<F, R>(mut self, hook: F) -> Self
+    where
+        F: Fn(&mut Request, &mut Response) -> R + Send + Sync + 'static,
+        R: HookOutput<()>,
+    {
+        self.response = Some(Arc::new(move |request, response: &mut Response| {
             hook(request, response).into_outcome()
         }));
         self
@@ -113,12 +145,9 @@ impl Hooks for FnHooks {
         request: &'a mut Request,
         response: &'a mut Response,
     ) -> Hook<'a, Result<(), Error>> {
-        let Some(hook) = &self.response else {
-            return Hook::Ready(Ok(()));
-        };
-        // The function takes the response and gives one back, as Django's does; on an error
-        // the chain replaces what is left here with the error's response.
-        let taken = std::mem::take(response);
-        Hook::Ready(hook(request, taken).map(|given| *response = given))
+        Hook::Ready(match &self.response {
+            Some(hook) => hook(request, response),
+            None => Ok(()),
+        })
     }
 }

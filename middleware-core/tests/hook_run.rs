@@ -534,3 +534,67 @@ MIDDLEWARE = ["B"]"#,
         ]
     );
 }
+
+// Django: process_response returns the response it was given, changed, or another one; the
+// in-place form does both without moving it, and its errors convert at its layer.
+#[tokio::test]
+async fn process_response_in_place_edits_replaces_and_fails_like_the_by_value_form() {
+    let mut registry = Registry::new();
+    registry.register_fn_hooks(
+        "Outer",
+        FnHooks::new().process_response_in_place(|_, response: &mut Response| {
+            let status = response.status().as_u16().to_string();
+            response
+                .headers_mut()
+                .insert("x-outer-saw", status.parse().unwrap());
+        }),
+    );
+    registry.register_fn_hooks(
+        "Inner",
+        FnHooks::new().process_response_in_place(
+            |request: &mut Request, response: &mut Response| {
+                match request.uri().path() {
+                    "/replace/" => *response = text(StatusCode::ACCEPTED, "replaced"),
+                    "/fail/" => return Err(Error::PermissionDenied("no".into())),
+                    _ => {
+                        response
+                            .headers_mut()
+                            .insert("x-inner", http::HeaderValue::from_static("1"));
+                    }
+                }
+                Ok(())
+            },
+        ),
+    );
+    let settings = Settings::from_toml_str(
+        r#"ALLOWED_HOSTS = ["testserver"]
+MIDDLEWARE = ["Outer", "Inner"]"#,
+        "test",
+    )
+    .unwrap();
+    let mut router = Router::new();
+    router
+        .route("<str:anything>/", |_: &mut Request| async {
+            Ok::<_, Error>(text(StatusCode::OK, "view"))
+        })
+        .unwrap();
+    let mut client = Client::new(
+        Chain::builder(&registry, &settings)
+            .urls(router)
+            .build()
+            .unwrap(),
+    );
+    let r = client.get("/edit/").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("x-inner"), Some("1"));
+    assert_eq!(r.header("x-outer-saw"), Some("200"));
+    assert_eq!(r.text(), "view");
+    let r = client.get("/replace/").await;
+    assert_eq!(r.status, 202);
+    assert_eq!(r.text(), "replaced");
+    assert_eq!(r.header("x-outer-saw"), Some("202"));
+    let r = client.get("/fail/").await;
+    assert_eq!(r.status, 403);
+    assert_eq!(r.header("x-inner"), None);
+    assert_eq!(r.header("x-outer-saw"), Some("403"));
+}
