@@ -29,8 +29,10 @@ use async_trait::async_trait;
 
 use crate::after_response::AfterResponseTasks;
 use crate::error::{Error, ErrorHandlers};
+use crate::hooks::{probe_call, Hook};
 use crate::middleware::{
-    panic_message, poll_caught, probe, GetResponse, HookState, Middleware, Next,
+    panic_message, poll_caught, probe, GetResponse, HookPair, HookPairKind, HookState, Middleware,
+    Next,
 };
 use crate::registry::{BuildContext, FactoryError, Registry};
 use crate::settings::{CoreSettings, Settings, SettingsError};
@@ -640,7 +642,17 @@ impl Middleware for ViewLayer {
             crate::request::set_resolver_match(request, resolved.clone());
             for hooked in hooks {
                 let Some(mw) = hooked.live() else { continue };
-                let (outcome, default_ran) = probe(mw.process_view(request, &resolved)).await;
+                // A `Hooks` layer answers at once unless it must wait: no boxed future for
+                // the common case (CSRF's check of a safe method, on every request).
+                let (outcome, default_ran) = match mw.hook_pair() {
+                    Some(HookPair(HookPairKind::Ready(hooks))) => {
+                        match probe_call(|| hooks.process_view(request, &resolved)) {
+                            (Hook::Ready(outcome), default_ran) => (outcome, default_ran),
+                            (Hook::Pending(future), _) => (future.await, false),
+                        }
+                    }
+                    _ => probe(mw.process_view(request, &resolved)).await,
+                };
                 hooked.learn(default_ran)?;
                 let Some(mut response) = outcome? else {
                     continue;

@@ -107,13 +107,13 @@ pub trait Hooks: Send + Sync + 'static {
     }
 
     /// See [`Middleware::process_view`](crate::Middleware::process_view).
-    async fn process_view(
-        &self,
-        _request: &mut Request,
-        _view: &ResolverMatch,
-    ) -> Result<Option<Response>, Error> {
+    fn process_view<'a>(
+        &'a self,
+        _request: &'a mut Request,
+        _view: &'a ResolverMatch,
+    ) -> Hook<'a, Result<Option<Response>, Error>> {
         default_hook_ran();
-        Ok(None)
+        Hook::Ready(Ok(None))
     }
 
     /// See [`Middleware::process_exception`](crate::Middleware::process_exception).
@@ -141,6 +141,24 @@ thread_local! {
 /// Called by the default bodies of the optional hooks: "this hook is not implemented".
 pub(crate) fn default_hook_ran() {
     DEFAULT_HOOK_RAN.with(|ran| ran.set(true));
+}
+
+/// Calls a hook and reports whether it ran a default hook body: [`probe`] for a hook that
+/// answers when called.
+pub(crate) fn probe_call<T>(hook: impl FnOnce() -> T) -> (T, bool) {
+    // Restored even if the hook panics, so the flag of an outer probe is not lost.
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let saved = self.0;
+            DEFAULT_HOOK_RAN.with(|ran| ran.set(saved));
+        }
+    }
+    let restore = Restore(DEFAULT_HOOK_RAN.with(|ran| ran.replace(false)));
+    let answer = hook();
+    let ran = DEFAULT_HOOK_RAN.with(Cell::get);
+    drop(restore);
+    (answer, ran)
 }
 
 /// Runs a hook's future and reports whether its last poll ran a default hook body, i.e.

@@ -460,20 +460,14 @@ impl<H: Hooks> Middleware for HooksLayer<H> {
         Some(HookPair(HookPairKind::Ready(&self.hooks)))
     }
 
-    // The hooks' own boxed future, passed on rather than boxed again inside this one: this
-    // runs on every request that reaches a view, for each layer with a `process_view`.
-    fn process_view<'s, 'r, 'v, 'f>(
-        &'s self,
-        request: &'r mut Request,
-        view: &'v ResolverMatch,
-    ) -> ViewHookFuture<'f>
-    where
-        's: 'f,
-        'r: 'f,
-        'v: 'f,
-        Self: 'f,
-    {
-        self.hooks.process_view(request, view)
+    // The chain calls a `Hooks` layer's process_view directly (`hook_pair`); this is for
+    // callers that go through the trait.
+    async fn process_view(
+        &self,
+        request: &mut Request,
+        view: &ResolverMatch,
+    ) -> Result<Option<Response>, Error> {
+        self.hooks.process_view(request, view).outcome().await
     }
 
     async fn process_exception(&self, request: &mut Request, error: &Error) -> Option<Response> {

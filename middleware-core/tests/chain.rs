@@ -835,3 +835,43 @@ async fn a_protection_without_its_view_hook_fails_closed() {
         assert!(message.contains("Fix: implement process_view"), "{message}");
     }
 }
+
+// The same fail-closed rule for a `Hooks` middleware, whose process_view the chain calls
+// without a future: a protection registered with needs_process_view that leaves it out is
+// refused, and one that writes it runs it on every request.
+#[tokio::test]
+async fn a_hooks_protection_without_its_process_view_refuses_requests() {
+    use middleware_core::{Hook, Hooks, Request, ResolverMatch, Response};
+    struct Forgetful;
+    impl Hooks for Forgetful {}
+    struct Blocking;
+    impl Hooks for Blocking {
+        fn process_view<'a>(
+            &'a self,
+            _request: &'a mut Request,
+            _view: &'a ResolverMatch,
+        ) -> Hook<'a, Result<Option<Response>, middleware_core::Error>> {
+            Hook::Ready(Ok(Some(middleware_core::response::text(
+                http::StatusCode::FORBIDDEN,
+                "blocked",
+            ))))
+        }
+    }
+    let mut registry = middleware_core::Registry::new();
+    registry
+        .register_ready_hooks("Forgetful", |_| Ok(Forgetful))
+        .needs_process_view();
+    registry
+        .register_ready_hooks("Blocking", |_| Ok(Blocking))
+        .needs_process_view();
+    for (name, status) in [("Forgetful", 500), ("Blocking", 403)] {
+        let chain = Chain::builder(&registry, &settings(&[name]))
+            .urls(router())
+            .build()
+            .unwrap();
+        let mut client = Client::new(chain);
+        for _ in 0..2 {
+            assert_eq!(client.get("/ok/").await.status, status, "{name}");
+        }
+    }
+}

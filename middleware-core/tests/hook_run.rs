@@ -115,7 +115,6 @@ struct Pending {
     log: Log,
 }
 
-#[async_trait]
 impl Hooks for Pending {
     fn process_request<'a>(
         &'a self,
@@ -145,13 +144,16 @@ impl Hooks for Pending {
         })
     }
 
-    async fn process_view(
-        &self,
-        _request: &mut Request,
-        _view: &ResolverMatch,
-    ) -> Result<Option<Response>, Error> {
-        push(&self.log, format!("{}:view", self.name));
-        Ok(None)
+    fn process_view<'a>(
+        &'a self,
+        _request: &'a mut Request,
+        _view: &'a ResolverMatch,
+    ) -> Hook<'a, Result<Option<Response>, Error>> {
+        Hook::pending(async move {
+            push(&self.log, format!("{}:view", self.name));
+            tokio::task::yield_now().await;
+            Ok(None)
+        })
     }
 }
 

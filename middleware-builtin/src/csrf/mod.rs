@@ -59,7 +59,6 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use http::header::{self, HeaderName};
 use middleware_core::http_utils::cookies::SetCookie;
 use middleware_core::request::DontEnforceCsrfChecks;
@@ -728,20 +727,8 @@ impl CsrfProtect {
         request: &mut Request,
         markers: &middleware_core::Markers,
     ) -> Result<Option<String>, Error> {
-        if state_mut(request).processing_done || markers.contains::<CsrfExempt>() {
+        if self.settled(request, markers) {
             return Ok(None);
-        }
-        let accept = |request: &mut Request| {
-            state_mut(request).processing_done = true;
-            Ok(None)
-        };
-        if request.is_safe_method()
-            || request
-                .extensions()
-                .get::<DontEnforceCsrfChecks>()
-                .is_some()
-        {
-            return accept(request);
         }
         if let Some(origin) = meta_header(request, &header::ORIGIN) {
             if !self.origin_verified(request, &origin) {
@@ -755,7 +742,26 @@ impl CsrfProtect {
         if let Err(reason) = self.check_token(request).await? {
             return Ok(Some(reason));
         }
-        accept(request)
+        state_mut(request).processing_done = true;
+        Ok(None)
+    }
+
+    /// Whether the request passes without a check of its token: already checked, exempt, a
+    /// safe method, or `DontEnforceCsrfChecks`.
+    fn settled(&self, request: &mut Request, markers: &middleware_core::Markers) -> bool {
+        if state_mut(request).processing_done || markers.contains::<CsrfExempt>() {
+            return true;
+        }
+        if request.is_safe_method()
+            || request
+                .extensions()
+                .get::<DontEnforceCsrfChecks>()
+                .is_some()
+        {
+            state_mut(request).processing_done = true;
+            return true;
+        }
+        false
     }
 
     fn reject(&self, request: &Request, reason: &str) -> Response {
@@ -773,7 +779,6 @@ impl CsrfProtect {
     }
 }
 
-#[async_trait]
 impl Hooks for CsrfViewMiddleware {
     fn process_request<'a>(
         &'a self,
@@ -790,20 +795,27 @@ impl Hooks for CsrfViewMiddleware {
         self.protect.process_response_hook(request, response)
     }
 
-    async fn process_view(
-        &self,
-        request: &mut Request,
-        view: &ResolverMatch,
-    ) -> Result<Option<Response>, Error> {
-        match self.protect.verdict(request, view.markers()).await? {
-            Some(reason) => Ok(Some(self.protect.reject(request, &reason))),
-            None => {
-                if view.markers().contains::<EnsureCsrfCookie>() {
-                    get_token(request);
-                }
-                Ok(None)
+    fn process_view<'a>(
+        &'a self,
+        request: &'a mut Request,
+        view: &'a ResolverMatch,
+    ) -> Hook<'a, Result<Option<Response>, Error>> {
+        let accepted = |request: &mut Request| {
+            if view.markers().contains::<EnsureCsrfCookie>() {
+                get_token(request);
             }
+            Ok(None)
+        };
+        // Safe methods, the common case, need no token from the body: nothing to wait for.
+        if self.protect.settled(request, view.markers()) {
+            return Hook::Ready(accepted(request));
         }
+        Hook::pending(async move {
+            match self.protect.verdict(request, view.markers()).await? {
+                Some(reason) => Ok(Some(self.protect.reject(request, &reason))),
+                None => accepted(request),
+            }
+        })
     }
 }
 
