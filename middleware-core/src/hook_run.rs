@@ -59,14 +59,19 @@ impl HookRun {
                 continue;
             };
             let outcome = match pair.0 {
-                HookPairKind::Ready(hooks) => match caught(|| hooks.process_request(request)) {
-                    Caught::Ready(Ok(None)) => continue,
-                    Caught::Ready(outcome) => Ok(outcome),
-                    Caught::Pending(mut call) => {
-                        std::future::poll_fn(|cx| poll_caught(call.as_mut(), cx)).await
+                HookPairKind::Ready(hooks) => {
+                    let mut answer = None;
+                    match caught(&mut answer, || hooks.process_request(request)) {
+                        Err(payload) => Err(payload),
+                        Ok(()) => match answer {
+                            Some(Hook::Ready(Ok(None))) | None => continue,
+                            Some(Hook::Ready(outcome)) => Ok(outcome),
+                            Some(Hook::Pending(mut call)) => {
+                                std::future::poll_fn(|cx| poll_caught(call.as_mut(), cx)).await
+                            }
+                        },
                     }
-                    Caught::Panicked(payload) => Err(payload),
-                },
+                }
                 HookPairKind::Async {
                     hooks,
                     request_hook,
@@ -97,27 +102,15 @@ impl HookRun {
     }
 }
 
-/// A [`Hook`] called with its panics caught.
-enum Caught<'a, T> {
-    Ready(T),
-    Pending(crate::hooks::HookFuture<'a, T>),
-    Panicked(Box<dyn std::any::Any + Send>),
-}
-
-/// Calls `hook` with its panics caught. Its answer is written straight into a local and
-/// matched there: returned through `catch_unwind` and then out of an `async` helper, each
-/// layer's outcome (a `Result` that can hold a response) was copied several times a request.
-fn caught<'a, T>(hook: impl FnOnce() -> Hook<'a, T>) -> Caught<'a, T> {
-    let mut answer = None;
-    match std::panic::catch_unwind(AssertUnwindSafe(|| answer = Some(hook()))) {
-        Err(payload) => Caught::Panicked(payload),
-        Ok(()) => match answer {
-            Some(Hook::Ready(outcome)) => Caught::Ready(outcome),
-            Some(Hook::Pending(future)) => Caught::Pending(future),
-            // `hook` returned, so `answer` is set.
-            None => Caught::Panicked(Box::new("hook returned nothing")),
-        },
-    }
+/// Calls `hook` with its panics caught, its answer written into `answer`. The answer is
+/// matched where it was written: returned through `catch_unwind` and then out of a helper,
+/// each layer's outcome (a `Result` that can hold a response) was copied several times a
+/// request. `Ok` means the hook returned, so `answer` is set.
+fn caught<'a, T>(
+    answer: &mut Option<Hook<'a, T>>,
+    hook: impl FnOnce() -> Hook<'a, T>,
+) -> std::thread::Result<()> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| *answer = Some(hook())))
 }
 
 #[async_trait]
@@ -135,18 +128,28 @@ impl Middleware for HookRun {
             };
             match pair.0 {
                 HookPairKind::Ready(hooks) => {
-                    // The response is edited in place; only a failure replaces it.
-                    let failure = match caught(|| hooks.process_response(request, &mut response)) {
-                        Caught::Ready(Ok(())) => continue,
-                        Caught::Ready(Err(error)) => Ok(Err(error)),
-                        Caught::Pending(mut call) => {
-                            match std::future::poll_fn(|cx| poll_caught(call.as_mut(), cx)).await {
-                                Ok(Ok(())) => continue,
-                                Ok(Err(error)) => Ok(Err(error)),
-                                Err(payload) => Err(payload),
-                            }
+                    // The response is edited in place; only a failure replaces it, after the
+                    // block in which the answer (which borrows the response) is dropped.
+                    let failure = {
+                        let mut answer = None;
+                        match caught(&mut answer, || {
+                            hooks.process_response(request, &mut response)
+                        }) {
+                            Err(payload) => Err(payload),
+                            Ok(()) => match answer {
+                                Some(Hook::Ready(Ok(()))) | None => continue,
+                                Some(Hook::Ready(Err(error))) => Ok(Err(error)),
+                                Some(Hook::Pending(mut call)) => {
+                                    match std::future::poll_fn(|cx| poll_caught(call.as_mut(), cx))
+                                        .await
+                                    {
+                                        Ok(Ok(())) => continue,
+                                        Ok(Err(error)) => Ok(Err(error)),
+                                        Err(payload) => Err(payload),
+                                    }
+                                }
+                            },
                         }
-                        Caught::Panicked(payload) => Err(payload),
                     };
                     response = converted(errors, request, failure);
                 }
