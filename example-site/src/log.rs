@@ -154,8 +154,12 @@ impl FieldWriter<'_, '_> {
         self.result = if name == "message" {
             self.out.write_str(sep)
         } else {
+            // Three plain writes: `write!` runs the formatting machinery for each field.
             let name = name.strip_prefix("r#").unwrap_or(name);
-            write!(self.out, "{sep}{name}=")
+            self.out
+                .write_str(sep)
+                .and_then(|()| self.out.write_str(name))
+                .and_then(|()| self.out.write_char('='))
         };
         self.result.is_ok()
     }
