@@ -200,13 +200,13 @@ impl Visit for FieldWriter<'_, '_> {
 
     fn record_u64(&mut self, field: &Field, value: u64) {
         if self.start(field) {
-            self.result = write!(self.out, "{value}");
+            self.result = self.out.write_str(itoa::Buffer::new().format(value));
         }
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
         if self.start(field) {
-            self.result = write!(self.out, "{value}");
+            self.result = self.out.write_str(itoa::Buffer::new().format(value));
         }
     }
 
@@ -325,7 +325,7 @@ mod tests {
         let path = "/a\x1bb/\u{85}";
         tracing::info!(target: "django.server", method = %"GET", path, status = 200u16, duration_us = 250u64, share = 0.25f64, "{} {} {}", "GET", path, 200);
         let plain = "/plain/it's ~fine";
-        tracing::info!(target: "django.server", method = %"POST", path = plain, status = 403u16, duration_us = 12_500u64, "{} {} {}", "POST", plain, 403);
+        tracing::info!(target: "django.server", method = %"POST", path = plain, status = 403u16, duration_us = 12_500u64, offset = -3i64, "{} {} {}", "POST", plain, 403);
         tracing::info!(target: "django.server", path = "a\"quote\\and\tbackslash", "x");
         tracing::warn!(target: "example_site", "Handling request path: {}", "/x\x07");
         let span = tracing::error_span!("request", request_id = %"abc-1");
