@@ -31,7 +31,9 @@ use http::{Method, StatusCode};
 use md5::{Digest, Md5};
 use middleware_core::checks::CheckMessage;
 use middleware_core::http_utils::cache::split_directive_names;
-use middleware_core::http_utils::conditional::{conditional_decision, quote_etag, Conditional};
+use middleware_core::http_utils::conditional::{
+    conditional_decision, has_conditional_headers, quote_etag, Conditional,
+};
 use middleware_core::http_utils::dates::{http_date, parse_http_date};
 use middleware_core::response::{html, ResponseExt};
 use middleware_core::{Body, Error, Hook, Hooks, Registry, Request, Response};
@@ -65,6 +67,9 @@ fn conditional_answer(request: &Request, response: &mut Response) -> Option<Resp
     }
     if needs_etag(response.headers()) && !response.headers().contains_key(header::ETAG) {
         set_response_etag(response);
+    }
+    if !has_conditional_headers(request.headers()) {
+        return None;
     }
     let etag = response
         .headers()

@@ -108,6 +108,16 @@ fn date_header(headers: &HeaderMap, name: &HeaderName) -> Option<i64> {
     parse_http_date_seconds(&value, SystemTime::now()).filter(|&secs| secs != 0)
 }
 
+/// Whether the request sends any of the headers [`conditional_decision`] reads (`If-Match`,
+/// `If-None-Match`, `If-Modified-Since`, `If-Unmodified-Since`): without them the decision is
+/// always [`Conditional::Proceed`]. One pass over the request's few header names, cheaper
+/// than four lookups.
+pub fn has_conditional_headers(request_headers: &HeaderMap) -> bool {
+    request_headers
+        .keys()
+        .any(|name| name.as_str().starts_with("if-"))
+}
+
 /// Evaluate `If-Match`, `If-Unmodified-Since`, `If-None-Match` and
 /// `If-Modified-Since` in RFC 9110 §13.2.2 order, exactly as Django's
 /// `get_conditional_response`:
@@ -133,14 +143,8 @@ pub fn conditional_decision(
     last_modified: Option<SystemTime>,
 ) -> Conditional {
     // Every step below needs one of the four headers: most requests send none, and parsing
-    // four absent headers is most of this function's cost on every GET.
-    let conditional = [
-        &IF_MATCH,
-        &IF_NONE_MATCH,
-        &IF_UNMODIFIED_SINCE,
-        &IF_MODIFIED_SINCE,
-    ];
-    if !status.is_success() || !conditional.iter().any(|h| request_headers.contains_key(*h)) {
+    // four absent headers was most of this function's cost on every GET.
+    if !status.is_success() || !has_conditional_headers(request_headers) {
         return Conditional::Proceed;
     }
     let etag = etag.filter(|e| !e.is_empty());
