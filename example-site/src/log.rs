@@ -324,6 +324,8 @@ mod tests {
     fn emit() {
         let path = "/a\x1bb/\u{85}";
         tracing::info!(target: "django.server", method = %"GET", path, status = 200u16, duration_us = 250u64, share = 0.25f64, "{} {} {}", "GET", path, 200);
+        // The server's line: fields only.
+        tracing::info!(target: "django.server", method = %"GET", path, status = 200u16, duration_us = 250u64);
         let plain = "/plain/it's ~fine";
         tracing::info!(target: "django.server", method = %"POST", path = plain, status = 403u16, duration_us = 12_500u64, offset = -3i64, "{} {} {}", "POST", plain, 403);
         tracing::info!(target: "django.server", path = "a\"quote\\and\tbackslash", "x");
