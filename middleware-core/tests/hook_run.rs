@@ -446,6 +446,27 @@ async fn an_error_or_panic_in_process_response_is_converted_at_that_layer() {
     }
 }
 
+/// A client for `middleware` (a TOML list) from `registry`, every path answered 200 "view".
+fn plain_client(registry: &Registry, middleware: &str) -> Client {
+    let settings = Settings::from_toml_str(
+        &format!("ALLOWED_HOSTS = [\"testserver\"]\nMIDDLEWARE = {middleware}"),
+        "test",
+    )
+    .unwrap();
+    let mut router = Router::new();
+    router
+        .route("<str:anything>/", |_: &mut Request| async {
+            Ok::<_, Error>(text(StatusCode::OK, "view"))
+        })
+        .unwrap();
+    Client::new(
+        Chain::builder(registry, &settings)
+            .urls(router)
+            .build()
+            .unwrap(),
+    )
+}
+
 // Django: convert_exception_to_response around each middleware, for hooks that wait: E's
 // hooks are `Hook::Pending`, in the inner run with ResponseOnly.
 #[tokio::test]
@@ -497,24 +518,7 @@ async fn a_hook_style_layer_alone_keeps_django_semantics() {
     let log: Log = Arc::default();
     let mut registry = Registry::new();
     registry.register_fn_hooks("B", fn_hooks("B", &log));
-    let settings = Settings::from_toml_str(
-        r#"ALLOWED_HOSTS = ["testserver"]
-MIDDLEWARE = ["B"]"#,
-        "test",
-    )
-    .unwrap();
-    let mut router = Router::new();
-    router
-        .route("<str:anything>/", |_: &mut Request| async {
-            Ok::<_, Error>(text(StatusCode::OK, "view"))
-        })
-        .unwrap();
-    let mut client = Client::new(
-        Chain::builder(&registry, &settings)
-            .urls(router)
-            .build()
-            .unwrap(),
-    );
+    let mut client = plain_client(&registry, r#"["B"]"#);
     let r = client.get("/B-request-answer/").await;
     assert_eq!((r.status.as_u16(), seen_by(&r)), (418, vec!["B"]));
     let r = client.get("/B-request-fail/").await;
@@ -568,24 +572,7 @@ async fn process_response_in_place_edits_replaces_and_fails_like_the_by_value_fo
             },
         ),
     );
-    let settings = Settings::from_toml_str(
-        r#"ALLOWED_HOSTS = ["testserver"]
-MIDDLEWARE = ["Outer", "Inner"]"#,
-        "test",
-    )
-    .unwrap();
-    let mut router = Router::new();
-    router
-        .route("<str:anything>/", |_: &mut Request| async {
-            Ok::<_, Error>(text(StatusCode::OK, "view"))
-        })
-        .unwrap();
-    let mut client = Client::new(
-        Chain::builder(&registry, &settings)
-            .urls(router)
-            .build()
-            .unwrap(),
-    );
+    let mut client = plain_client(&registry, r#"["Outer", "Inner"]"#);
     let r = client.get("/edit/").await;
     assert_eq!(r.status, 200);
     assert_eq!(r.header("x-inner"), Some("1"));
