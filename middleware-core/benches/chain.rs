@@ -1,6 +1,7 @@
-//! Chain overhead: N header-adding layers through the real chain, against the same headers
+//! Chain overhead: N header-adding layers through the real chain (call-style `Middleware`
 #![allow(missing_docs, clippy::unwrap_used)]
-//! inserted with no chain, and against a stack of tower `BoxCloneService` layers doing the same.
+//! layers, and `Hooks` layers, which the chain runs as one), against the same headers inserted
+//! with no chain, and against a stack of tower `BoxCloneService` layers doing the same.
 //! Run with `cargo bench -p middleware-core --bench chain`; report ratios, not absolute times.
 
 use std::convert::Infallible;
@@ -9,8 +10,8 @@ use std::task::{Context, Poll};
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use http::{HeaderName, HeaderValue};
 use middleware_core::{
-    async_trait, Body, Chain, Error, GetResponse, Middleware, Next, Registry, Request, Response,
-    Settings,
+    async_trait, Body, Chain, Error, GetResponse, Hook, Hooks, Middleware, Next, Registry, Request,
+    Response, Settings,
 };
 use tower::util::BoxCloneService;
 use tower::{Service, ServiceExt};
@@ -28,6 +29,21 @@ impl Middleware for AddHeader {
     }
 }
 
+struct AddHeaderHooks;
+
+impl Hooks for AddHeaderHooks {
+    fn process_response<'a>(
+        &'a self,
+        _request: &'a mut Request,
+        response: &'a mut Response,
+    ) -> Hook<'a, Result<(), Error>> {
+        response
+            .headers_mut()
+            .append(NAME, HeaderValue::from_static("1"));
+        Hook::Ready(Ok(()))
+    }
+}
+
 struct Leaf;
 #[async_trait]
 impl GetResponse for Leaf {
@@ -36,10 +52,11 @@ impl GetResponse for Leaf {
     }
 }
 
-fn chain(layers: usize) -> Chain {
+fn chain(layers: usize, name: &str) -> Chain {
     let mut registry = Registry::new();
     registry.register("AddHeader", |next, _| Ok(AddHeader(next)));
-    let list = vec!["\"AddHeader\""; layers].join(", ");
+    registry.register_ready_hooks("AddHeaderHooks", |_| Ok(AddHeaderHooks));
+    let list = vec![format!("{name:?}"); layers].join(", ");
     let settings = Settings::from_toml_str(&format!("MIDDLEWARE = [{list}]"), "bench").unwrap();
     Chain::builder(&registry, &settings)
         .handler(Leaf)
@@ -100,19 +117,20 @@ fn bench(c: &mut Criterion) {
                 })
             },
         );
-        let c_chain = chain(layers);
-        group.bench_with_input(
-            BenchmarkId::new("middleware_chain", layers),
-            &layers,
-            |b, _| {
+        for (id, name) in [
+            ("middleware_chain", "AddHeader"),
+            ("hooks_chain", "AddHeaderHooks"),
+        ] {
+            let c_chain = chain(layers, name);
+            group.bench_with_input(BenchmarkId::new(id, layers), &layers, |b, _| {
                 b.iter(|| {
                     rt.block_on(async {
                         let mut req = http::Request::new(Body::empty());
                         black_box(c_chain.handle(&mut req).await)
                     })
                 })
-            },
-        );
+            });
+        }
         let svc = tower_stack(layers);
         group.bench_with_input(
             BenchmarkId::new("tower_box_clone_service", layers),

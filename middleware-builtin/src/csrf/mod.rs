@@ -748,20 +748,22 @@ impl CsrfProtect {
 
     /// Whether the request passes without a check of its token: already checked, exempt, a
     /// safe method, or `DontEnforceCsrfChecks`.
-    fn settled(&self, request: &mut Request, markers: &middleware_core::Markers) -> bool {
-        if state_mut(request).processing_done || markers.contains::<CsrfExempt>() {
-            return true;
-        }
-        if request.is_safe_method()
+    ///
+    /// Django marks a request accepted this way done (`csrf_processing_done`); here it is not
+    /// marked, which a later check (a `csrf_protect` inside the middleware) cannot tell apart:
+    /// it finds the same safe method or the same exemption. Marking it cost an extension (an
+    /// allocation) on every GET.
+    fn settled(&self, request: &Request, markers: &middleware_core::Markers) -> bool {
+        let done = request
+            .extensions()
+            .get::<CsrfState>()
+            .is_some_and(|state| state.processing_done);
+        done || markers.contains::<CsrfExempt>()
+            || request.is_safe_method()
             || request
                 .extensions()
                 .get::<DontEnforceCsrfChecks>()
                 .is_some()
-        {
-            state_mut(request).processing_done = true;
-            return true;
-        }
-        false
     }
 
     fn reject(&self, request: &Request, reason: &str) -> Response {
