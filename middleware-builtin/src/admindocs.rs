@@ -45,8 +45,7 @@ use http::header::CONTENT_TYPE;
 use http::{HeaderValue, Method};
 use middleware_core::view::ResolverMatch;
 use middleware_core::{
-    async_trait, Error, HookMiddleware, Registry, Request, RequestExt, Response, Settings,
-    SettingsError,
+    Error, Hook, Hooks, Registry, Request, RequestExt, Response, Settings, SettingsError,
 };
 
 use crate::auth;
@@ -83,41 +82,46 @@ impl XViewMiddleware {
     }
 }
 
-#[async_trait]
-impl HookMiddleware for XViewMiddleware {
-    async fn process_view(
-        &self,
-        request: &mut Request,
-        view: &ResolverMatch,
-    ) -> Result<Option<Response>, Error> {
+impl Hooks for XViewMiddleware {
+    fn process_view<'a>(
+        &'a self,
+        request: &'a mut Request,
+        view: &'a ResolverMatch,
+    ) -> Hook<'a, Result<Option<Response>, Error>> {
+        // Only HEAD requests are answered: the others, nearly all, need no future.
         if request.method() != Method::HEAD {
-            return Ok(None);
+            return Hook::Ready(Ok(None));
         }
-        if !self.is_internal(request) {
+        if self.is_internal(request) {
+            return Hook::Ready(Ok(Some(x_view(view))));
+        }
+        Hook::pending(async move {
             let user = auth::get_user(request).await?;
-            if !(user.is_active() && user.is_staff()) {
-                return Ok(None);
-            }
-        }
-        let mut response = Response::new(Default::default());
-        let headers = response.headers_mut();
-        // Django's HttpResponse() default.
-        headers.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        );
-        // A Rust path is ASCII identifiers and `::`, `<`, `>`, `,`, spaces: always a valid value.
-        if let Ok(name) = HeaderValue::from_str(view.view_name()) {
-            headers.insert("x-view", name);
-        }
-        Ok(Some(response))
+            Ok((user.is_active() && user.is_staff()).then(|| x_view(view)))
+        })
     }
+}
+
+/// The answer to a HEAD request from an internal address or a staff member: the view's name.
+fn x_view(view: &ResolverMatch) -> Response {
+    let mut response = Response::new(Default::default());
+    let headers = response.headers_mut();
+    // Django's HttpResponse() default.
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    // A Rust path is ASCII identifiers and `::`, `<`, `>`, `,`, spaces: always a valid value.
+    if let Ok(name) = HeaderValue::from_str(view.view_name()) {
+        headers.insert("x-view", name);
+    }
+    response
 }
 
 /// Registers `XViewMiddleware` under its Rust name and Django's dotted path.
 pub fn register(registry: &mut Registry) {
     registry
-        .register_hooks("XViewMiddleware", |ctx| {
+        .register_ready_hooks("XViewMiddleware", |ctx| {
             Ok(XViewMiddleware::from_settings(ctx.settings)?)
         })
         .alias("django.contrib.admindocs.middleware.XViewMiddleware")

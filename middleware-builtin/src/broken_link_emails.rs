@@ -33,8 +33,7 @@ use http::header::{REFERER, USER_AGENT};
 use http::StatusCode;
 use middleware_core::http_utils::url::{full_path, urlsplit};
 use middleware_core::{
-    async_trait, Error, HookMiddleware, Registry, Request, RequestExt, Response, Settings,
-    SettingsError,
+    Error, Hook, Hooks, Registry, Request, RequestExt, Response, Settings, SettingsError,
 };
 use regex::Regex;
 
@@ -252,16 +251,24 @@ impl BrokenLinkEmailsMiddleware {
     }
 }
 
-#[async_trait]
-impl HookMiddleware for BrokenLinkEmailsMiddleware {
-    async fn process_response(
-        &self,
-        request: &mut Request,
-        response: Response,
-    ) -> Result<Response, Error> {
+impl Hooks for BrokenLinkEmailsMiddleware {
+    fn process_response<'a>(
+        &'a self,
+        request: &'a mut Request,
+        response: &'a mut Response,
+    ) -> Hook<'a, Result<(), Error>> {
         if response.status() != StatusCode::NOT_FOUND || self.debug {
-            return Ok(response);
+            return Hook::Ready(Ok(()));
         }
+        // The mail is sent after the response (`submit_after_response`): nothing to wait for.
+        Hook::Ready(self.report_broken_link(request))
+    }
+}
+
+impl BrokenLinkEmailsMiddleware {
+    /// Django's `process_response` for a 404: mails the managers unless the request is one
+    /// to ignore.
+    fn report_broken_link(&self, request: &mut Request) -> Result<(), Error> {
         let domain = request.get_host()?;
         let uri = full_path(&request.path_info(), request.uri().query(), false);
         let referer = header_latin1(request, REFERER).unwrap_or_default();
@@ -269,7 +276,7 @@ impl HookMiddleware for BrokenLinkEmailsMiddleware {
             .hooks
             .is_ignorable_request(&self.rules, request, &uri, &domain, &referer)
         {
-            return Ok(response);
+            return Ok(());
         }
         let (subject, body) = self.report(request, &uri, &domain, &referer);
         let (subject, body) = self.hooks.compose(subject, body);
@@ -277,14 +284,14 @@ impl HookMiddleware for BrokenLinkEmailsMiddleware {
             self.queue
                 .submit_after_response(&request.after_response(), message);
         }
-        Ok(response)
+        Ok(())
     }
 }
 
 /// Registers `BrokenLinkEmailsMiddleware` under its Rust name and Django's dotted path.
 pub fn register(registry: &mut Registry) {
     registry
-        .register_hooks("BrokenLinkEmailsMiddleware", |ctx| {
+        .register_ready_hooks("BrokenLinkEmailsMiddleware", |ctx| {
             Ok(BrokenLinkEmailsMiddleware::from_settings(ctx.settings)?)
         })
         .alias("django.middleware.common.BrokenLinkEmailsMiddleware")

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use http::Method;
 use middleware_core::test_client::Client;
-use middleware_core::{Body, Chain, Router};
+use middleware_core::{async_trait, Body, Chain, Router};
 
 use super::*;
 use crate::mail::{EmailMessage, MailError};
@@ -44,7 +44,7 @@ impl Harness {
         let mut registry = Registry::new();
         let (o, q) = (outbox.clone(), queue.clone());
         registry
-            .register_hooks("Broken", move |ctx| {
+            .register_ready_hooks("Broken", move |ctx| {
                 let email = EmailConfig::from_settings(ctx.settings)?;
                 let mw = BrokenLinkEmailsMiddleware::with_mailer(ctx.settings, email, o.clone())?
                     .hooks(hooks.clone());
@@ -304,9 +304,12 @@ async fn broken_link_through(settings: &Settings, mailer: Arc<dyn Mailer>) -> St
     request.set_core_settings(settings.core().clone());
     let mut not_found = Response::new(Default::default());
     *not_found.status_mut() = StatusCode::NOT_FOUND;
-    let r = mw.process_response(&mut request, not_found).await.unwrap();
+    mw.process_response(&mut request, &mut not_found)
+        .outcome()
+        .await
+        .unwrap();
     mw.queue().idle().await;
-    r.status()
+    not_found.status()
 }
 
 // Django: tests/middleware/tests.py::BrokenLinkEmailsMiddlewareTest::test_no_error_when_email_not_configured

@@ -60,8 +60,8 @@ use http::header::{HeaderValue, LOCATION};
 use http::StatusCode;
 use middleware_core::http_utils::url::iri_to_uri;
 use middleware_core::{
-    async_trait, BuildContext, Error, FactoryError, HookMiddleware, Markers, Registry, Render,
-    Request, RequestExt, Response,
+    BuildContext, Error, FactoryError, Hook, Hooks, Markers, Registry, Render, Request, RequestExt,
+    Response,
 };
 use serde_json::{json, Map, Value};
 
@@ -263,25 +263,27 @@ impl FlatpageFallbackMiddleware {
     }
 }
 
-#[async_trait]
-impl HookMiddleware for FlatpageFallbackMiddleware {
-    async fn process_response(
-        &self,
-        request: &mut Request,
-        response: Response,
-    ) -> Result<Response, Error> {
+impl Hooks for FlatpageFallbackMiddleware {
+    fn process_response<'a>(
+        &'a self,
+        request: &'a mut Request,
+        response: &'a mut Response,
+    ) -> Hook<'a, Result<(), Error>> {
+        // Only a 404 looks in the database: every other response needs no future.
         if response.status() != StatusCode::NOT_FOUND {
-            return Ok(response);
+            return Hook::Ready(Ok(()));
         }
-        match self.flatpage(request).await {
-            Ok(page) => Ok(page),
-            Err(Miss::NotFound) => Ok(response),
-            Err(Miss::Failed(e)) if self.debug => Err(e),
-            Err(Miss::Failed(e)) => {
-                tracing::warn!(target: "django.contrib.flatpages", error = %e, "flat page lookup failed; the 404 stands");
-                Ok(response)
+        Hook::pending(async move {
+            match self.flatpage(request).await {
+                Ok(page) => *response = page,
+                Err(Miss::NotFound) => {}
+                Err(Miss::Failed(e)) if self.debug => return Err(e),
+                Err(Miss::Failed(e)) => {
+                    tracing::warn!(target: "django.contrib.flatpages", error = %e, "flat page lookup failed; the 404 stands");
+                }
             }
-        }
+            Ok(())
+        })
     }
 }
 
@@ -307,7 +309,7 @@ fn build(
 /// application's template engine.
 pub fn register(registry: &mut Registry, options: FlatpageOptions) {
     registry
-        .register_hooks("FlatpageFallbackMiddleware", move |ctx| {
+        .register_ready_hooks("FlatpageFallbackMiddleware", move |ctx| {
             build(ctx, &options)
         })
         .alias("django.contrib.flatpages.middleware.FlatpageFallbackMiddleware")

@@ -27,8 +27,8 @@ use http::StatusCode;
 use middleware_core::checks::CheckMessage;
 use middleware_core::response::{redirect, ResponseExt};
 use middleware_core::{
-    async_trait, declare_settings, Error, FactoryError, HookMiddleware, Registry, Request,
-    RequestExt, Resolve, Response,
+    declare_settings, Error, FactoryError, Hook, Hooks, Registry, Request, RequestExt, Resolve,
+    Response,
 };
 use regex::Regex;
 
@@ -379,9 +379,11 @@ impl LocaleMiddleware {
     }
 }
 
-#[async_trait]
-impl HookMiddleware for LocaleMiddleware {
-    async fn process_request(&self, request: &mut Request) -> Result<Option<Response>, Error> {
+impl Hooks for LocaleMiddleware {
+    fn process_request<'a>(
+        &'a self,
+        request: &'a mut Request,
+    ) -> Hook<'a, Result<Option<Response>, Error>> {
         let used = self.patterns.is_some();
         let mut language = self.config.language_from_request(request, used);
         let from_path = self.config.language_from_path(&request.path_info());
@@ -392,14 +394,14 @@ impl HookMiddleware for LocaleMiddleware {
         request
             .extensions_mut()
             .insert(ActiveLanguage(language.to_lowercase()));
-        Ok(None)
+        Hook::Ready(Ok(None))
     }
 
-    async fn process_response(
-        &self,
-        request: &mut Request,
-        mut response: Response,
-    ) -> Result<Response, Error> {
+    fn process_response<'a>(
+        &'a self,
+        request: &'a mut Request,
+        response: &'a mut Response,
+    ) -> Hook<'a, Result<(), Error>> {
         let language = response
             .extensions()
             .get::<ActiveLanguage>()
@@ -414,7 +416,8 @@ impl HookMiddleware for LocaleMiddleware {
             && self.patterns.is_some_and(|p| p.prefix_default_language)
         {
             if let Some(r) = self.prefixed_redirect(request, &language) {
-                return Ok(r);
+                *response = r;
+                return Hook::Ready(Ok(()));
             }
         }
         if !(used && from_path.is_some()) {
@@ -423,13 +426,13 @@ impl HookMiddleware for LocaleMiddleware {
         if let Ok(v) = HeaderValue::from_str(&language) {
             response.set_default_header_value(header::CONTENT_LANGUAGE, v);
         }
-        Ok(response)
+        Hook::Ready(Ok(()))
     }
 }
 
 fn register_entry(registry: &mut Registry, patterns: Option<I18nPatterns>) {
     registry
-        .register_hooks("LocaleMiddleware", move |ctx| {
+        .register_ready_hooks("LocaleMiddleware", move |ctx| {
             Ok(LocaleMiddleware::new(
                 LocaleConfig::from_settings(ctx.settings)?,
                 patterns,

@@ -44,9 +44,7 @@ use std::sync::Arc;
 use http::header::{HeaderValue, LOCATION};
 use http::StatusCode;
 use middleware_core::http_utils::url::{full_path, iri_to_uri};
-use middleware_core::{
-    async_trait, Error, HookMiddleware, Registry, Request, RequestExt, Response, SettingsError,
-};
+use middleware_core::{Error, Hook, Hooks, Registry, Request, RequestExt, Response, SettingsError};
 
 use crate::db::{shared_databases, Database, Param};
 use crate::sites::Sites;
@@ -134,16 +132,28 @@ impl RedirectFallbackMiddleware {
     }
 }
 
-#[async_trait]
-impl HookMiddleware for RedirectFallbackMiddleware {
-    async fn process_response(
-        &self,
-        request: &mut Request,
-        response: Response,
-    ) -> Result<Response, Error> {
+impl Hooks for RedirectFallbackMiddleware {
+    fn process_response<'a>(
+        &'a self,
+        request: &'a mut Request,
+        response: &'a mut Response,
+    ) -> Hook<'a, Result<(), Error>> {
+        // Only a 404 looks in the database: every other response needs no future.
         if response.status() != StatusCode::NOT_FOUND {
-            return Ok(response);
+            return Hook::Ready(Ok(()));
         }
+        Hook::pending(async move {
+            if let Some(redirect) = self.redirect_for(request).await? {
+                *response = redirect;
+            }
+            Ok(())
+        })
+    }
+}
+
+impl RedirectFallbackMiddleware {
+    /// The redirect the `django_redirect` table holds for the request's path, if any.
+    async fn redirect_for(&self, request: &mut Request) -> Result<Option<Response>, Error> {
         let path = request.path_info();
         let query = request.uri().query().map(str::to_owned);
         let site = self.sites.get_current(request).await?;
@@ -155,10 +165,7 @@ impl HookMiddleware for RedirectFallbackMiddleware {
                 .new_path(site.id, full_path(&path, query.as_deref(), true))
                 .await?;
         }
-        match found {
-            Some(new_path) => self.answer(&new_path),
-            None => Ok(response),
-        }
+        found.map(|new_path| self.answer(&new_path)).transpose()
     }
 }
 
@@ -177,7 +184,7 @@ fn build(
 /// Registers `RedirectFallbackMiddleware` under its Django path.
 pub fn register(registry: &mut Registry) {
     registry
-        .register_hooks("RedirectFallbackMiddleware", |ctx| Ok(build(ctx)?))
+        .register_ready_hooks("RedirectFallbackMiddleware", |ctx| Ok(build(ctx)?))
         .alias("django.contrib.redirects.middleware.RedirectFallbackMiddleware")
         .declares::<crate::sites::SitesSettings>()
         .declares::<crate::db::DatabasesSettings>();

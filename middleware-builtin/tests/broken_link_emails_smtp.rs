@@ -283,7 +283,7 @@ async fn test_sends_using_default_mailer() {
     for using in ["custom", "quiet", "missing"] {
         let mut registry = Registry::new();
         registry
-            .register_hooks("Broken", move |ctx| {
+            .register_ready_hooks("Broken", move |ctx| {
                 Ok(BrokenLinkEmailsMiddleware::using(
                     ctx.settings,
                     Some(using),

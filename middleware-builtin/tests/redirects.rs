@@ -180,7 +180,7 @@ async fn a_redirect_to_a_javascript_url_is_refused() {
 
 fn overridden_registry() -> Registry {
     let mut registry = Registry::new();
-    registry.register_hooks("OverriddenRedirectFallbackMiddleware", |ctx| {
+    registry.register_ready_hooks("OverriddenRedirectFallbackMiddleware", |ctx| {
         let databases = middleware_builtin::db::shared_databases(ctx)?;
         let db = databases.require(ctx.settings, "default", "test")?;
         Ok(
