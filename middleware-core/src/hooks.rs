@@ -1,12 +1,14 @@
 //! Hook-style middleware whose hooks answer at once unless they have something to wait for:
 //! the cheapest layer the chain runs.
 //!
-//! A [`Hooks`] middleware is Django's `MiddlewareMixin`, with `process_request` and
-//! `process_response` as plain methods returning a [`Hook`]: [`Hook::Ready`] with the outcome
-//! when there is nothing to await (a header to set, a cookie to read), [`Hook::Pending`] with
-//! a future when there is (a session to save to the database). The response phase edits the
-//! response in place (`&mut Response`; replace it with `*response = ...`), so a run of such
-//! layers neither allocates a future nor moves the response per layer.
+//! A [`Hooks`] middleware is Django's `MiddlewareMixin`, with `process_request`,
+//! `process_response` and `process_view` as plain methods returning a [`Hook`]:
+//! [`Hook::Ready`] with the outcome when there is nothing to await (a header to set, a cookie
+//! to read), [`Hook::Pending`] with a future when there is (a session to save to the
+//! database). The response phase edits the response in place (`&mut Response`; replace it with
+//! `*response = ...`), so a run of such layers neither allocates a future nor moves the
+//! response per layer. The rare hooks, `process_exception` and `process_template_response`,
+//! are `async fn`s.
 //!
 //! ```
 //! use http::HeaderValue;
