@@ -2,10 +2,10 @@
 //!
 //! Each layer of the chain is a boxed `call` future inside the one around it, with its own
 //! panic guard and error conversion. A run of `MiddlewareMixin`-style layers ([`Mixin`],
-//! [`HooksLayer`](crate::HooksLayer), [`FnHooks`](crate::FnHooks)) does nothing in `call` but its two hooks around the rest of
-//! the chain, so the chain runs the whole run in one `call`: every `process_request` in order,
-//! the rest of the chain, every `process_response` in reverse. Django's semantics per layer
-//! are kept: an error or a panic in a layer's hook becomes a response there (Django's
+//! [`HooksLayer`](crate::HooksLayer), [`FnHooks`](crate::FnHooks)) does nothing in `call` but
+//! its two hooks around the rest of the chain, so the chain runs the whole run in one `call`:
+//! every `process_request` in order, the rest of the chain, every `process_response` in
+//! reverse. Django's semantics per layer are kept: an error or a panic in a layer's hook becomes a response there (Django's
 //! `convert_exception_to_response` around each middleware), which the layers outside it
 //! then see; a layer whose `process_request` answers still runs its own `process_response`,
 //! and one whose `process_request` fails does not.
@@ -128,9 +128,9 @@ impl Middleware for HookRun {
             };
             match pair.0 {
                 HookPairKind::Ready(hooks) => {
-                    // The response is edited in place; only a failure replaces it, after the
-                    // block in which the answer (which borrows the response) is dropped.
-                    let failure = {
+                    // The response is edited in place: a hook that answered at once and well
+                    // is done with it. The answer borrows the response until the block ends.
+                    let outcome = {
                         let mut answer = None;
                         match caught(&mut answer, || {
                             hooks.process_response(request, &mut response)
@@ -138,20 +138,15 @@ impl Middleware for HookRun {
                             Err(payload) => Err(payload),
                             Ok(()) => match answer {
                                 Some(Hook::Ready(Ok(()))) | None => continue,
-                                Some(Hook::Ready(Err(error))) => Ok(Err(error)),
+                                Some(Hook::Ready(outcome)) => Ok(outcome),
                                 Some(Hook::Pending(mut call)) => {
-                                    match std::future::poll_fn(|cx| poll_caught(call.as_mut(), cx))
-                                        .await
-                                    {
-                                        Ok(Ok(())) => continue,
-                                        Ok(Err(error)) => Ok(Err(error)),
-                                        Err(payload) => Err(payload),
-                                    }
+                                    std::future::poll_fn(|cx| poll_caught(call.as_mut(), cx)).await
                                 }
                             },
                         }
                     };
-                    response = converted(errors, request, failure);
+                    response =
+                        converted(errors, request, outcome.map(|done| done.map(|()| response)));
                 }
                 HookPairKind::Async {
                     hooks,

@@ -315,12 +315,7 @@ impl Registry {
         F: Fn(&BuildContext<'_>) -> Result<H, FactoryError> + Send + Sync + 'static,
         H: HookMiddleware,
     {
-        self.insert(
-            name,
-            Arc::new(move |next, ctx| {
-                Ok(Arc::new(Mixin::new(factory(ctx)?, next)) as Arc<dyn Middleware>)
-            }),
-        )
+        self.register(name, move |next, ctx| Ok(Mixin::new(factory(ctx)?, next)))
     }
 
     /// Registers a [`Hooks`](crate::hooks::Hooks) middleware, whose hooks answer at once
@@ -331,12 +326,9 @@ impl Registry {
         F: Fn(&BuildContext<'_>) -> Result<H, FactoryError> + Send + Sync + 'static,
         H: crate::hooks::Hooks,
     {
-        self.insert(
-            name,
-            Arc::new(move |next, ctx| {
-                Ok(Arc::new(HooksLayer::new(factory(ctx)?, next)) as Arc<dyn Middleware>)
-            }),
-        )
+        self.register(name, move |next, ctx| {
+            Ok(HooksLayer::new(factory(ctx)?, next))
+        })
     }
 
     fn insert(&mut self, name: &str, factory: Factory) -> EntryBuilder<'_> {

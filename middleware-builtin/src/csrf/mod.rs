@@ -446,7 +446,9 @@ impl CsrfProtect {
 
     /// Django's `csrf_protect` after the view: sets the CSRF cookie if the token was used.
     pub async fn finish(&self, request: &mut Request, response: &mut Response) {
-        self.process_response(request, response).await;
+        if let Some(secret) = secret_to_send(request) {
+            self.send_secret(request, response, secret).await;
+        }
     }
 
     /// Django's `_get_secret`: `Ok(None)` without a secret, the secret (a legacy 64-character
@@ -519,13 +521,7 @@ impl CsrfProtect {
         Hook::Ready(Ok(None))
     }
 
-    async fn process_response(&self, request: &mut Request, response: &mut Response) {
-        if let Some(secret) = secret_to_send(request) {
-            self.send_secret(request, response, secret).await;
-        }
-    }
-
-    /// [`process_response`](Self::process_response), with nothing to wait for unless the
+    /// [`finish`](Self::finish) as the middleware's hook, with nothing to wait for unless the
     /// secret goes to the session.
     fn process_response_hook<'a>(
         &'a self,
