@@ -318,7 +318,7 @@ impl SessionMiddleware {
     /// Django's `process_response`, up to the save, which is all that may wait.
     fn finish<'a>(
         &'a self,
-        session: Session,
+        session: &'a Session,
         response: &'a mut Response,
     ) -> Hook<'a, Result<(), Error>> {
         let empty = session.is_empty();
@@ -342,7 +342,7 @@ impl SessionMiddleware {
     }
 
     /// Saves the session and sets its cookie (unless the response is a server error).
-    async fn save(&self, session: Session, response: &mut Response) -> Result<(), Error> {
+    async fn save(&self, session: &Session, response: &mut Response) -> Result<(), Error> {
         let max_age = if session.get_expire_at_browser_close().await {
             None
         } else {
@@ -382,7 +382,7 @@ impl Hooks for SessionMiddleware {
         response: &'a mut Response,
     ) -> Hook<'a, Result<(), Error>> {
         match request.extensions().get::<Session>() {
-            Some(session) => self.finish(session.clone(), response),
+            Some(session) => self.finish(session, response),
             None => Hook::Ready(Ok(())),
         }
     }
